@@ -1,0 +1,1 @@
+export { type LogFn, type Logger, type RedisClient, silentLogger } from './types.js';
