@@ -1,4 +1,7 @@
 import { defineConfig } from 'tsup';
 import { libraryBuild } from '../../tsup.shared';
 
-export default defineConfig({ ...libraryBuild({ index: 'src/index.ts' }), external: ['vitest', 'ioredis'] });
+export default defineConfig({
+  ...libraryBuild({ index: 'src/index.ts' }),
+  external: ['vitest', 'ioredis'],
+});

@@ -24,20 +24,26 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
   const replicas = options.replicasPerMaster ?? 0;
   const count = masters * (1 + replicas);
   const clusterArgs = [
-    '--cluster-enabled', 'yes',
-    '--cluster-config-file', 'nodes.conf',
-    '--cluster-node-timeout', '2000',
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    'nodes.conf',
+    '--cluster-node-timeout',
+    '2000',
     // A test cluster must keep answering for the slots it has while one node is killed.
-    '--cluster-require-full-coverage', 'no',
+    '--cluster-require-full-coverage',
+    'no',
   ];
   const nodes = await Promise.all(
     Array.from({ length: count }, () => startRedis({ args: clusterArgs })),
   );
   try {
     await runCli([
-      '--cluster', 'create',
+      '--cluster',
+      'create',
       ...nodes.map((n) => `127.0.0.1:${n.port}`),
-      '--cluster-replicas', String(replicas),
+      '--cluster-replicas',
+      String(replicas),
       '--cluster-yes',
     ]);
     await waitUntil(
@@ -51,7 +57,10 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
       await waitUntil(
         async () => {
           const lines = (await nodes[0]!.cli('cluster', 'nodes')).split('\n');
-          return lines.filter((l) => l.includes('slave') && !l.includes('fail')).length === masters * replicas;
+          return (
+            lines.filter((l) => l.includes('slave') && !l.includes('fail')).length ===
+            masters * replicas
+          );
         },
         { what: 'replicas attached', timeoutMs: 20_000, intervalMs: 100 },
       );
@@ -69,7 +78,10 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<R
       const lines = (await nodes[0]!.cli('cluster', 'nodes')).split('\n');
       const ports = new Set(
         lines
-          .filter((l) => / master/.test(l) && !l.includes('fail'))
+          .filter((l) => {
+            const flags = l.split(' ')[2] ?? '';
+            return flags.split(',').includes('master') && !flags.includes('fail');
+          })
           .map((l) => Number(l.split(' ')[1]?.split('@')[0]?.split(':')[1])),
       );
       return nodes.filter((n) => ports.has(n.port));

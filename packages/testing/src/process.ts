@@ -71,12 +71,18 @@ export function spawnServer(binary: string, args: string[], cwd: string): ChildP
 }
 
 /** Resolves when `marker` appears in the process output; rejects with the output if it exits first. */
-export function waitForOutput(child: ChildProcess, marker: RegExp, timeoutMs = 10_000): Promise<void> {
+export function waitForOutput(
+  child: ChildProcess,
+  marker: RegExp,
+  timeoutMs = 10_000,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     let output = '';
     const timer = setTimeout(() => {
       cleanup();
-      reject(new RedisTestServerError(`server did not become ready in ${timeoutMs} ms:\n${output}`));
+      reject(
+        new RedisTestServerError(`server did not become ready in ${timeoutMs} ms:\n${output}`),
+      );
     }, timeoutMs);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
@@ -87,7 +93,9 @@ export function waitForOutput(child: ChildProcess, marker: RegExp, timeoutMs = 1
     };
     const onExit = (code: number | null) => {
       cleanup();
-      reject(new RedisTestServerError(`server exited (code ${code}) before it was ready:\n${output}`));
+      reject(
+        new RedisTestServerError(`server exited (code ${code}) before it was ready:\n${output}`),
+      );
     };
     const cleanup = () => {
       clearTimeout(timer);
@@ -125,7 +133,8 @@ export async function waitUntil(
     } catch {
       // not yet
     }
-    if (Date.now() > deadline) throw new RedisTestServerError(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new RedisTestServerError(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

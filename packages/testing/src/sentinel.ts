@@ -30,9 +30,12 @@ export async function startSentinel(options: StartSentinelOptions = {}): Promise
   const master = await startRedis();
   const replica = await startRedis({ args: ['--replicaof', '127.0.0.1', String(master.port)] });
   const servers = [master, replica];
-  await waitUntil(async () => (await replica.cli('info', 'replication')).includes('master_link_status:up'), {
-    what: 'replica to sync',
-  });
+  await waitUntil(
+    async () => (await replica.cli('info', 'replication')).includes('master_link_status:up'),
+    {
+      what: 'replica to sync',
+    },
+  );
 
   const sentinelProcs: { port: number; stop: () => Promise<void> }[] = [];
   try {
@@ -77,11 +80,21 @@ export async function startSentinel(options: StartSentinelOptions = {}): Promise
         }
         return true;
       },
-      { what: 'sentinels to discover the replica and each other', timeoutMs: 30_000, intervalMs: 200 },
+      {
+        what: 'sentinels to discover the replica and each other',
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      },
     );
 
     const masterAddress = async () => {
-      const out = await runCli(['-p', String(sentinels[0]!.port), 'sentinel', 'get-master-addr-by-name', masterName]);
+      const out = await runCli([
+        '-p',
+        String(sentinels[0]!.port),
+        'sentinel',
+        'get-master-addr-by-name',
+        masterName,
+      ]);
       const [host, port] = out.split('\n');
       return { host: host ?? '127.0.0.1', port: Number(port) };
     };

@@ -28,6 +28,10 @@ export interface RedisServer {
   readonly port: number;
   /** `redis://` or `rediss://` URL including credentials. */
   readonly url: string;
+  /** ACL username when `aclUser` was given. */
+  readonly username: string | undefined;
+  /** The password of `aclUser` or `password`. */
+  readonly password: string | undefined;
   readonly tls: TlsFiles | undefined;
   readonly dir: string;
   readonly pid: number | undefined;
@@ -47,25 +51,62 @@ export interface RedisServer {
 
 const READY = /Ready to accept connections/;
 
-export function redisServerArgs(port: number, dir: string, options: StartRedisOptions, tls?: TlsFiles): string[] {
+export function redisServerArgs(
+  port: number,
+  dir: string,
+  options: StartRedisOptions,
+  tls?: TlsFiles,
+): string[] {
   const args = [
-    '--bind', '127.0.0.1',
-    '--save', '',
-    '--appendonly', 'no',
-    '--dir', dir,
-    '--daemonize', 'no',
-    '--protected-mode', 'no',
-    '--loglevel', 'notice',
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--daemonize',
+    'no',
+    '--protected-mode',
+    'no',
+    '--loglevel',
+    'notice',
   ];
   if (tls) {
-    args.push('--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-ca-cert-file', tls.caFile, '--tls-auth-clients', 'no');
+    args.push(
+      '--port',
+      '0',
+      '--tls-port',
+      String(port),
+      '--tls-cert-file',
+      tls.certFile,
+      '--tls-key-file',
+      tls.keyFile,
+      '--tls-ca-cert-file',
+      tls.caFile,
+      '--tls-auth-clients',
+      'no',
+    );
   } else {
     args.push('--port', String(port));
   }
   if (options.password) args.push('--requirepass', options.password);
   if (options.aclUser) {
     const { username, password } = options.aclUser;
-    args.push('--user', `${username} on >${password} ~* &* +@all`, '--user', 'default off');
+    // redis-server joins the words after `--user` into one config line; each must be its own argument.
+    args.push(
+      '--user',
+      username,
+      'on',
+      `>${password}`,
+      '~*',
+      '&*',
+      '+@all',
+      '--user',
+      'default',
+      'off',
+    );
   }
   args.push(...(options.args ?? []));
   return args;
@@ -92,7 +133,9 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   }
   if (!child) {
     rmSync(dir, { recursive: true, force: true });
-    throw lastError instanceof Error ? lastError : new RedisTestServerError('could not start redis-server');
+    throw lastError instanceof Error
+      ? lastError
+      : new RedisTestServerError('could not start redis-server');
   }
   let current: ChildProcess = child;
   let stopped = false;
@@ -107,7 +150,8 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   const cliArgs = (): string[] => {
     const args = ['-h', '127.0.0.1', '-p', String(port)];
     if (tls) args.push('--tls', '--cacert', tls.caFile);
-    if (options.aclUser) args.push('--user', options.aclUser.username, '--pass', options.aclUser.password);
+    if (options.aclUser)
+      args.push('--user', options.aclUser.username, '--pass', options.aclUser.password);
     else if (options.password) args.push('-a', options.password);
     args.push('--no-auth-warning');
     return args;
@@ -117,6 +161,8 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     host: '127.0.0.1',
     port,
     url: `${scheme}://${auth}127.0.0.1:${port}`,
+    username: options.aclUser?.username,
+    password: options.aclUser?.password ?? options.password,
     tls,
     dir,
     get pid() {
@@ -155,7 +201,12 @@ export async function runCli(args: string[]): Promise<string> {
   const { execFile } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     execFile('redis-cli', args, { timeout: 20_000 }, (error, stdout, stderr) => {
-      if (error) reject(new RedisTestServerError(`redis-cli ${args.join(' ')} failed: ${stderr || error.message}`));
+      if (error)
+        reject(
+          new RedisTestServerError(
+            `redis-cli ${args.join(' ')} failed: ${stderr || error.message}`,
+          ),
+        );
       else resolve(stdout.trim());
     });
   });

@@ -21,11 +21,42 @@ export function generateTlsFiles(dir: string): TlsFiles {
   const ext = join(dir, 'server.ext');
   const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
   run(['genrsa', '-out', caKey, '2048']);
-  run(['req', '-x509', '-new', '-nodes', '-key', caKey, '-sha256', '-days', '2', '-subj', '/CN=redis-toolkit test CA', '-out', caFile]);
+  run([
+    'req',
+    '-x509',
+    '-new',
+    '-nodes',
+    '-key',
+    caKey,
+    '-sha256',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=redis-toolkit test CA',
+    '-out',
+    caFile,
+  ]);
   run(['genrsa', '-out', keyFile, '2048']);
   run(['req', '-new', '-key', keyFile, '-subj', '/CN=localhost', '-out', csr]);
   execFileSync('sh', ['-c', `printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > '${ext}'`]);
-  run(['x509', '-req', '-in', csr, '-CA', caFile, '-CAkey', caKey, '-CAcreateserial', '-out', certFile, '-days', '2', '-sha256', '-extfile', ext]);
+  run([
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    caFile,
+    '-CAkey',
+    caKey,
+    '-CAcreateserial',
+    '-out',
+    certFile,
+    '-days',
+    '2',
+    '-sha256',
+    '-extfile',
+    ext,
+  ]);
   return {
     caFile,
     certFile,

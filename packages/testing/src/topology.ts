@@ -55,7 +55,8 @@ export function describeEachTopology(
         await running?.sentinel?.stop();
       });
       const need = (): Running => {
-        if (!running) throw new Error('topology not started yet: use the context inside a hook or test');
+        if (!running)
+          throw new Error('topology not started yet: use the context inside a hook or test');
         return running;
       };
       const ctx: TopologyContext = {
@@ -75,7 +76,10 @@ export function describeEachTopology(
           if (r.standalone) {
             client = new Redis({ host: r.standalone.host, port: r.standalone.port, ...options });
           } else if (r.cluster) {
-            client = new Cluster(r.cluster.startupNodes, { redisOptions: options, keyPrefix: options.keyPrefix });
+            client = new Cluster(r.cluster.startupNodes, {
+              redisOptions: options,
+              keyPrefix: options.keyPrefix,
+            });
           } else {
             const s = r.sentinel!;
             client = new Redis({ sentinels: s.sentinels, name: s.masterName, ...options });
@@ -90,7 +94,10 @@ export function describeEachTopology(
           const r = need();
           if (r.standalone) return { REDIS_URL: r.standalone.url };
           if (r.cluster) return { REDIS_CLUSTER_NODES: r.cluster.nodesEnv };
-          return { REDIS_SENTINELS: r.sentinel!.sentinelsEnv, REDIS_SENTINEL_MASTER: r.sentinel!.masterName };
+          return {
+            REDIS_SENTINELS: r.sentinel!.sentinelsEnv,
+            REDIS_SENTINEL_MASTER: r.sentinel!.masterName,
+          };
         },
       };
       fn(ctx);
