@@ -1,0 +1,82 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import type { Database } from './schema.js';
+
+/** Migrations live in code (not files on disk) so the bundled app carries them. */
+const migrations: Record<string, Migration> = {
+  '001_dental': {
+    async up(db) {
+      await runStatements(db, `
+        create table staff (id serial primary key, name text not null, role text not null, email text not null unique);
+        create table patients (
+          id serial primary key, first_name text not null, last_name text not null, email text not null unique,
+          phone text not null, date_of_birth date not null,
+          created_at timestamptz not null default now(), updated_at timestamptz not null default now());
+        create table appointments (
+          id serial primary key, patient_id int not null references patients(id) on delete cascade,
+          staff_id int not null references staff(id), starts_at timestamptz not null,
+          duration_min int not null default 30, status text not null default 'scheduled', reason text not null);
+        create index appointments_starts_at on appointments (starts_at);
+        create index appointments_patient on appointments (patient_id);
+        create table treatments (
+          id serial primary key, patient_id int not null references patients(id) on delete cascade,
+          appointment_id int references appointments(id) on delete set null, code text not null,
+          description text not null, cost_cents int not null, performed_at timestamptz not null default now());
+        create index treatments_patient on treatments (patient_id);
+        create table invoices (
+          id serial primary key, patient_id int not null references patients(id) on delete cascade,
+          amount_cents int not null, status text not null default 'open',
+          issued_at timestamptz not null default now(), paid_at timestamptz);
+        create index invoices_patient on invoices (patient_id);
+      `);
+    },
+  },
+  '002_school': {
+    async up(db) {
+      await runStatements(db, `
+        create table school_roles (name text primary key, description text not null, permissions text not null);
+        create table school_users (id serial primary key, email text not null unique, name text not null,
+          role text not null references school_roles(name), password_hash text not null);
+        create table school_classes (id serial primary key, name text not null, teacher_id int not null references school_users(id));
+        create table enrollments (class_id int not null references school_classes(id) on delete cascade,
+          student_id int not null references school_users(id) on delete cascade, primary key (class_id, student_id));
+        create table guardians (parent_id int not null references school_users(id) on delete cascade,
+          student_id int not null references school_users(id) on delete cascade, primary key (parent_id, student_id));
+        create table grades (id serial primary key, student_id int not null references school_users(id) on delete cascade,
+          class_id int not null references school_classes(id) on delete cascade, score int not null,
+          recorded_at timestamptz not null default now());
+        create index grades_student on grades (student_id);
+      `);
+    },
+  },
+  '003_care': {
+    async up(db) {
+      await runStatements(db, `
+        create table carers (id serial primary key, email text not null unique, name text not null, password_hash text not null);
+        create table care_clients (id serial primary key, carer_id int not null references carers(id),
+          name text not null, address text not null, care_level text not null);
+        create index care_clients_carer on care_clients (carer_id);
+        create table care_alerts (id serial primary key, client_id int not null references care_clients(id) on delete cascade,
+          carer_id int not null references carers(id), severity text not null, message text not null,
+          created_at timestamptz not null default now());
+      `);
+    },
+  },
+};
+
+/** PGlite's extended protocol takes one statement per query, so split on statement ends. */
+async function runStatements(db: Kysely<unknown>, script: string): Promise<void> {
+  for (const statement of script.split(';').map((s) => s.trim()).filter(Boolean)) {
+    await sql.raw(statement).execute(db);
+  }
+}
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

@@ -1,0 +1,131 @@
+import type { ColumnType, Generated } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export interface StaffTable {
+  id: Generated<number>;
+  name: string;
+  role: 'dentist' | 'hygienist' | 'receptionist';
+  email: string;
+}
+
+export interface PatientsTable {
+  id: Generated<number>;
+  first_name: string;
+  last_name: string;
+  email: string;
+  phone: string;
+  date_of_birth: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface AppointmentsTable {
+  id: Generated<number>;
+  patient_id: number;
+  staff_id: number;
+  starts_at: Timestamp;
+  duration_min: number;
+  status: 'scheduled' | 'completed' | 'cancelled';
+  reason: string;
+}
+
+export interface TreatmentsTable {
+  id: Generated<number>;
+  patient_id: number;
+  appointment_id: number | null;
+  code: string;
+  description: string;
+  cost_cents: number;
+  performed_at: Timestamp;
+}
+
+export interface InvoicesTable {
+  id: Generated<number>;
+  patient_id: number;
+  amount_cents: number;
+  status: 'open' | 'paid' | 'void';
+  issued_at: Timestamp;
+  paid_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export type SchoolRole = 'super_admin' | 'school_admin' | 'teacher' | 'staff' | 'student' | 'parent';
+
+export interface SchoolRolesTable {
+  name: SchoolRole;
+  description: string;
+  permissions: string;
+}
+
+export interface SchoolUsersTable {
+  id: Generated<number>;
+  email: string;
+  name: string;
+  role: SchoolRole;
+  password_hash: string;
+}
+
+export interface SchoolClassesTable {
+  id: Generated<number>;
+  name: string;
+  teacher_id: number;
+}
+
+export interface EnrollmentsTable {
+  class_id: number;
+  student_id: number;
+}
+
+export interface GuardiansTable {
+  parent_id: number;
+  student_id: number;
+}
+
+export interface GradesTable {
+  id: Generated<number>;
+  student_id: number;
+  class_id: number;
+  score: number;
+  recorded_at: Timestamp;
+}
+
+export interface CarersTable {
+  id: Generated<number>;
+  email: string;
+  name: string;
+  password_hash: string;
+}
+
+export interface CareClientsTable {
+  id: Generated<number>;
+  carer_id: number;
+  name: string;
+  address: string;
+  care_level: 'low' | 'medium' | 'high';
+}
+
+export interface CareAlertsTable {
+  id: Generated<number>;
+  client_id: number;
+  carer_id: number;
+  severity: 'info' | 'warning' | 'critical';
+  message: string;
+  created_at: Timestamp;
+}
+
+export interface Database {
+  staff: StaffTable;
+  patients: PatientsTable;
+  appointments: AppointmentsTable;
+  treatments: TreatmentsTable;
+  invoices: InvoicesTable;
+  school_roles: SchoolRolesTable;
+  school_users: SchoolUsersTable;
+  school_classes: SchoolClassesTable;
+  enrollments: EnrollmentsTable;
+  guardians: GuardiansTable;
+  grades: GradesTable;
+  carers: CarersTable;
+  care_clients: CareClientsTable;
+  care_alerts: CareAlertsTable;
+}
