@@ -1,4 +1,6 @@
 import { defineConfig } from 'tsup';
 import { libraryBuild } from '../../tsup.shared';
 
-export default defineConfig(libraryBuild({"index":"src/index.ts","express":"src/express/index.ts"}));
+export default defineConfig(
+  libraryBuild({ index: 'src/index.ts', express: 'src/express/index.ts' }),
+);

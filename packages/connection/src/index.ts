@@ -1,1 +1,29 @@
+export { type BackoffOptions, backoffDelay } from './backoff.js';
+export type {
+  HostPort,
+  RedisClusterConfig,
+  RedisClusterInput,
+  RedisConfig,
+  RedisConfigInput,
+  RedisDisabledConfig,
+  RedisSentinelConfig,
+  RedisSentinelInput,
+  RedisStandaloneConfig,
+  RedisStandaloneInput,
+  RedisTlsConfig,
+  RedisTlsInput,
+  RedisTuning,
+} from './config-types.js';
+export type {
+  CreateRedisOptions,
+  RedisConnection,
+  RedisHealth,
+  RedisStatus,
+  RedisStatusListener,
+} from './connection-types.js';
+export { createRedis } from './create-redis.js';
+export { defineRedisConfig } from './define.js';
+export { ENV_VARIABLES, loadRedisConfig } from './env.js';
+export { errors, RedisConfigError } from './errors.js';
+export { redactUrl } from './redact.js';
 export { type LogFn, type Logger, type RedisClient, silentLogger } from './types.js';

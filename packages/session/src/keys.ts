@@ -64,7 +64,10 @@ export function sessionHandle(sid: string): string {
 
 /** Injective encoding that leaves no brace, glob or separator character in a key. */
 export function encodeUserId(userId: string): string {
-  return encodeURIComponent(userId).replace(/[*!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(userId).replace(
+    /[*!'()~]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 export function escapeGlob(s: string): string {

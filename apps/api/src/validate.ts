@@ -1,0 +1,32 @@
+import type { Request } from 'express';
+import type { z } from 'zod';
+
+/** A 4xx with a message that names the offending field; the error handler turns it into JSON. */
+export class HttpError extends Error {
+  override name = 'HttpError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+function describe(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : 'value'}: ${issue.message}`)
+    .join('; ');
+}
+
+/** Parses `req.body`, `req.params` or `req.query` with a zod schema, or throws a 400 naming the field. */
+export function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'params' | 'query'): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw new HttpError(400, 'validation_failed', `Invalid ${where}: ${describe(result.error)}`);
+}
+
+export const body = <S extends z.ZodType>(req: Request, schema: S): z.output<S> => parse(schema, req.body ?? {}, 'body');
+export const params = <S extends z.ZodType>(req: Request, schema: S): z.output<S> => parse(schema, req.params, 'params');
+export const query = <S extends z.ZodType>(req: Request, schema: S): z.output<S> => parse(schema, req.query, 'query');

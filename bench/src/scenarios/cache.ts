@@ -1,0 +1,196 @@
+import KeyvRedis from '@keyv/redis';
+import { createCache as createOurCache, msgpackSerializer } from '@redis-toolkit/cache';
+import { BentoCache, bentostore } from 'bentocache';
+import { memoryDriver } from 'bentocache/drivers/memory';
+import { redisDriver } from 'bentocache/drivers/redis';
+import { createCache as createCacheManager } from 'cache-manager';
+import { Redis } from 'ioredis';
+import { Keyv } from 'keyv';
+import { Packr } from 'msgpackr';
+import { type BenchContext, fmtRate, measure, ratio, type Scenario, table } from '../context.js';
+
+const small = { id: 42, name: 'Ada Lovelace', email: 'ada@example.com', active: true, visits: 7 }; // ~90 B JSON
+const large = {
+  items: Array.from({ length: 100 }, (_, i) => ({ id: i, name: `Patient ${i}`, note: 'x'.repeat(50), at: 1_700_000_000 + i })),
+}; // ~10 KB JSON
+const SIZES = [
+  ['100 B', small],
+  ['10 KB', large],
+] as const;
+
+export const scenario: Scenario = {
+  id: 'cache',
+  title: 'Cache: L1/L2 hits, getOrSet, set and stampede vs bentocache, cache-manager and raw ioredis',
+  async run(ctx: BenchContext): Promise<string> {
+    const time = ctx.quick ? 200 : Math.min(ctx.timeMs, 1200);
+    const bctx: BenchContext = { ...ctx, timeMs: time };
+    const url = ctx.redis.url;
+    const clients: Redis[] = [];
+    const client = () => {
+      const c = new Redis(url);
+      clients.push(c);
+      return c;
+    };
+    const raw = client();
+
+    // this package
+    const oursL1 = createOurCache({ redis: client(), prefix: 'o1:', defaultTtl: '1h', l1: { maxEntries: 10_000 } });
+    const oursL1Clone = createOurCache({ redis: client(), prefix: 'o1c:', defaultTtl: '1h', l1: { maxEntries: 10_000, copy: 'clone' } });
+    const oursL2 = createOurCache({ redis: client(), prefix: 'o2:', defaultTtl: '1h' });
+    const oursL2Msgpack = createOurCache({
+      redis: client(),
+      prefix: 'o2m:',
+      defaultTtl: '1h',
+      serializer: msgpackSerializer(new Packr({ useRecords: false })),
+    });
+    // bentocache 1.6
+    const bento = new BentoCache({
+      default: 'tiered',
+      stores: {
+        tiered: bentostore().useL1Layer(memoryDriver({ maxItems: 10_000 })).useL2Layer(redisDriver({ connection: client() })),
+        l1: bentostore().useL1Layer(memoryDriver({ maxItems: 10_000 })),
+        l2: bentostore().useL2Layer(redisDriver({ connection: client() })),
+      },
+    });
+    const bTiered = bento.use('tiered');
+    const bL1 = bento.use('l1');
+    const bL2 = bento.use('l2');
+    // cache-manager 7 + keyv 5 (+ @keyv/redis 5, its own node-redis client)
+    const keyvRedis = new KeyvRedis(url);
+    const cmL1 = createCacheManager({ stores: [new Keyv()] });
+    const cmL2 = createCacheManager({ stores: [new Keyv({ store: keyvRedis, namespace: 'cm2' })] });
+    const cmTiered = createCacheManager({ stores: [new Keyv(), new Keyv({ store: new KeyvRedis(url), namespace: 'cmt' })] });
+
+    const rows: string[][] = [['Row', 'Size', 'this package', 'bentocache 1.6', 'cache-manager 7', 'raw ioredis', 'ours vs bento', 'ours vs raw']];
+    const extra: string[][] = [['Row', 'Size', 'variant', 'rate', 'vs default']];
+    const ttlMs = 3_600_000;
+    let miss = 0;
+
+    for (const [label, value] of SIZES) {
+      const k = `k:${label}`;
+      const json = JSON.stringify(value);
+      await raw.set(`raw:${k}`, json);
+      await oursL1.set(k, value);
+      await oursL1Clone.set(k, value);
+      await oursL2.set(k, value);
+      await oursL2Msgpack.set(k, value);
+      await bTiered.set({ key: k, value, ttl: '1h' });
+      await bL1.set({ key: k, value, ttl: '1h' });
+      await bL2.set({ key: k, value, ttl: '1h' });
+      await cmL1.set(k, value, ttlMs);
+      await cmL2.set(k, value, ttlMs);
+      await cmTiered.set(k, value, ttlMs);
+      // sanity: everyone returns the value
+      for (const got of [await oursL1.get(k), await oursL2.get(k), await bL2.get({ key: k }), await cmL2.get(k)]) {
+        if (JSON.stringify(got) !== json) throw new Error(`bench setup: wrong value for ${label}`);
+      }
+
+      const l1 = await measure(bctx, {
+        ours: () => oursL1.get(k),
+        bento: () => bL1.get({ key: k }),
+        cm: () => cmL1.get(k),
+        oursClone: () => oursL1Clone.get(k),
+      });
+      const l2 = await measure(bctx, {
+        ours: () => oursL2.get(k),
+        bento: () => bL2.get({ key: k }),
+        cm: () => cmL2.get(k),
+        raw: async () => JSON.parse((await raw.get(`raw:${k}`)) as string),
+        oursMsgpack: () => oursL2Msgpack.get(k),
+      });
+      const gos = await measure(bctx, {
+        ours: () => oursL1.getOrSet(k, () => value),
+        bento: () => bTiered.getOrSet({ key: k, factory: () => value, ttl: '1h' }),
+        cm: () => cmTiered.wrap(k, () => value, ttlMs),
+      });
+      const gom = await measure(bctx, {
+        ours: () => oursL1.getOrSet(`m${miss++}`, () => value),
+        bento: () => bTiered.getOrSet({ key: `m${miss++}`, factory: () => value, ttl: '1h' }),
+        cm: () => cmTiered.wrap(`m${miss++}`, () => value, ttlMs),
+        raw: async () => {
+          const key = `raw:m${miss++}`;
+          if ((await raw.get(key)) === null) await raw.set(key, JSON.stringify(value), 'PX', ttlMs);
+        },
+      });
+      const set = await measure(bctx, {
+        ours: () => oursL1.set(k, value),
+        bento: () => bTiered.set({ key: k, value, ttl: '1h' }),
+        cm: () => cmTiered.set(k, value, ttlMs),
+        raw: () => raw.set(`raw:${k}`, JSON.stringify(value), 'PX', ttlMs),
+        oursL2Json: () => oursL2.set(k, value),
+        oursL2Msgpack: () => oursL2Msgpack.set(k, value),
+      });
+      const by = (list: { name: string; opsPerSec: number }[], name: string) => list.find((m) => m.name === name)?.opsPerSec ?? 0;
+      const row = (name: string, list: { name: string; opsPerSec: number }[]) => {
+        const r = by(list, 'raw');
+        rows.push([
+          name,
+          label,
+          fmtRate(by(list, 'ours')),
+          fmtRate(by(list, 'bento')),
+          fmtRate(by(list, 'cm')),
+          r ? fmtRate(r) : '—',
+          ratio(by(list, 'ours'), by(list, 'bento')),
+          r ? ratio(by(list, 'ours'), r) : '—',
+        ]);
+      };
+      row('L1 hit (get)', l1);
+      row('L2 hit (get, no L1)', l2);
+      row('tiered getOrSet hit', gos);
+      row('getOrSet miss (load + write)', gom);
+      row('set (tiered)', set);
+      extra.push([
+        'L1 hit',
+        label,
+        "copy: 'clone' (deserialize per hit)",
+        fmtRate(by(l1, 'oursClone')),
+        ratio(by(l1, 'oursClone'), by(l1, 'ours')),
+      ]);
+      extra.push(['L2 hit', label, 'msgpackr serializer', fmtRate(by(l2, 'oursMsgpack')), ratio(by(l2, 'oursMsgpack'), by(l2, 'ours'))]);
+      extra.push([
+        'set (L2 only)',
+        label,
+        'msgpackr vs JSON',
+        `${fmtRate(by(set, 'oursL2Msgpack'))} vs ${fmtRate(by(set, 'oursL2Json'))}`,
+        ratio(by(set, 'oursL2Msgpack'), by(set, 'oursL2Json')),
+      ]);
+    }
+
+    // stampede: 1,000 concurrent cold calls, loader takes 20 ms
+    const stampede: string[][] = [['1,000 concurrent cold calls (one process)', 'loader runs']];
+    const count = async (name: string, fn: (key: string, loader: () => Promise<typeof small>) => Promise<unknown>) => {
+      let runs = 0;
+      const loader = async () => {
+        runs++;
+        await new Promise((r) => setTimeout(r, 20));
+        return small;
+      };
+      const key = `stampede:${name}`;
+      await Promise.all(Array.from({ length: 1000 }, () => fn(key, loader)));
+      stampede.push([name, String(runs)]);
+    };
+    await count('this package', (key, loader) => oursL1.getOrSet(key, loader));
+    await count('this package, lock: true', (key, loader) => oursL1.getOrSet(key, loader, { lock: true }));
+    await count('bentocache 1.6', (key, loader) => bTiered.getOrSet({ key, factory: loader, ttl: '1h' }));
+    await count('cache-manager 7', (key, loader) => cmTiered.wrap(key, loader, ttlMs));
+
+    await Promise.all([oursL1.close(), oursL1Clone.close(), oursL2.close(), oursL2Msgpack.close()]);
+    await bento.disconnectAll().catch(() => {});
+    await Promise.all([cmL1.disconnect(), cmL2.disconnect(), cmTiered.disconnect()]).catch(() => {});
+    for (const c of clients) c.disconnect();
+
+    return [
+      'Sequential operations (one at a time), one client each, loopback Redis. "this package" uses',
+      "its defaults: JSON, L1 `copy: 'freeze'` (deep-frozen value handed out, O(1) per hit).",
+      'bentocache uses its defaults (serializes in L1); cache-manager uses keyv memory + @keyv/redis.',
+      '',
+      table(rows),
+      '',
+      'Variants of this package:',
+      '',
+      table(extra),
+      '',
+      table(stampede),
+    ].join('\n');
+  },
+};

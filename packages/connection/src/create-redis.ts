@@ -1,0 +1,274 @@
+import { Cluster, Redis } from 'ioredis';
+import { boundClusterCommands } from './cluster-timeout.js';
+import type { RedisConfig, RedisConfigInput } from './config-types.js';
+import type {
+  CreateRedisOptions,
+  RedisConnection,
+  RedisHealth,
+  RedisStatusListener,
+} from './connection-types.js';
+import { defineRedisConfig } from './define.js';
+import { checkHealth } from './health.js';
+import { clusterOptions, describeTarget, redisOptions } from './ioredis-options.js';
+import { redactError, redactSecrets } from './redact.js';
+import { isAuthError, messageOf, StatusTracker } from './status.js';
+import { type RedisClient, silentLogger } from './types.js';
+
+type Enabled = Exclude<RedisConfig, { enabled: false }>;
+
+/**
+ * Creates the client and returns at once: it never waits for a connection, so an app starts
+ * while Redis is down. The client reconnects forever with backoff; `status`, status events,
+ * `health()` and one log line per change tell the app what is going on.
+ */
+export function createRedis(
+  input: RedisConfigInput,
+  options: CreateRedisOptions = {},
+): RedisConnection {
+  const config = defineRedisConfig(input);
+  const logger = options.logger ?? silentLogger;
+  const name = (options.name ?? 'redis-toolkit').trim().replace(/\s+/g, '-') || 'redis-toolkit';
+  if (!config.enabled) return disabledConnection(config, name, logger);
+
+  const secrets = [
+    config.password,
+    config.mode === 'sentinel' ? config.sentinelPassword : undefined,
+  ].filter((s): s is string => typeof s === 'string' && s.length > 0);
+  const redact = (text: string) => redactSecrets(text, secrets);
+  const target = describeTarget(config);
+  const tracker = new StatusTracker('connecting', logger, { redis: name, target });
+  for (const warning of config.warnings) logger.warn({ redis: name }, redact(warning));
+
+  let closing = false;
+  let downTimer: NodeJS.Timeout | undefined;
+  const clearDown = () => {
+    clearTimeout(downTimer);
+    downTimer = undefined;
+  };
+
+  const client = newClient(config, name);
+  const duplicates = new Set<RedisClient>();
+
+  client.on('error', (raw: unknown) => {
+    const error = explain(raw, secrets);
+    tracker.lastError = error;
+    if (!closing && isAuthError(error)) {
+      clearDown();
+      tracker.set('down', error);
+    }
+  });
+  client.on('node error', (raw: unknown) => {
+    const error = explain(raw, secrets);
+    tracker.lastError = error;
+    if (!closing && isAuthError(error)) tracker.set('down', error);
+  });
+  client.on('ready', () => {
+    if (closing) return;
+    clearDown();
+    tracker.set('ready');
+  });
+  const lost = () => {
+    if (closing) return;
+    if (tracker.status === 'ready') {
+      tracker.set('reconnecting', tracker.lastError);
+      clearDown();
+      downTimer = setTimeout(() => {
+        if (!closing && tracker.status === 'reconnecting') tracker.set('down', tracker.lastError);
+      }, config.downAfterMs);
+      downTimer.unref?.();
+    } else if (tracker.status === 'connecting') {
+      tracker.set('down', tracker.lastError);
+    }
+  };
+  client.on('close', lost);
+  client.on('reconnecting', lost);
+  client.on('end', () => {
+    if (!closing)
+      tracker.set('down', tracker.lastError ?? new Error('ioredis ended the connection'));
+  });
+
+  let closed: Promise<void> | undefined;
+
+  const connection: RedisConnection = {
+    client,
+    name,
+    config,
+    get status() {
+      return tracker.status;
+    },
+    get lastError() {
+      return tracker.lastError;
+    },
+    on(_event: 'status', listener: RedisStatusListener) {
+      return tracker.on(listener);
+    },
+    off(_event: 'status', listener: RedisStatusListener) {
+      tracker.off(listener);
+    },
+    health({
+      timeoutMs = config.healthTimeoutMs,
+    }: {
+      timeoutMs?: number;
+    } = {}): Promise<RedisHealth> {
+      return checkHealth(
+        client,
+        () => tracker.status,
+        () => tracker.lastError,
+        timeoutMs,
+        redact,
+      );
+    },
+    duplicate() {
+      if (closing) throw new Error(`redis connection "${name}" is closed`);
+      const copy = newClient(config, name);
+      copy.on('error', () => {
+        // Reported through commands and the parent's status; an unhandled 'error' event must not crash.
+      });
+      duplicates.add(copy);
+      copy.once('end', () => duplicates.delete(copy));
+      return copy;
+    },
+    waitUntilReady(timeoutMs = 10_000) {
+      return waitForReady(tracker, timeoutMs, name);
+    },
+    close({ timeoutMs = 2000 }: { timeoutMs?: number } = {}) {
+      if (closed) return closed;
+      closing = true;
+      clearDown();
+      tracker.set('closed');
+      closed = Promise.all([...duplicates, client].map((c) => quitOrDisconnect(c, timeoutMs))).then(
+        () => {
+          duplicates.clear();
+        },
+      );
+      return closed;
+    },
+  };
+  return connection;
+}
+
+function newClient(config: Enabled, name: string): RedisClient {
+  if (config.mode === 'cluster') {
+    const cluster = new Cluster(config.nodes, clusterOptions(config, name));
+    boundClusterCommands(cluster, config.commandTimeoutMs);
+    return cluster;
+  }
+  return new Redis(redisOptions(config, name));
+}
+
+/** A redacted error; for a Cluster "all nodes failed" error the last node's reason is appended. */
+function explain(raw: unknown, secrets: string[]): Error {
+  const error = raw instanceof Error ? raw : new Error(messageOf(raw));
+  const last = (error as { lastNodeError?: unknown }).lastNodeError;
+  if (last instanceof Error && !error.message.includes(last.message)) {
+    const combined = new Error(`${error.message} Last node error: ${last.message}`);
+    combined.name = error.name;
+    return redactError(combined, secrets);
+  }
+  return redactError(error, secrets);
+}
+
+/**
+ * QUIT and wait for the socket to close; after `timeoutMs` (a hung server never answers QUIT)
+ * disconnect and destroy the sockets so nothing lingers. Never rejects.
+ */
+async function quitOrDisconnect(client: RedisClient, timeoutMs: number): Promise<void> {
+  if (client.status === 'end') return;
+  let onEnd: (() => void) | undefined;
+  const ended = new Promise<void>((resolve) => {
+    onEnd = resolve;
+    client.once('end', resolve);
+  });
+  try {
+    if (client.status === 'ready' && (await settlesWithin(client.quit(), ended, timeoutMs))) return;
+    const sockets = client instanceof Cluster ? client.nodes('all') : [client];
+    client.disconnect();
+    for (const node of sockets) node.stream?.destroy();
+    // disconnect() changes the status: re-read it through a widened type.
+    if ((client.status as string) !== 'end') await settlesWithin(Promise.resolve(), ended, 250);
+  } finally {
+    if (onEnd) client.off('end', onEnd);
+  }
+}
+
+/** True when `ended` resolves within `ms` (`command` failing early does not count). */
+async function settlesWithin(
+  command: Promise<unknown>,
+  ended: Promise<void>,
+  ms: number,
+): Promise<boolean> {
+  command.catch(() => {
+    // QUIT may fail on a dying connection; the deadline below decides.
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([ended.then(() => true as const), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function waitForReady(tracker: StatusTracker, timeoutMs: number, name: string): Promise<void> {
+  if (tracker.status === 'ready') return Promise.resolve();
+  if (tracker.status === 'closed' || tracker.status === 'disabled') {
+    return Promise.reject(new Error(`redis connection "${name}" is ${tracker.status}`));
+  }
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      unsubscribe();
+      const reason = tracker.lastError ? `: ${tracker.lastError.message}` : '';
+      reject(
+        new Error(
+          `redis connection "${name}" not ready within ${timeoutMs} ms (status ${tracker.status})${reason}`,
+        ),
+      );
+    }, timeoutMs);
+    const unsubscribe = tracker.on((status) => {
+      if (status === 'ready') {
+        clearTimeout(timer);
+        unsubscribe();
+        resolve();
+      } else if (status === 'closed') {
+        clearTimeout(timer);
+        unsubscribe();
+        reject(new Error(`redis connection "${name}" was closed before it was ready`));
+      }
+    });
+  });
+}
+
+function disabledConnection(
+  config: RedisConfig,
+  name: string,
+  logger: NonNullable<CreateRedisOptions['logger']>,
+): RedisConnection {
+  logger.info({ redis: name, status: 'disabled' }, 'redis disabled by configuration');
+  const tracker = new StatusTracker('disabled', logger, { redis: name });
+  return {
+    client: null,
+    name,
+    config,
+    get status() {
+      return tracker.status;
+    },
+    lastError: undefined,
+    on: (_event, listener) => tracker.on(listener),
+    off: (_event, listener) => tracker.off(listener),
+    health: async () => ({
+      healthy: false,
+      latencyMs: 0,
+      status: 'disabled',
+      error: 'redis is disabled',
+    }),
+    duplicate() {
+      throw new Error(
+        `redis connection "${name}" is disabled (REDIS_ENABLED=false): there is no client to duplicate`,
+      );
+    },
+    waitUntilReady: () => Promise.reject(new Error(`redis connection "${name}" is disabled`)),
+    close: () => Promise.resolve(),
+  };
+}

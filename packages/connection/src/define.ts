@@ -1,0 +1,65 @@
+import type { RedisConfig, RedisConfigInput, RedisTlsInput } from './config-types.js';
+import { RedisConfigError } from './errors.js';
+import type { Field } from './fields.js';
+import { type RawConfig, resolveConfig } from './resolve.js';
+
+const f = (label: string, value: unknown, extra: Partial<Field> = {}): Field => ({
+  label,
+  value,
+  ...extra,
+});
+
+/**
+ * Validates a configuration given in code (no environment involved) exactly like
+ * `loadRedisConfig` validates variables, fills defaults and reads TLS files. Errors name the
+ * option field (`port`, `tls.caFile`). Passing an already-validated `RedisConfig` is fine.
+ */
+export function defineRedisConfig(input: RedisConfigInput): RedisConfig {
+  if (typeof input !== 'object' || input === null) {
+    throw new RedisConfigError(
+      'config',
+      String(input),
+      'an object such as { host, port } or { url }',
+    );
+  }
+  const i = input as Record<string, unknown>;
+  const tlsValue = i.tls as boolean | RedisTlsInput | undefined;
+  const tlsObject = typeof tlsValue === 'object' && tlsValue !== null ? tlsValue : undefined;
+  const tls = (key: keyof RedisTlsInput) => f(`tls.${key}`, tlsObject?.[key]);
+  const raw: RawConfig = {
+    enabled: f('enabled', i.enabled),
+    mode: f('mode', i.mode),
+    url: f('url', i.url, { url: true }),
+    host: f('host', i.host),
+    port: f('port', i.port),
+    username: f('username', i.username),
+    password: f('password', i.password, { secret: true }),
+    db: f('db', i.db),
+    tls: f('tls', tlsObject ? true : tlsValue),
+    tlsCa: tls('ca'),
+    tlsCert: tls('cert'),
+    tlsKey: { ...tls('key'), secret: true },
+    tlsCaFile: tls('caFile'),
+    tlsCertFile: tls('certFile'),
+    tlsKeyFile: tls('keyFile'),
+    tlsRejectUnauthorized: tls('rejectUnauthorized'),
+    keyPrefix: f('keyPrefix', i.keyPrefix),
+    sentinels: f('sentinels', i.sentinels),
+    sentinelMaster: f('masterName', i.masterName),
+    sentinelUsername: f('sentinelUsername', i.sentinelUsername),
+    sentinelPassword: f('sentinelPassword', i.sentinelPassword, { secret: true }),
+    clusterNodes: f('nodes', i.nodes),
+    connectTimeoutMs: f('connectTimeoutMs', i.connectTimeoutMs),
+    commandTimeoutMs: f('commandTimeoutMs', i.commandTimeoutMs),
+    maxRetriesPerRequest: f('maxRetriesPerRequest', i.maxRetriesPerRequest),
+    healthTimeoutMs: f('healthTimeoutMs', i.healthTimeoutMs),
+    downAfterMs: f('downAfterMs', i.downAfterMs),
+    retryBaseMs: f('retryBaseMs', i.retryBaseMs),
+    retryMaxMs: f('retryMaxMs', i.retryMaxMs),
+    enableAutoPipelining: f('enableAutoPipelining', i.enableAutoPipelining),
+    warnings: Array.isArray(i.warnings)
+      ? i.warnings.filter((w): w is string => typeof w === 'string')
+      : [],
+  };
+  return resolveConfig(raw);
+}

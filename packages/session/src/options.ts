@@ -1,0 +1,114 @@
+import { silentLogger } from '@redis-toolkit/connection';
+import { SessionConfigError } from './errors.js';
+import type { Duration, SessionMiddlewareOptions } from './types.js';
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+export const MIN_SECRET_LENGTH = 32;
+
+/** `'7d'` → ms; a number is seconds. */
+export function parseDuration(
+  value: Duration | undefined,
+  field: string,
+  fallback: Duration,
+): number {
+  const v = value ?? fallback;
+  let ms: number | undefined;
+  if (typeof v === 'number') ms = v * 1000;
+  else {
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(v);
+    if (m) ms = Number(m[1]) * UNITS[m[2]!]!;
+  }
+  if (ms === undefined || !Number.isFinite(ms) || ms < 1000) {
+    throw new SessionConfigError(
+      SessionConfigError.codes.invalidOption,
+      field,
+      `expected seconds (number) or a duration like '30m', '12h', '7d' of at least 1 s, got ${JSON.stringify(v)}`,
+    );
+  }
+  return Math.round(ms);
+}
+
+export interface ResolvedOptions {
+  secrets: string[];
+  prefix: string;
+  ttlMs: number;
+  tombstoneTtlMs: number;
+  name: string;
+  production: boolean;
+  onRedisError: 'fail' | 'memory';
+  commandTimeoutMs: number;
+  cooldownMs: number;
+  retryAfterSeconds: number;
+  memoryMaxSessions: number;
+  logger: NonNullable<SessionMiddlewareOptions['logger']>;
+}
+
+export function resolveOptions(o: SessionMiddlewareOptions): ResolvedOptions {
+  const invalid = (field: string, expected: string) =>
+    new SessionConfigError(SessionConfigError.codes.invalidOption, field, expected);
+  if (!o || typeof o !== 'object') throw invalid('options', 'expected an options object');
+  if (!o.redis || typeof (o.redis as { get?: unknown }).get !== 'function') {
+    throw invalid('redis', 'expected an ioredis client (Redis or Cluster)');
+  }
+  const logger = o.logger ?? silentLogger;
+  const production = o.production ?? process.env.NODE_ENV === 'production';
+
+  const secrets = (Array.isArray(o.secret) ? [...o.secret] : [o.secret]).filter(
+    (s): s is string => typeof s === 'string' && s.length > 0,
+  );
+  if (secrets.length === 0) {
+    throw new SessionConfigError(
+      SessionConfigError.codes.secretMissing,
+      'secret',
+      'a cookie signing secret is required (a random string of 32+ characters, or an array for rotation)',
+    );
+  }
+  const short = secrets.findIndex((s) => s.length < MIN_SECRET_LENGTH);
+  if (short !== -1) {
+    const where = Array.isArray(o.secret) ? `secret[${short}]` : 'secret';
+    if (production) {
+      throw new SessionConfigError(
+        SessionConfigError.codes.secretTooShort,
+        where,
+        `must be at least ${MIN_SECRET_LENGTH} characters in production (e.g. \`openssl rand -base64 48\`)`,
+      );
+    }
+    logger.warn(
+      `session: ${where} is shorter than ${MIN_SECRET_LENGTH} characters; this is refused in production`,
+    );
+  }
+
+  const prefix = o.prefix ?? 'sess:';
+  if (typeof prefix !== 'string' || /[{}]/.test(prefix)) {
+    throw invalid(
+      'prefix',
+      'expected a string without { or } (braces are used as Cluster hash tags)',
+    );
+  }
+  const onRedisError = o.onRedisError ?? 'fail';
+  if (onRedisError !== 'fail' && onRedisError !== 'memory')
+    throw invalid('onRedisError', "expected 'fail' or 'memory'");
+  const name = o.name ?? 'sid';
+  if (typeof name !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
+    throw invalid('name', 'expected a cookie name (RFC 6265 token)');
+  }
+  const positive = (field: string, v: number | undefined, fallback: number): number => {
+    const n = v ?? fallback;
+    if (!Number.isFinite(n) || n <= 0) throw invalid(field, 'expected a positive number');
+    return n;
+  };
+  return {
+    secrets,
+    prefix,
+    ttlMs: parseDuration(o.ttl, 'ttl', '7d'),
+    tombstoneTtlMs: parseDuration(o.tombstoneTtl, 'tombstoneTtl', '1h'),
+    name,
+    production,
+    onRedisError,
+    commandTimeoutMs: positive('commandTimeoutMs', o.commandTimeoutMs, 1000),
+    cooldownMs: positive('cooldownMs', o.cooldownMs, 1000),
+    retryAfterSeconds: positive('retryAfterSeconds', o.retryAfterSeconds, 5),
+    memoryMaxSessions: positive('memoryMaxSessions', o.memoryMaxSessions, 10_000),
+    logger,
+  };
+}

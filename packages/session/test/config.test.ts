@@ -1,0 +1,88 @@
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createSessionMiddleware, parseDuration, SessionConfigError } from '../src/index.js';
+import { capturingLogger, SECRET } from './helpers.js';
+
+// Never connects (lazyConnect, no command is sent): these tests only check startup validation.
+const redis = new Redis({ lazyConnect: true, port: 1 });
+afterAll(() => redis.disconnect());
+
+const codeOf = (fn: () => unknown): string | undefined => {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(SessionConfigError);
+    return (error as SessionConfigError).code;
+  }
+  return undefined;
+};
+
+describe('startup validation', () => {
+  it('a missing secret is a typed error in every environment', () => {
+    for (const secret of [undefined, '', [], ['']]) {
+      expect(
+        codeOf(() =>
+          createSessionMiddleware({
+            redis,
+            secret: secret as unknown as string,
+            production: false,
+          }),
+        ),
+      ).toBe('ERR_SESSION_SECRET_MISSING');
+    }
+  });
+
+  it('a short secret is refused in production (naming the array slot) and warned about in development', () => {
+    expect(
+      codeOf(() => createSessionMiddleware({ redis, secret: 'short', production: true })),
+    ).toBe('ERR_SESSION_SECRET_TOO_SHORT');
+    try {
+      createSessionMiddleware({ redis, secret: [SECRET, 'short'], production: true });
+    } catch (error) {
+      expect((error as SessionConfigError).field).toBe('secret[1]');
+    }
+    const logger = capturingLogger();
+    expect(() =>
+      createSessionMiddleware({ redis, secret: 'short', production: false, logger }),
+    ).not.toThrow();
+    expect(logger.lines.some((l) => l.level === 'warn' && /shorter than 32/.test(l.msg))).toBe(
+      true,
+    );
+  });
+
+  it('production is read from NODE_ENV by default', () => {
+    const before = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    try {
+      expect(codeOf(() => createSessionMiddleware({ redis, secret: 'short' }))).toBe(
+        'ERR_SESSION_SECRET_TOO_SHORT',
+      );
+    } finally {
+      process.env.NODE_ENV = before;
+    }
+  });
+
+  it('bad options name the field', () => {
+    const bad = (o: object) => {
+      try {
+        createSessionMiddleware({ redis, secret: SECRET, production: false, ...o });
+      } catch (error) {
+        return (error as SessionConfigError).field;
+      }
+      return undefined;
+    };
+    expect(bad({ ttl: 'forever' })).toBe('ttl');
+    expect(bad({ ttl: 0 })).toBe('ttl');
+    expect(bad({ prefix: 'a{b}:' })).toBe('prefix');
+    expect(bad({ onRedisError: 'allow' })).toBe('onRedisError');
+    expect(bad({ name: 'bad name;' })).toBe('name');
+    expect(bad({ redis: {} })).toBe('redis');
+  });
+
+  it('parses durations', () => {
+    expect(parseDuration('7d', 'ttl', '1d')).toBe(7 * 86_400_000);
+    expect(parseDuration(90, 'ttl', '1d')).toBe(90_000);
+    expect(parseDuration('1500ms', 'ttl', '1d')).toBe(1500);
+    expect(parseDuration(undefined, 'ttl', '12h')).toBe(43_200_000);
+  });
+});

@@ -1,0 +1,316 @@
+import { describeEachTopology, waitUntil } from '@redis-toolkit/testing';
+import { RedisStore } from 'connect-redis';
+import express from 'express';
+import session from 'express-session';
+import { describe, expect, it } from 'vitest';
+import { createSessionMiddleware, type SessionMiddlewareOptions } from '../src/index.js';
+import { Browser, capturingLogger, gate, SECRET, SECRET_B, startApp } from './helpers.js';
+
+let n = 0;
+const uniquePrefix = () => `t${process.pid}x${++n}:`;
+
+describeEachTopology(
+  'session middleware',
+  (ctx) => {
+    const make = (extra: Partial<SessionMiddlewareOptions> = {}) =>
+      createSessionMiddleware({
+        redis: ctx.client(),
+        secret: SECRET,
+        prefix: uniquePrefix(),
+        production: false,
+        ...extra,
+      });
+
+    describe('cookies', () => {
+      it('development: HttpOnly, SameSite=Lax, not Secure, only once the session is used', async () => {
+        const { url } = await startApp(make());
+        const b = new Browser(url);
+        const first = await b.req('GET', '/me');
+        expect(first.setCookies).toEqual([]); // saveUninitialized: false
+        const r = await b.req('POST', '/count');
+        expect(r.setCookies).toHaveLength(1);
+        const c = r.setCookies[0]!;
+        expect(c).toMatch(/^sid=s%3A/);
+        expect(c).toMatch(/; HttpOnly/);
+        expect(c).toMatch(/; SameSite=Lax/);
+        expect(c).not.toMatch(/; Secure/);
+        expect(c).toMatch(/; Expires=/);
+        expect((await b.req('POST', '/count')).body.count).toBe(2);
+      });
+
+      it('production: Secure behind a trusted TLS proxy; no cookie and one warning when trust proxy is off', async () => {
+        const { url } = await startApp(make({ production: true }), (app) =>
+          app.set('trust proxy', 'loopback'),
+        );
+        const b = new Browser(url, 'sid', { 'x-forwarded-proto': 'https' });
+        const r = await b.req('POST', '/count');
+        expect(r.setCookies[0]).toMatch(/; Secure/);
+        expect(r.setCookies[0]).toMatch(/; HttpOnly/);
+        expect(r.setCookies[0]).toMatch(/; SameSite=Lax/);
+        expect((await b.req('POST', '/count')).body.count).toBe(2);
+
+        const logger = capturingLogger();
+        const plain = await startApp(make({ production: true, logger }));
+        const p = new Browser(plain.url, 'sid', { 'x-forwarded-proto': 'https' });
+        expect((await p.req('POST', '/count')).setCookies).toEqual([]);
+        await p.req('POST', '/count');
+        expect(
+          logger.lines.filter((l) => l.level === 'warn' && /trust proxy/.test(l.msg)),
+        ).toHaveLength(1);
+      });
+
+      it('rotates secrets: old cookies stay valid, new cookies are signed with the first secret', async () => {
+        const prefix = uniquePrefix();
+        const old = await startApp(make({ prefix, secret: SECRET }));
+        const b = new Browser(old.url);
+        await b.req('POST', '/login?user=rot');
+        expect(b.signedWith(SECRET)).toBe(true);
+
+        const rotated = await startApp(make({ prefix, secret: [SECRET_B, SECRET], rolling: true }));
+        const b2 = new Browser(rotated.url);
+        b2.cookie = b.cookie;
+        const me = await b2.req('GET', '/me');
+        expect(me.body.userId).toBe('rot');
+        expect(b2.signedWith(SECRET_B)).toBe(true); // re-issued (rolling) with the new secret
+
+        const onlyNew = await startApp(make({ prefix, secret: [SECRET_B] }));
+        const b3 = new Browser(onlyNew.url);
+        b3.cookie = b.cookie; // signed with the retired secret
+        expect((await b3.req('GET', '/me')).body.userId).toBeNull();
+        b3.cookie = b2.cookie;
+        expect((await b3.req('GET', '/me')).body.userId).toBe('rot');
+      });
+    });
+
+    it('login regenerates the session id (no fixation); the pre-login id is dead', async () => {
+      const { url } = await startApp(make());
+      const b = new Browser(url);
+      await b.req('POST', '/count');
+      const before = b.cookie;
+      await b.req('POST', '/login?user=alice');
+      expect(b.cookie).toBeDefined();
+      expect(b.cookie).not.toBe(before);
+      expect((await b.req('GET', '/me')).body.userId).toBe('alice');
+
+      const attacker = new Browser(url);
+      attacker.cookie = before;
+      expect((await attacker.req('GET', '/me')).body).toEqual({ userId: null, count: 0 });
+    });
+
+    it('sessions expire, and the user index forgets them', async () => {
+      const mw = make({ ttl: '2s' });
+      const { url } = await startApp(mw);
+      const b = new Browser(url);
+      await b.req('POST', '/login?user=brief');
+      expect(await mw.listUserSessions('brief')).toHaveLength(1);
+      const sid = b.sid!;
+      await waitUntil(async () => (await mw.store.read(sid)) === null, {
+        timeoutMs: 10_000,
+        what: 'session expiry',
+      });
+      expect((await b.req('GET', '/me')).body.userId).toBeNull();
+      expect(await mw.listUserSessions('brief')).toEqual([]);
+      const redis = ctx.client();
+      await waitUntil(async () => (await redis.exists(mw.store.keys.userIndex('brief'))) === 0, {
+        timeoutMs: 10_000,
+        what: 'index key expiry',
+      });
+    });
+
+    it('lists a user’s devices with hashed ids, revokes one, then all others', async () => {
+      const mw = make();
+      const { url } = await startApp(mw);
+      const phone = new Browser(url, 'sid', { 'user-agent': 'phone' });
+      const laptop = new Browser(url, 'sid', { 'user-agent': 'laptop' });
+      const tablet = new Browser(url, 'sid', { 'user-agent': 'tablet' });
+      const other = new Browser(url, 'sid', { 'user-agent': 'someone-else' });
+      for (const b of [phone, laptop, tablet]) await b.req('POST', '/login?user=carol');
+      await other.req('POST', '/login?user=dave');
+
+      const list = (await laptop.req('GET', '/sessions')).body as unknown as {
+        id: string;
+        userAgent: string;
+        current: boolean;
+        ip: string;
+        createdAt: number;
+        lastSeenAt: number;
+      }[];
+      expect(list.map((s) => s.userAgent).sort()).toEqual(['laptop', 'phone', 'tablet']);
+      expect(list.filter((s) => s.current).map((s) => s.userAgent)).toEqual(['laptop']);
+      const rawIds = [phone.sid, laptop.sid, tablet.sid];
+      for (const s of list) {
+        expect(rawIds).not.toContain(s.id);
+        expect(JSON.stringify(s)).not.toContain(phone.sid);
+        expect(s.ip).toMatch(/127\.0\.0\.1/);
+        expect(s.lastSeenAt).toBeGreaterThanOrEqual(s.createdAt - 5);
+      }
+      // dave cannot see or revoke carol's sessions
+      const daves = (await other.req('GET', '/sessions')).body as unknown as { id: string }[];
+      expect(daves).toHaveLength(1);
+      const phoneId = list.find((s) => s.userAgent === 'phone')!.id;
+      expect((await other.req('POST', `/sessions/${phoneId}/revoke`)).body.revoked).toBe(false);
+      expect((await phone.req('GET', '/me')).body.userId).toBe('carol');
+
+      expect((await laptop.req('POST', `/sessions/${phoneId}/revoke`)).body.revoked).toBe(true);
+      expect((await phone.req('GET', '/me')).body.userId).toBeNull();
+
+      expect((await laptop.req('POST', '/sessions/revoke-others')).body.revoked).toBe(1);
+      expect((await tablet.req('GET', '/me')).body.userId).toBeNull();
+      expect((await laptop.req('GET', '/me')).body.userId).toBe('carol');
+      expect((await other.req('GET', '/me')).body.userId).toBe('dave');
+      const after = (await laptop.req('GET', '/sessions')).body as unknown as {
+        userAgent: string;
+      }[];
+      expect(after.map((s) => s.userAgent)).toEqual(['laptop']);
+
+      expect(await mw.revokeUserSessions('carol')).toBe(1);
+      expect((await laptop.req('GET', '/me')).body.userId).toBeNull();
+      expect(await mw.listUserSessions('carol')).toEqual([]);
+    });
+
+    it('logouts stick: a slow request that started before logout does not write the session back', async () => {
+      const mw = make();
+      const { url, gates } = await startApp(mw);
+      const b = new Browser(url);
+      await b.req('POST', '/login?user=erin');
+      const sid = b.sid!;
+      const cookie = b.cookie;
+      gates.slowEntered = gate();
+      gates.slowRelease = gate();
+      const slowBrowser = new Browser(url);
+      slowBrowser.cookie = cookie;
+      const slow = slowBrowser.req('POST', '/slow'); // loads the session, then waits
+      await gates.slowEntered.wait;
+      expect((await b.req('POST', '/logout')).status).toBe(200);
+      gates.slowRelease.open(); // now it modifies the session and ends: express-session saves it
+      expect((await slow).status).toBe(200);
+
+      expect(mw.stats().blockedWrites).toBeGreaterThanOrEqual(1);
+      expect(await mw.store.read(sid)).toBeNull();
+      const again = new Browser(url);
+      again.cookie = cookie;
+      expect((await again.req('GET', '/me')).body).toEqual({ userId: null, count: 0 });
+      expect(await mw.listUserSessions('erin')).toEqual([]);
+    });
+
+    it('control: bare express-session + connect-redis 8.1 does resurrect the session in the same race', async () => {
+      const redis = ctx.client();
+      const prefix = uniquePrefix();
+      const app = express();
+      app.use(
+        session({
+          store: new RedisStore({ client: redis, prefix }),
+          secret: SECRET,
+          resave: false,
+          saveUninitialized: false,
+        }),
+      );
+      const entered = gate();
+      const release = gate();
+      app.post('/login', (req, res) => {
+        (req.session as { user?: string }).user = 'x';
+        res.json({});
+      });
+      app.post('/slow', async (req, res) => {
+        entered.open();
+        await release.wait;
+        (req.session as { count?: number }).count = 99;
+        res.json({});
+      });
+      app.post('/logout', (req, res) => req.session.destroy(() => res.json({})));
+      const server = app.listen(0, '127.0.0.1');
+      await new Promise<void>((r) => server.once('listening', () => r()));
+      try {
+        const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+        const b = new Browser(url, 'connect.sid');
+        await b.req('POST', '/login');
+        const sid = b.sid!;
+        const slow = new Browser(url, 'connect.sid');
+        slow.cookie = b.cookie;
+        const pending = slow.req('POST', '/slow');
+        await entered.wait;
+        await b.req('POST', '/logout');
+        release.open();
+        await pending;
+        expect(await redis.exists(`${prefix}${sid}`)).toBe(1); // logged out, yet alive again
+      } finally {
+        server.closeAllConnections();
+        server.close();
+      }
+    });
+
+    it('corrupt or foreign data under a session key gives a fresh session, not a 500', async () => {
+      const mw = make({ logger: capturingLogger() });
+      const { url } = await startApp(mw);
+      const redis = ctx.client();
+      for (const poison of [
+        (k: string) => redis.set(k, 'not json{'),
+        (k: string) => redis.set(k, '{"no":"cookie"}'),
+        (k: string) => redis.set(k, '[1,2]'),
+        async (k: string) => {
+          await redis.del(k);
+          await redis.hset(k, 'a', '1');
+        },
+      ]) {
+        const b = new Browser(url);
+        await b.req('POST', '/login?user=frank');
+        await poison(mw.store.keys.session(b.sid!));
+        const me = await b.req('GET', '/me');
+        expect(me.status).toBe(200);
+        expect(me.body.userId).toBeNull();
+        const next = await b.req('POST', '/count');
+        expect(next.status).toBe(200);
+        expect(next.body.count).toBe(1);
+      }
+      // each poisoned key is read twice (GET /me, then POST /count still carries the old cookie)
+      expect(mw.stats().corrupt).toBe(8);
+    });
+
+    it('ids/length/all/clear see every session on every master and respect keyPrefix', async () => {
+      const redis = ctx.client({ keyPrefix: 'app:' });
+      const mw = createSessionMiddleware({
+        redis,
+        secret: SECRET,
+        prefix: uniquePrefix(),
+        production: false,
+      });
+      const { url } = await startApp(mw);
+      const browsers = Array.from({ length: 24 }, () => new Browser(url));
+      for (const [i, b] of browsers.entries()) await b.req('POST', `/login?user=u${i % 3}`);
+      await browsers[0]!.req('POST', '/logout'); // leaves a tombstone, which is not a session
+      const expected = browsers
+        .slice(1)
+        .map((b) => b.sid!)
+        .sort();
+
+      const ids = await new Promise<string[]>((res, rej) =>
+        mw.store.ids((e, v) => (e ? rej(e) : res(v!))),
+      );
+      expect(ids.sort()).toEqual(expected);
+      const len = await new Promise<number>((res, rej) =>
+        mw.store.length((e, v) => (e ? rej(e) : res(v!))),
+      );
+      expect(len).toBe(23);
+      const all = await mw.store.allSessions();
+      expect(all.map((s) => s.id).sort()).toEqual(expected);
+      expect(all.every((s) => s.auth?.userId?.startsWith('u'))).toBe(true);
+
+      if (ctx.name === 'cluster') {
+        // the point of the exercise: the keys really are spread over several masters
+        const masters = await ctx.cluster!.masters();
+        const withKeys = await Promise.all(
+          masters.map(async (m) => Number(await m.cli('DBSIZE')) > 0),
+        );
+        expect(withKeys.filter(Boolean).length).toBeGreaterThan(1);
+      }
+      const unrelated = ctx.client();
+      await unrelated.set('app:other:key', 'keep me');
+      await new Promise<void>((res, rej) => mw.store.clear((e) => (e ? rej(e) : res())));
+      expect(await mw.store.sessionIds()).toEqual([]);
+      expect(await mw.listUserSessions('u1')).toEqual([]);
+      expect(await unrelated.get('app:other:key')).toBe('keep me');
+      expect((await browsers[2]!.req('GET', '/me')).body.userId).toBeNull();
+    });
+  },
+  ['standalone', 'cluster'],
+);

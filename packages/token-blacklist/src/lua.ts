@@ -1,0 +1,19 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * SET key value PX ttl, unless the key already holds a value >= value. Used for token
+ * revocations (value = expiry ms, so the longest life wins) and user cut-offs (value = cut-off
+ * ms, so a cut-off never moves backwards). One key per call: safe on Cluster.
+ * Returns the value now stored.
+ */
+export const SET_MAX = `
+local current = tonumber(redis.call('GET', KEYS[1]) or '')
+local value = tonumber(ARGV[1])
+if current and current >= value then
+  return redis.call('GET', KEYS[1])
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return ARGV[1]
+`;
+
+export const SET_MAX_SHA = createHash('sha1').update(SET_MAX).digest('hex');
