@@ -2,6 +2,7 @@
 // Proves every publishable package works as a user installs it: `pnpm pack` each one, install the
 // tarballs alone in a fresh temp project (no workspace links), then import and require every
 // `exports` entry, check ESM and CJS expose the same names, and type-check both under NodeNext.
+// Usage: node scripts/check-packed.mjs [package-dir-name ...] (default: every publishable package)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,8 @@ const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore',
 
 const packages = readdirSync(join(root, 'packages'))
   .map((dir) => ({ dir: join(root, 'packages', dir), json: JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')) }))
-  .filter((p) => !p.json.private);
+  .filter((p) => !p.json.private)
+  .filter((p) => process.argv.length <= 2 || process.argv.slice(2).some((n) => p.json.name.endsWith(`/${n}`)));
 
 const work = mkdtempSync(join(tmpdir(), 'redis-toolkit-packed-'));
 let failures = 0;

@@ -11,7 +11,12 @@ import { type BenchContext, fmtRate, measure, ratio, type Scenario, table } from
 
 const small = { id: 42, name: 'Ada Lovelace', email: 'ada@example.com', active: true, visits: 7 }; // ~90 B JSON
 const large = {
-  items: Array.from({ length: 100 }, (_, i) => ({ id: i, name: `Patient ${i}`, note: 'x'.repeat(50), at: 1_700_000_000 + i })),
+  items: Array.from({ length: 100 }, (_, i) => ({
+    id: i,
+    name: `Patient ${i}`,
+    note: 'x'.repeat(50),
+    at: 1_700_000_000 + i,
+  })),
 }; // ~10 KB JSON
 const SIZES = [
   ['100 B', small],
@@ -20,7 +25,8 @@ const SIZES = [
 
 export const scenario: Scenario = {
   id: 'cache',
-  title: 'Cache: L1/L2 hits, getOrSet, set and stampede vs bentocache, cache-manager and raw ioredis',
+  title:
+    'Cache: L1/L2 hits, getOrSet, set and stampede vs bentocache, cache-manager and raw ioredis',
   async run(ctx: BenchContext): Promise<string> {
     const time = ctx.quick ? 200 : Math.min(ctx.timeMs, 1200);
     const bctx: BenchContext = { ...ctx, timeMs: time };
@@ -34,8 +40,18 @@ export const scenario: Scenario = {
     const raw = client();
 
     // this package
-    const oursL1 = createOurCache({ redis: client(), prefix: 'o1:', defaultTtl: '1h', l1: { maxEntries: 10_000 } });
-    const oursL1Clone = createOurCache({ redis: client(), prefix: 'o1c:', defaultTtl: '1h', l1: { maxEntries: 10_000, copy: 'clone' } });
+    const oursL1 = createOurCache({
+      redis: client(),
+      prefix: 'o1:',
+      defaultTtl: '1h',
+      l1: { maxEntries: 10_000 },
+    });
+    const oursL1Clone = createOurCache({
+      redis: client(),
+      prefix: 'o1c:',
+      defaultTtl: '1h',
+      l1: { maxEntries: 10_000, copy: 'clone' },
+    });
     const oursL2 = createOurCache({ redis: client(), prefix: 'o2:', defaultTtl: '1h' });
     const oursL2Msgpack = createOurCache({
       redis: client(),
@@ -47,7 +63,9 @@ export const scenario: Scenario = {
     const bento = new BentoCache({
       default: 'tiered',
       stores: {
-        tiered: bentostore().useL1Layer(memoryDriver({ maxItems: 10_000 })).useL2Layer(redisDriver({ connection: client() })),
+        tiered: bentostore()
+          .useL1Layer(memoryDriver({ maxItems: 10_000 }))
+          .useL2Layer(redisDriver({ connection: client() })),
         l1: bentostore().useL1Layer(memoryDriver({ maxItems: 10_000 })),
         l2: bentostore().useL2Layer(redisDriver({ connection: client() })),
       },
@@ -59,9 +77,22 @@ export const scenario: Scenario = {
     const keyvRedis = new KeyvRedis(url);
     const cmL1 = createCacheManager({ stores: [new Keyv()] });
     const cmL2 = createCacheManager({ stores: [new Keyv({ store: keyvRedis, namespace: 'cm2' })] });
-    const cmTiered = createCacheManager({ stores: [new Keyv(), new Keyv({ store: new KeyvRedis(url), namespace: 'cmt' })] });
+    const cmTiered = createCacheManager({
+      stores: [new Keyv(), new Keyv({ store: new KeyvRedis(url), namespace: 'cmt' })],
+    });
 
-    const rows: string[][] = [['Row', 'Size', 'this package', 'bentocache 1.6', 'cache-manager 7', 'raw ioredis', 'ours vs bento', 'ours vs raw']];
+    const rows: string[][] = [
+      [
+        'Row',
+        'Size',
+        'this package',
+        'bentocache 1.6',
+        'cache-manager 7',
+        'raw ioredis',
+        'ours vs bento',
+        'ours vs raw',
+      ],
+    ];
     const extra: string[][] = [['Row', 'Size', 'variant', 'rate', 'vs default']];
     const ttlMs = 3_600_000;
     let miss = 0;
@@ -81,7 +112,12 @@ export const scenario: Scenario = {
       await cmL2.set(k, value, ttlMs);
       await cmTiered.set(k, value, ttlMs);
       // sanity: everyone returns the value
-      for (const got of [await oursL1.get(k), await oursL2.get(k), await bL2.get({ key: k }), await cmL2.get(k)]) {
+      for (const got of [
+        await oursL1.get(k),
+        await oursL2.get(k),
+        await bL2.get({ key: k }),
+        await cmL2.get(k),
+      ]) {
         if (JSON.stringify(got) !== json) throw new Error(`bench setup: wrong value for ${label}`);
       }
 
@@ -120,7 +156,8 @@ export const scenario: Scenario = {
         oursL2Json: () => oursL2.set(k, value),
         oursL2Msgpack: () => oursL2Msgpack.set(k, value),
       });
-      const by = (list: { name: string; opsPerSec: number }[], name: string) => list.find((m) => m.name === name)?.opsPerSec ?? 0;
+      const by = (list: { name: string; opsPerSec: number }[], name: string) =>
+        list.find((m) => m.name === name)?.opsPerSec ?? 0;
       const row = (name: string, list: { name: string; opsPerSec: number }[]) => {
         const r = by(list, 'raw');
         rows.push([
@@ -146,7 +183,13 @@ export const scenario: Scenario = {
         fmtRate(by(l1, 'oursClone')),
         ratio(by(l1, 'oursClone'), by(l1, 'ours')),
       ]);
-      extra.push(['L2 hit', label, 'msgpackr serializer', fmtRate(by(l2, 'oursMsgpack')), ratio(by(l2, 'oursMsgpack'), by(l2, 'ours'))]);
+      extra.push([
+        'L2 hit',
+        label,
+        'msgpackr serializer',
+        fmtRate(by(l2, 'oursMsgpack')),
+        ratio(by(l2, 'oursMsgpack'), by(l2, 'ours')),
+      ]);
       extra.push([
         'set (L2 only)',
         label,
@@ -158,7 +201,10 @@ export const scenario: Scenario = {
 
     // stampede: 1,000 concurrent cold calls, loader takes 20 ms
     const stampede: string[][] = [['1,000 concurrent cold calls (one process)', 'loader runs']];
-    const count = async (name: string, fn: (key: string, loader: () => Promise<typeof small>) => Promise<unknown>) => {
+    const count = async (
+      name: string,
+      fn: (key: string, loader: () => Promise<typeof small>) => Promise<unknown>,
+    ) => {
       let runs = 0;
       const loader = async () => {
         runs++;
@@ -170,13 +216,19 @@ export const scenario: Scenario = {
       stampede.push([name, String(runs)]);
     };
     await count('this package', (key, loader) => oursL1.getOrSet(key, loader));
-    await count('this package, lock: true', (key, loader) => oursL1.getOrSet(key, loader, { lock: true }));
-    await count('bentocache 1.6', (key, loader) => bTiered.getOrSet({ key, factory: loader, ttl: '1h' }));
+    await count('this package, lock: true', (key, loader) =>
+      oursL1.getOrSet(key, loader, { lock: true }),
+    );
+    await count('bentocache 1.6', (key, loader) =>
+      bTiered.getOrSet({ key, factory: loader, ttl: '1h' }),
+    );
     await count('cache-manager 7', (key, loader) => cmTiered.wrap(key, loader, ttlMs));
 
     await Promise.all([oursL1.close(), oursL1Clone.close(), oursL2.close(), oursL2Msgpack.close()]);
     await bento.disconnectAll().catch(() => {});
-    await Promise.all([cmL1.disconnect(), cmL2.disconnect(), cmTiered.disconnect()]).catch(() => {});
+    await Promise.all([cmL1.disconnect(), cmL2.disconnect(), cmTiered.disconnect()]).catch(
+      () => {},
+    );
     for (const c of clients) c.disconnect();
 
     return [
