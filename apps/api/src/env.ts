@@ -1,14 +1,69 @@
 import { z } from 'zod';
 
+const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-in-production!';
+const DEV_SESSION_SECRET = 'dev-only-session-secret-change-me-in-production!';
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes' || v === 'on');
+
+const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)$/, "expected a duration such as '30s', '15m', '1h'");
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(8_000),
+  /** Express `trust proxy` (hop count). 0 = the socket address is the client. */
+  TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+
+  /** Unset: embedded PGlite in memory. Set: a real PostgreSQL through `pg`. */
+  DATABASE_URL: z.string().url().optional(),
+  /** PostgreSQL schema to create and use (search_path). Default: the server's default (public). */
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'expected a lower-case SQL identifier')
+    .optional(),
+  SEED: bool(true),
+  SEED_PATIENTS: z.coerce.number().int().min(1).max(1_000_000).default(5_000),
+  SEED_APPOINTMENTS: z.coerce.number().int().min(1).max(10_000_000).default(40_000),
+
+  JWT_SECRET: z.string().optional(),
+  SESSION_SECRET: z.string().optional(),
+  /** Care sessions while Redis is unreachable: 'fail' (503) or 'memory' (single-instance fallback). */
+  SESSION_ON_REDIS_ERROR: z.enum(['fail', 'memory']).optional(),
+
+  /** Master switch for the response/data caches (off: every read goes to the database). */
+  CACHE_ENABLED: bool(true),
+  /** In-process L1 entries per cache (0 disables L1: Redis only, nothing in memory when Redis is down). */
+  CACHE_L1_MAX_ENTRIES: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
+
+  /** Off-switch for every limiter (load tests). */
+  RATE_LIMIT_ENABLED: bool(true),
+  GLOBAL_RATE_LIMIT: z.coerce.number().int().min(1).default(100),
+  GLOBAL_RATE_WINDOW: duration.default('15m'),
+  API_RATE_LIMIT: z.coerce.number().int().min(1).default(60),
+  API_RATE_WINDOW: duration.default('1m'),
+  AUTH_RATE_LIMIT: z.coerce.number().int().min(1).default(5),
+  AUTH_RATE_WINDOW: duration.default('15m'),
+  /** Rate limits while Redis is unreachable. */
+  RATE_LIMIT_ON_REDIS_ERROR: z.enum(['memory', 'allow', 'deny']).default('memory'),
 });
 
-export type AppEnv = z.infer<typeof envSchema>;
+type RawEnv = z.infer<typeof envSchema>;
+
+export interface AppEnv extends Omit<RawEnv, 'JWT_SECRET' | 'SESSION_SECRET' | 'SESSION_ON_REDIS_ERROR'> {
+  JWT_SECRET: string;
+  SESSION_SECRET: string;
+  SESSION_ON_REDIS_ERROR: 'fail' | 'memory';
+  /** Human-readable warnings to log once at start (dev secrets in use, ...). */
+  warnings: string[];
+}
 
 /** Thrown for a bad environment value; main() prints the message alone, never a stack. */
 export class AppConfigError extends Error {
@@ -16,13 +71,45 @@ export class AppConfigError extends Error {
   readonly code = 'E_APP_CONFIG';
 }
 
+function secret(raw: RawEnv, name: 'JWT_SECRET' | 'SESSION_SECRET', fallback: string, warnings: string[]): string {
+  const value = raw[name];
+  if (raw.NODE_ENV === 'production') {
+    if (!value) throw new AppConfigError(`${name} is required when NODE_ENV=production (at least 32 characters)`);
+    if (value.length < 32) {
+      throw new AppConfigError(`${name} is too short: expected at least 32 characters in production, got ${value.length}`);
+    }
+    return value;
+  }
+  if (!value) {
+    warnings.push(`${name} is not set: using a built-in development secret (never do this in production)`);
+    return fallback;
+  }
+  if (value.length < 32) warnings.push(`${name} is shorter than 32 characters: it would be rejected in production`);
+  return value;
+}
+
 export function loadAppEnv(env: NodeJS.ProcessEnv = process.env): AppEnv {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
   const parsed = envSchema.safeParse(cleaned);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => {
-    const name = issue.path.join('.');
-    return `${name}=${JSON.stringify(env[name])} is invalid: ${issue.message}`;
-  });
-  throw new AppConfigError(problems.join('; '));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = issue.path.join('.');
+      const shown = /SECRET|DATABASE_URL/.test(name) ? '<redacted>' : JSON.stringify(env[name]);
+      return `${name}=${shown} is invalid: ${issue.message}`;
+    });
+    throw new AppConfigError(problems.join('; '));
+  }
+  const raw = parsed.data;
+  const warnings: string[] = [];
+  const JWT_SECRET = secret(raw, 'JWT_SECRET', DEV_JWT_SECRET, warnings);
+  const SESSION_SECRET = secret(raw, 'SESSION_SECRET', DEV_SESSION_SECRET, warnings);
+  if (!raw.RATE_LIMIT_ENABLED) warnings.push('RATE_LIMIT_ENABLED=false: every rate limit is off');
+  return {
+    ...raw,
+    JWT_SECRET,
+    SESSION_SECRET,
+    // Production: a session must never silently live in one instance's memory.
+    SESSION_ON_REDIS_ERROR: raw.SESSION_ON_REDIS_ERROR ?? (raw.NODE_ENV === 'production' ? 'fail' : 'memory'),
+    warnings,
+  };
 }

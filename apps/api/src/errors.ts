@@ -12,6 +12,11 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
     res.status(error.status).json({ error: { code: error.code, message: error.message } });
     return;
   }
+  const database = databaseError(error);
+  if (database) {
+    res.status(database.status).json({ error: { code: database.code, message: database.message } });
+    return;
+  }
   const status = httpStatusOf(error);
   if (status >= 500) req.log?.error({ err: error }, 'request failed');
   const message = status >= 500 ? 'Internal server error' : error instanceof Error ? error.message : 'Request failed';
@@ -35,4 +40,28 @@ function httpStatusOf(error: unknown): number {
     if (typeof candidate === 'number' && candidate >= 400 && candidate < 600) return candidate;
   }
   return 500;
+}
+
+/**
+ * PostgreSQL errors caused by the request's data (duplicate e-mail, unknown referenced id, a value
+ * PostgreSQL cannot read) are the client's fault: 409/422/400, never a 500.
+ */
+function databaseError(error: unknown): { status: number; code: string; message: string } | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, detail, constraint } = error as { code?: unknown; detail?: unknown; constraint?: unknown };
+  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return undefined;
+  const info = typeof detail === 'string' ? detail : typeof constraint === 'string' ? constraint : '';
+  switch (code) {
+    case '23505':
+      return { status: 409, code: 'conflict', message: `Already exists${info ? `: ${info}` : ''}` };
+    case '23503':
+      return { status: 422, code: 'invalid_reference', message: `Refers to a record that does not exist${info ? `: ${info}` : ''}` };
+    case '22P02':
+    case '22007':
+    case '22008':
+    case '22003':
+      return { status: 400, code: 'invalid_value', message: 'A value could not be read by the database' };
+    default:
+      return undefined;
+  }
 }

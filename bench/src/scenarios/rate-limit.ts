@@ -3,14 +3,7 @@ import type { Options } from 'express-rate-limit';
 import { Redis } from 'ioredis';
 import { RedisStore } from 'rate-limit-redis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
-import {
-  type BenchContext,
-  fmtRate,
-  ratio,
-  type Scenario,
-  table,
-  throughput,
-} from '../context.js';
+import { type BenchContext, fmtRate, ratio, type Scenario, table, throughput } from '../context.js';
 
 const KEYS = 10_000;
 const WINDOW_MS = 10_000;
@@ -89,7 +82,13 @@ async function run(ctx: BenchContext): Promise<string> {
     const rlfName = 'rate-limiter-flexible 11 `RateLimiterRedis.consume`';
     const seqOf = (name: string) => c1.get(name) ?? 0;
     const rows: (string | number)[][] = [
-      ['decision', 'c=1', 'c=100', 'vs rate-limit-redis (c=1 / c=100)', 'vs rate-limiter-flexible (c=1 / c=100)'],
+      [
+        'decision',
+        'c=1',
+        'c=100',
+        'vs rate-limit-redis (c=1 / c=100)',
+        'vs rate-limiter-flexible (c=1 / c=100)',
+      ],
       ...names.map((name) => [
         name,
         fmtRate(seqOf(name)),

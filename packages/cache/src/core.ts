@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger, RedisClient } from '@redis-toolkit/connection';
-import { silentLogger } from '@redis-toolkit/connection';
 import type { Cluster, Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { CircuitBreaker } from './breaker.js';
@@ -52,6 +51,10 @@ interface BusMessage {
 }
 
 const now = (): number => Date.now();
+const noop = (): void => {};
+/** Feature packages import only types from connection, so the silent default lives here. */
+const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop };
+
 /** Longest time an invalidation waits to share one PUBLISH with others. */
 export const BUS_BATCH_MS = 2;
 const preciseNow = (): number => performance.timeOrigin + performance.now();

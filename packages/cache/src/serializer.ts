@@ -57,7 +57,10 @@ export function serializeOrThrow(
   return out;
 }
 
-/** Byte size of serialized data (used for the L1 memory bound). */
+/**
+ * Size of serialized data for the L1 memory bound: bytes for a Buffer, UTF-16 length for a string
+ * (O(1); equals the UTF-8 byte count for ASCII, under-counts multi-byte text by up to 3x).
+ */
 export function sizeOf(data: string | Buffer): number {
-  return typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+  return typeof data === 'string' ? data.length : data.byteLength;
 }

@@ -198,6 +198,31 @@ describeEachTopology('cache behaviour', (ctx) => {
     await cache.close();
   });
 
+  it('bus and distributed lock work on this topology (two instances sharing only Redis)', async () => {
+    const prefix = uniquePrefix();
+    const a = createCache({ redis: ctx.client(), prefix, l1: { maxEntries: 100 } });
+    const b = createCache({ redis: ctx.client(), prefix, l1: { maxEntries: 100 } });
+    await Promise.all([a.ready(), b.ready()]);
+    await a.set('k', 1);
+    expect(await b.get('k')).toBe(1); // now in b's L1
+    await a.set('k', 2);
+    await waitFor(async () => (await b.get('k')) === 2);
+    let runs = 0;
+    const loader = async () => {
+      runs++;
+      await new Promise((r) => setTimeout(r, 200));
+      return 'once';
+    };
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        (i % 2 ? a : b).getOrSet('locked', loader, { lock: true }),
+      ),
+    );
+    expect(runs).toBe(1);
+    expect(new Set(results)).toEqual(new Set(['once']));
+    await Promise.all([a.close(), b.close()]);
+  });
+
   it('defineKeys encodes segments so ids cannot collide or widen a pattern', async () => {
     const keys = defineKeys('dental', {
       patient: (id: string) => ['patient', id],

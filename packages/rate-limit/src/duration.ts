@@ -14,7 +14,8 @@ const UNIT_MS: Record<DurationUnit, number> = {
 
 /** Parses a {@link Duration} into whole milliseconds (>= 1); throws `RateLimitConfigError` naming `field`. */
 export function parseDuration(value: unknown, field: string): number {
-  const expected = "a positive number of milliseconds or a string like '500ms', '30s', '15m', '1h', '1d'";
+  const expected =
+    "a positive number of milliseconds or a string like '500ms', '30s', '15m', '1h', '1d'";
   if (typeof value === 'number') {
     if (Number.isFinite(value) && value >= 1) return Math.floor(value);
     throw new RateLimitConfigError(field, expected, value);

@@ -52,7 +52,8 @@ export class RedisUnavailableError extends RateLimitError {
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null)
+    return String(value);
   if (typeof value === 'function') return 'a function';
   return typeof value;
 }

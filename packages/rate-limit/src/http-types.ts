@@ -8,7 +8,10 @@ export type KeyBy = 'ip' | ((req: Request, res: Response) => string | Promise<st
 export type Message =
   | string
   | Record<string, unknown>
-  | ((req: Request, res: Response) => string | Record<string, unknown> | Promise<string | Record<string, unknown>>);
+  | ((
+      req: Request,
+      res: Response,
+    ) => string | Record<string, unknown> | Promise<string | Record<string, unknown>>);
 
 /** Options of {@link createRateLimiter}: the limiter's options plus the HTTP ones. */
 export interface RateLimiterOptions extends LimiterOptions {

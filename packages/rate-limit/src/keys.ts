@@ -11,7 +11,11 @@ export function encodeKeyPart(part: string): string {
 
 export function makeKeyFn(prefix: string, name: string): (key: string) => string {
   if (/[{}]/.test(prefix)) {
-    throw new RateLimitConfigError('prefix', 'a string without `{` or `}` (the package adds the hash tag)', prefix);
+    throw new RateLimitConfigError(
+      'prefix',
+      'a string without `{` or `}` (the package adds the hash tag)',
+      prefix,
+    );
   }
   if (name.length === 0 || /[{}]/.test(name)) {
     throw new RateLimitConfigError('name', 'a non-empty string without `{` or `}`', name);

@@ -6,6 +6,7 @@ import { makeKeyFn } from './keys.js';
 import { MemoryBackend } from './memory-backend.js';
 import { type ResolvedLimiterOptions, resolveLimiterOptions } from './options.js';
 import { ALL_SCRIPTS, RedisBackend } from './redis-backend.js';
+import { withTimeout } from './timeout.js';
 import type {
   Algorithm,
   DecisionSource,
@@ -15,7 +16,6 @@ import type {
   RateLimitDecision,
   RedisErrorPolicy,
 } from './types.js';
-import { withTimeout } from './timeout.js';
 
 /** A Redis-backed limiter for anything: login attempts, e-mails per user, jobs per tenant. */
 export interface Limiter {
@@ -46,7 +46,12 @@ class RedisLimiter implements Limiter {
   private readonly redisBackend: RedisBackend;
   private readonly memory: MemoryBackend;
   private readonly log: Logger;
-  private readonly counters: LimiterStats = { allowed: 0, blocked: 0, fallbacks: 0, redisErrors: 0 };
+  private readonly counters: LimiterStats = {
+    allowed: 0,
+    blocked: 0,
+    fallbacks: 0,
+    redisErrors: 0,
+  };
   /** Circuit: while `Date.now() < openUntil` decisions do not wait for Redis. */
   private openUntil = 0;
   private degraded = false;
@@ -92,13 +97,9 @@ class RedisLimiter implements Limiter {
       );
     }
     const decision = await this.decide(key, (b, k) => b.consume(k, cost), true);
-    if (decision.allowed) {
-      this.counters.allowed++;
-      this.events.emit('allowed', { key, decision });
-    } else {
-      this.counters.blocked++;
-      this.events.emit('blocked', { key, decision });
-    }
+    const event = decision.allowed ? 'allowed' : 'blocked';
+    this.counters[event]++;
+    if (this.events.listenerCount(event) > 0) this.events.emit(event, { key, decision });
     return decision;
   }
 
@@ -113,7 +114,10 @@ class RedisLimiter implements Limiter {
         await this.callRedis(() => this.redisBackend.refund(full, cost));
         return;
       } catch (error) {
-        this.log.warn({ err: error, limiter: this.o.name }, 'rate-limit: refund not recorded in Redis');
+        this.log.warn(
+          { err: error, limiter: this.o.name },
+          'rate-limit: refund not recorded in Redis',
+        );
       }
     }
     if (this.o.onRedisError === 'memory') await this.memory.refund(full, cost);

@@ -12,9 +12,15 @@ const DEFAULT_MESSAGE = 'Too many requests, please try again later.';
 const erlLogger = (logger: Logger | undefined): ErlLogger | undefined =>
   logger && {
     warn: (error: unknown, message?: string) =>
-      logger.warn({ err: error }, message ?? (error instanceof Error ? error.message : String(error))),
+      logger.warn(
+        { err: error },
+        message ?? (error instanceof Error ? error.message : String(error)),
+      ),
     error: (error: unknown, message?: string) =>
-      logger.error({ err: error }, message ?? (error instanceof Error ? error.message : String(error))),
+      logger.error(
+        { err: error },
+        message ?? (error instanceof Error ? error.message : String(error)),
+      ),
   };
 
 async function sendMessage(message: Message, req: Request, res: Response): Promise<void> {

@@ -27,9 +27,15 @@ const positiveInt = (value: unknown, field: string, fallback?: number): number =
   throw new RateLimitConfigError(field, 'a positive integer', value);
 };
 
-function oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[], fallback: T): T {
+function oneOf<T extends string>(
+  value: unknown,
+  field: string,
+  allowed: readonly T[],
+  fallback: T,
+): T {
   if (value === undefined) return fallback;
-  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value))
+    return value as T;
   throw new RateLimitConfigError(field, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
 }
 
@@ -48,7 +54,12 @@ export function resolveLimiterOptions(options: LimiterOptions): ResolvedLimiterO
   }
   const windowMs = parseDuration(options.window, 'window');
   const limit = positiveInt(options.limit, 'limit');
-  const algorithm = oneOf(options.algorithm, 'algorithm', ['fixed-window', 'sliding-window'], 'fixed-window');
+  const algorithm = oneOf(
+    options.algorithm,
+    'algorithm',
+    ['fixed-window', 'sliding-window'],
+    'fixed-window',
+  );
   const prefix = options.prefix ?? '';
   if (typeof prefix !== 'string') throw new RateLimitConfigError('prefix', 'a string', prefix);
   const name = options.name ?? `${algorithm === 'fixed-window' ? 'fw' : 'sw'}-${limit}-${windowMs}`;
@@ -63,7 +74,12 @@ export function resolveLimiterOptions(options: LimiterOptions): ResolvedLimiterO
     windowMs,
     limit,
     algorithm,
-    onRedisError: oneOf(options.onRedisError, 'onRedisError', ['memory', 'allow', 'deny'], 'memory'),
+    onRedisError: oneOf(
+      options.onRedisError,
+      'onRedisError',
+      ['memory', 'allow', 'deny'],
+      'memory',
+    ),
     commandTimeoutMs: positiveInt(options.commandTimeoutMs, 'commandTimeoutMs', 500),
     retryRedisAfterMs: positiveInt(options.retryRedisAfterMs, 'retryRedisAfterMs', 1000),
     memoryMaxKeys: positiveInt(options.memoryMaxKeys, 'memoryMaxKeys', 10_000),

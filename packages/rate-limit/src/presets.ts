@@ -13,7 +13,10 @@ export const normalizeUsername = (value: unknown): string =>
  * Key = client IP (IPv6 grouped by /56) + the username submitted in the body (the first present of
  * `fields`), normalised. Needs a body parser (`express.json()`) before the limiter.
  */
-export function ipAndUsername(fields: readonly string[] = ['username', 'email'], ipv6Subnet = 56): KeyBy {
+export function ipAndUsername(
+  fields: readonly string[] = ['username', 'email'],
+  ipv6Subnet = 56,
+): KeyBy {
   return (req: Request) => {
     const body: unknown = req.body;
     let user = '';

@@ -45,6 +45,9 @@ export class RedisBackend implements Backend {
   /** Unique sliding-log members: a random per-instance token plus a counter. */
   private readonly token = randomBytes(6).toString('base64url');
   private seq = 0;
+  /** Arguments that never change, stringified once. */
+  private readonly windowArg: string;
+  private readonly limitArg: string;
 
   constructor(options: RedisBackendOptions) {
     this.runner = new ScriptRunner(options.redis);
@@ -52,6 +55,8 @@ export class RedisBackend implements Backend {
     this.windowMs = options.windowMs;
     this.limit = options.limit;
     this.clock = options.clock;
+    this.windowArg = String(options.windowMs);
+    this.limitArg = String(options.limit);
   }
 
   private now(): string {
@@ -61,7 +66,7 @@ export class RedisBackend implements Backend {
   consume(key: string, cost: number): Promise<RawDecision> {
     if (this.algorithm === 'fixed-window') {
       return this.runner
-        .run(fixedWindowConsume, key, [this.windowMs, cost, this.limit])
+        .run(fixedWindowConsume, key, [this.windowArg, cost, this.limitArg])
         .then((reply) => {
           const [ok, used, ttl] = triple(reply);
           return { allowed: ok === 1, used, resetInMs: ttl, retryAfterMs: ok === 1 ? 0 : ttl };
@@ -69,7 +74,13 @@ export class RedisBackend implements Backend {
     }
     const member = `${this.token}${(this.seq++).toString(36)}`;
     return this.runner
-      .run(slidingWindowConsume, key, [this.windowMs, cost, this.limit, member, this.now()])
+      .run(slidingWindowConsume, key, [
+        this.windowArg,
+        cost,
+        this.limitArg,
+        member,
+        this.now(),
+      ])
       .then((reply) => {
         const [ok, used, resetIn, retry] = triple(reply);
         return { allowed: ok === 1, used, resetInMs: resetIn, retryAfterMs: retry };

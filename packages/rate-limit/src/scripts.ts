@@ -27,8 +27,6 @@ export class ScriptRunner {
   /** SCRIPT LOAD on every master (every node of a Cluster, the one server otherwise). */
   async loadEverywhere(scripts: readonly LuaScript[]): Promise<void> {
     const nodes = isCluster(this.redis) ? this.redis.nodes('master') : [this.redis];
-    await Promise.all(
-      nodes.flatMap((node) => scripts.map((s) => node.script('LOAD', s.source))),
-    );
+    await Promise.all(nodes.flatMap((node) => scripts.map((s) => node.script('LOAD', s.source))));
   }
 }

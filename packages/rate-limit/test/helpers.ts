@@ -45,7 +45,12 @@ export const uniqueName = (label: string): string =>
 /** Sends `n` requests at once; returns the status codes. */
 export async function burst(n: number, url: string, init?: RequestInit): Promise<number[]> {
   const responses = await Promise.all(
-    Array.from({ length: n }, () => fetch(url, init).then(async (r) => (await r.arrayBuffer(), r.status))),
+    Array.from({ length: n }, () =>
+      fetch(url, init).then(async (r) => {
+        await r.arrayBuffer();
+        return r.status;
+      }),
+    ),
   );
   return responses;
 }

@@ -61,11 +61,17 @@ describeEachTopology('createRateLimiter over HTTP', (ctx) => {
     const { url } = await startApp(limiter);
     const res = await fetch(url);
     expect(res.headers.get('ratelimit')).toMatch(new RegExp(`^"${name}"; r=9; t=(899|900)$`));
-    expect(res.headers.get('ratelimit-policy')).toMatch(new RegExp(`^"${name}"; q=10; w=900; pk=:`));
+    expect(res.headers.get('ratelimit-policy')).toMatch(
+      new RegExp(`^"${name}"; q=10; w=900; pk=:`),
+    );
   });
 
   it('auth preset: 5 failed attempts per IP + normalised username, successes not counted', async () => {
-    const limiter = createRateLimiter({ ...presets.auth, redis: ctx.client(), name: uniqueName('auth') });
+    const limiter = createRateLimiter({
+      ...presets.auth,
+      redis: ctx.client(),
+      name: uniqueName('auth'),
+    });
     const { url } = await startApp(limiter);
     const login = (username: string, password: string) =>
       fetch(`${url}/login`, {

@@ -9,7 +9,13 @@ describeEachTopology('createLimiter', (ctx) => {
     describe(algorithm, () => {
       it('admits exactly `limit` units per window and reports remaining and retry', async () => {
         const redis = ctx.client();
-        const limiter = createLimiter({ redis, name: uniqueName('basic'), window: '1m', limit: 3, algorithm });
+        const limiter = createLimiter({
+          redis,
+          name: uniqueName('basic'),
+          window: '1m',
+          limit: 3,
+          algorithm,
+        });
         const results = [];
         for (let i = 0; i < 5; i++) results.push(await limiter.consume('user:1'));
         expect(results.map((r) => r.allowed)).toEqual([true, true, true, false, false]);
@@ -21,13 +27,24 @@ describeEachTopology('createLimiter', (ctx) => {
         expect(blocked.resetAt).toBeGreaterThan(Date.now());
         // another key has its own budget
         expect((await limiter.consume('user:2')).allowed).toBe(true);
-        expect(limiter.stats()).toMatchObject({ allowed: 4, blocked: 2, fallbacks: 0, redisErrors: 0 });
+        expect(limiter.stats()).toMatchObject({
+          allowed: 4,
+          blocked: 2,
+          fallbacks: 0,
+          redisErrors: 0,
+        });
       });
 
       it('consumes a cost, rejects what does not fit without counting it, peeks and resets', async () => {
         const redis = ctx.client();
         // e-mail sending: 10 per hour per user
-        const emails = createLimiter({ redis, name: uniqueName('email'), window: '1h', limit: 10, algorithm });
+        const emails = createLimiter({
+          redis,
+          name: uniqueName('email'),
+          window: '1h',
+          limit: 10,
+          algorithm,
+        });
         expect((await emails.consume('u1', 4)).remaining).toBe(6);
         expect((await emails.consume('u1', 7)).allowed).toBe(false);
         const peek = await emails.peek('u1');
@@ -38,25 +55,45 @@ describeEachTopology('createLimiter', (ctx) => {
         expect((await emails.peek('u1')).remaining).toBe(2);
         await emails.reset('u1');
         expect((await emails.peek('u1')).remaining).toBe(10);
-        await expect(emails.consume('u1', 11)).rejects.toMatchObject({ code: 'ERR_RL_INVALID_COST' });
-        await expect(emails.consume('u1', 0)).rejects.toMatchObject({ code: 'ERR_RL_INVALID_COST' });
+        await expect(emails.consume('u1', 11)).rejects.toMatchObject({
+          code: 'ERR_RL_INVALID_COST',
+        });
+        await expect(emails.consume('u1', 0)).rejects.toMatchObject({
+          code: 'ERR_RL_INVALID_COST',
+        });
       });
 
       it('frees the window after it passes', async () => {
         const redis = ctx.client();
-        const limiter = createLimiter({ redis, name: uniqueName('expiry'), window: 300, limit: 2, algorithm });
+        const limiter = createLimiter({
+          redis,
+          name: uniqueName('expiry'),
+          window: 300,
+          limit: 2,
+          algorithm,
+        });
         await limiter.consume('k');
         await limiter.consume('k');
         const blocked = await limiter.consume('k');
         expect(blocked.allowed).toBe(false);
-        await waitUntil(async () => (await limiter.peek('k')).allowed, { what: 'window passes', timeoutMs: 5000 });
+        await waitUntil(async () => (await limiter.peek('k')).allowed, {
+          what: 'window passes',
+          timeoutMs: 5000,
+        });
         expect((await limiter.consume('k')).allowed).toBe(true);
       });
 
       it('writes one hash-tagged key per limiter key, with a TTL, and encodes user input', async () => {
         const redis = ctx.client();
         const name = uniqueName('keys');
-        const limiter = createLimiter({ redis, prefix: 'dental:', name, window: '1m', limit: 5, algorithm });
+        const limiter = createLimiter({
+          redis,
+          prefix: 'dental:',
+          name,
+          window: '1m',
+          limit: 5,
+          algorithm,
+        });
         const key = limiter.keyFor('a:b {x}*');
         expect(key).toBe(`dental:ratelimit:${name}:{a%3Ab%20%7Bx%7D%2A}`);
         await limiter.consume('a:b {x}*');
@@ -69,11 +106,18 @@ describeEachTopology('createLimiter', (ctx) => {
 
       it('reloads its script after the server forgets it (NOSCRIPT)', async () => {
         const redis = ctx.client();
-        const limiter = createLimiter({ redis, name: uniqueName('noscript'), window: '1m', limit: 5, algorithm });
+        const limiter = createLimiter({
+          redis,
+          name: uniqueName('noscript'),
+          window: '1m',
+          limit: 5,
+          algorithm,
+        });
         await limiter.ready();
         expect((await limiter.consume('k')).source).toBe('redis');
         const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
-        const sha = algorithm === 'fixed-window' ? fixedWindowConsume.sha : slidingWindowConsume.sha;
+        const sha =
+          algorithm === 'fixed-window' ? fixedWindowConsume.sha : slidingWindowConsume.sha;
         for (const node of nodes) {
           expect(await node.script('EXISTS', sha)).toEqual([1]);
           await node.script('FLUSH');
@@ -93,14 +137,22 @@ describeEachTopology('createLimiter', (ctx) => {
     const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
     if (ctx.name === 'cluster') expect(nodes).toHaveLength(3);
     for (const node of nodes) {
-      expect(await node.script('EXISTS', fixedWindowConsume.sha, slidingWindowConsume.sha)).toEqual([1, 1]);
+      expect(await node.script('EXISTS', fixedWindowConsume.sha, slidingWindowConsume.sha)).toEqual(
+        [1, 1],
+      );
     }
   });
 
   it('keeps counting after the server restarts empty (script reloaded)', async () => {
     if (!ctx.standalone) return; // restart of one standalone server; Cluster/Sentinel covered by SCRIPT FLUSH above
     const redis = ctx.client();
-    const limiter = createLimiter({ redis, name: uniqueName('restart'), window: '1m', limit: 5, algorithm: 'sliding-window' });
+    const limiter = createLimiter({
+      redis,
+      name: uniqueName('restart'),
+      window: '1m',
+      limit: 5,
+      algorithm: 'sliding-window',
+    });
     expect((await limiter.consume('k')).source).toBe('redis');
     await ctx.standalone.restart();
     await waitUntil(async () => (await limiter.consume('k')).source === 'redis', {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
@@ -9,7 +10,6 @@ import {
   type RateLimitDecision,
   slidingWindowConsume,
 } from '../src/index.js';
-import { createHash } from 'node:crypto';
 
 // No server needed: validation happens before any command; this client never connects.
 const redis = new Redis({ lazyConnect: true, port: 1, enableOfflineQueue: false });
@@ -30,11 +30,15 @@ describe('options', () => {
 
   it('names the bad field and the expected form', () => {
     const attempt = (extra: Record<string, unknown>) => () =>
-      createLimiter({ redis, window: '1m', limit: 5, ...extra } as Parameters<typeof createLimiter>[0]);
+      createLimiter({ redis, window: '1m', limit: 5, ...extra } as Parameters<
+        typeof createLimiter
+      >[0]);
     expect(attempt({ limit: 0 })).toThrow(/`limit` must be a positive integer \(got 0\)/);
     expect(attempt({ limit: 2.5 })).toThrow(/`limit`/);
     expect(attempt({ window: '15 minutes' })).toThrow(/`window` must be .*'15m'/);
-    expect(attempt({ algorithm: 'token-bucket' })).toThrow(/`algorithm` must be one of 'fixed-window', 'sliding-window'/);
+    expect(attempt({ algorithm: 'token-bucket' })).toThrow(
+      /`algorithm` must be one of 'fixed-window', 'sliding-window'/,
+    );
     expect(attempt({ onRedisError: 'ignore' })).toThrow(/`onRedisError`/);
     expect(attempt({ prefix: 'app{1}:' })).toThrow(/`prefix`/);
     expect(attempt({ redis: {} })).toThrow(/`redis` must be an ioredis client/);
@@ -47,7 +51,9 @@ describe('options', () => {
     expect(() =>
       createRateLimiter({ redis, window: '1m', limit: 5, standardHeaders: 'draft-6' as 'draft-7' }),
     ).toThrow(/`standardHeaders`/);
-    expect(() => createRateLimiter({ redis, window: '1m', limit: 5, keyBy: 'user' as 'ip' })).toThrow(/`keyBy`/);
+    expect(() =>
+      createRateLimiter({ redis, window: '1m', limit: 5, keyBy: 'user' as 'ip' }),
+    ).toThrow(/`keyBy`/);
   });
 
   it('keeps each script next to its SHA1', () => {

@@ -1,7 +1,7 @@
-import { type RedisServer, describeEachTopology, waitUntil } from '@redis-toolkit/testing';
+import type { TopologyContext } from '@redis-toolkit/testing';
+import { describeEachTopology, type RedisServer, waitUntil } from '@redis-toolkit/testing';
 import { expect, it, onTestFinished } from 'vitest';
 import { createLimiter, createRateLimiter } from '../src/index.js';
-import type { TopologyContext } from '@redis-toolkit/testing';
 import { startApp, uniqueName } from './helpers.js';
 
 const TIMEOUT = 150;
@@ -76,7 +76,13 @@ describeEachTopology(
     it('200 decisions in flight while paused all settle within the timeout', async () => {
       const redis = ctx.client();
       await redis.ping();
-      const limiter = createLimiter({ redis, name: uniqueName('many'), window: '1m', limit: 50, commandTimeoutMs: TIMEOUT });
+      const limiter = createLimiter({
+        redis,
+        name: uniqueName('many'),
+        window: '1m',
+        limit: 50,
+        commandTimeoutMs: TIMEOUT,
+      });
       await pauseAll(ctx);
       const started = performance.now();
       const decisions = await Promise.all(Array.from({ length: 200 }, () => limiter.consume('k')));
@@ -162,7 +168,13 @@ describeEachTopology(
       expect(during.value.source).toBe('memory');
       expect(during.ms).toBeLessThan(TIMEOUT * 3 + 200);
       // the HTTP path too
-      const mw = createRateLimiter({ redis, name: uniqueName('kill-http'), window: '1m', limit: 5, commandTimeoutMs: TIMEOUT });
+      const mw = createRateLimiter({
+        redis,
+        name: uniqueName('kill-http'),
+        window: '1m',
+        limit: 5,
+        commandTimeoutMs: TIMEOUT,
+      });
       const { url } = await startApp(mw);
       const res = await timed(() => fetch(url));
       expect(res.value.status).toBe(200);

@@ -7,7 +7,8 @@ import { burst, count, uniqueName } from './helpers.js';
 const workerFile = fileURLToPath(new URL('./fixtures/server.ts', import.meta.url));
 
 function connectionOf(ctx: TopologyContext): Record<string, unknown> {
-  if (ctx.standalone) return { standalone: { host: ctx.standalone.host, port: ctx.standalone.port } };
+  if (ctx.standalone)
+    return { standalone: { host: ctx.standalone.host, port: ctx.standalone.port } };
   if (ctx.cluster) return { cluster: ctx.cluster.startupNodes };
   const s = ctx.sentinel!;
   return { sentinel: { sentinels: s.sentinels, name: s.masterName } };
@@ -32,7 +33,9 @@ function startWorker(env: Record<string, unknown>): Promise<{ url: string; child
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
-    child.once('message', (msg) => resolve({ url: `http://127.0.0.1:${(msg as { port: number }).port}`, child }));
+    child.once('message', (msg) =>
+      resolve({ url: `http://127.0.0.1:${(msg as { port: number }).port}`, child }),
+    );
   });
 }
 

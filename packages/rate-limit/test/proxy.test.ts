@@ -15,7 +15,10 @@ function recordingLogger() {
     (obj: unknown, msg?: string): void => {
       lines.push({ level, obj, msg: typeof obj === 'string' ? obj : msg });
     };
-  return { lines, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
+  return {
+    lines,
+    logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') },
+  };
 }
 
 // Key derivation does not depend on the topology; one server is enough.
@@ -24,7 +27,13 @@ describeEachTopology(
   (ctx) => {
     it('a spoofed X-Forwarded-For without trust proxy does not get a fresh budget (and is reported)', async () => {
       const { lines, logger } = recordingLogger();
-      const limiter = createRateLimiter({ redis: ctx.client(), name: uniqueName('xff'), window: '1m', limit: 2, logger });
+      const limiter = createRateLimiter({
+        redis: ctx.client(),
+        name: uniqueName('xff'),
+        window: '1m',
+        limit: 2,
+        logger,
+      });
       const { url } = await startApp(limiter);
       const statuses = [];
       for (let i = 0; i < 4; i++) {
@@ -32,13 +41,21 @@ describeEachTopology(
         statuses.push(res.status);
       }
       expect(statuses).toEqual([200, 200, 429, 429]);
-      expect(lines.some((l) => l.level === 'error' && /X-Forwarded-For/.test(l.msg ?? ''))).toBe(true);
+      expect(lines.some((l) => l.level === 'error' && /X-Forwarded-For/.test(l.msg ?? ''))).toBe(
+        true,
+      );
     });
 
     it('behind one trusted proxy, clients are told apart by X-Forwarded-For, IPv6 grouped by /56', async () => {
-      const limiter = createRateLimiter({ redis: ctx.client(), name: uniqueName('v6'), window: '1m', limit: 2 });
+      const limiter = createRateLimiter({
+        redis: ctx.client(),
+        name: uniqueName('v6'),
+        window: '1m',
+        limit: 2,
+      });
       const { url } = await startApp(limiter, (app) => app.set('trust proxy', 1));
-      const from = (ip: string) => fetch(url, { headers: { 'x-forwarded-for': ip } }).then((r) => r.status);
+      const from = (ip: string) =>
+        fetch(url, { headers: { 'x-forwarded-for': ip } }).then((r) => r.status);
       // same /56: 2001:db8:1234:5600::/56 spans 5600..56ff
       expect(await from('2001:db8:1234:5600::1')).toBe(200);
       expect(await from('2001:db8:1234:56ff:ffff::2')).toBe(200);
@@ -54,7 +71,13 @@ describeEachTopology(
 
     it('warns when trust proxy is `true` (anyone can pick their IP)', async () => {
       const { lines, logger } = recordingLogger();
-      const limiter = createRateLimiter({ redis: ctx.client(), name: uniqueName('tp'), window: '1m', limit: 2, logger });
+      const limiter = createRateLimiter({
+        redis: ctx.client(),
+        name: uniqueName('tp'),
+        window: '1m',
+        limit: 2,
+        logger,
+      });
       const { url } = await startApp(limiter, (app) => app.set('trust proxy', true));
       await fetch(url);
       expect(lines.some((l) => /trust proxy/i.test(l.msg ?? ''))).toBe(true);

@@ -14,7 +14,8 @@ describeEachTopology(
       const redis = ctx.client() as Cluster;
       await redis.ping();
       const store = new RedisStore({
-        sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<number>,
+        sendCommand: (command: string, ...args: string[]) =>
+          redis.call(command, ...args) as Promise<number>,
         prefix: `${uniqueName('rlr')}:`,
       });
       await store.init({ windowMs: 60_000 } as Options);
@@ -38,7 +39,9 @@ describeEachTopology(
       // The same keys through this package: every one counted.
       const limiter = createLimiter({ redis, name: uniqueName('ours'), window: '1m', limit: 5 });
       for (const node of redis.nodes('master')) await node.script('FLUSH');
-      const ours = await Promise.all(Array.from({ length: 60 }, (_, i) => limiter.consume(`client-${i}`)));
+      const ours = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => limiter.consume(`client-${i}`)),
+      );
       expect(ours.every((d) => d.allowed && d.source === 'redis')).toBe(true);
     });
   },

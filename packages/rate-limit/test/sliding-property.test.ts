@@ -12,7 +12,10 @@ interface Arrival {
 
 /** Random traffic: a limit, a window, and arrivals with random gaps (bursts included) and costs. */
 const traffic = fc
-  .record({ limit: fc.integer({ min: 1, max: 6 }), windowMs: fc.integer({ min: 1_000, max: 60_000 }) })
+  .record({
+    limit: fc.integer({ min: 1, max: 6 }),
+    windowMs: fc.integer({ min: 1_000, max: 60_000 }),
+  })
   .chain(({ limit, windowMs }) =>
     fc.record({
       limit: fc.constant(limit),
@@ -21,7 +24,14 @@ const traffic = fc
         fc.record({
           gap: fc.oneof(
             // edges: same ms, 1 ms, exactly one window, one window ± 1 ms, an even spread
-            fc.constantFrom(0, 1, windowMs - 1, windowMs, windowMs + 1, Math.floor(windowMs / limit)),
+            fc.constantFrom(
+              0,
+              1,
+              windowMs - 1,
+              windowMs,
+              windowMs + 1,
+              Math.floor(windowMs / limit),
+            ),
             fc.integer({ min: 0, max: Math.ceil(windowMs / 4) }),
             fc.integer({ min: 0, max: windowMs * 2 }),
           ),
@@ -48,7 +58,9 @@ function check(
     if (d.allowed) admitted.push({ t: d.t, cost: d.cost });
   }
   for (const a of admitted) {
-    const sum = admitted.filter((b) => b.t > a.t - windowMs && b.t <= a.t).reduce((s, b) => s + b.cost, 0);
+    const sum = admitted
+      .filter((b) => b.t > a.t - windowMs && b.t <= a.t)
+      .reduce((s, b) => s + b.cost, 0);
     expect(sum).toBeLessThanOrEqual(limit);
   }
 }

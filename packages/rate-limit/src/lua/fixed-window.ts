@@ -2,8 +2,10 @@ import { defineScript } from './script.js';
 
 /**
  * Fixed window, one counter per key: a string holding the hits of the current window, expiring
- * (PX) when the window ends. Same layout as rate-limit-redis, so both can read each other's keys.
- * A request that would pass the limit is rejected without being counted.
+ * (PX) when the window ends (the value layout rate-limit-redis uses).
+ * A request that would pass the limit is rejected without being counted (its INCRBY is undone in
+ * the same script, so nobody ever sees it). The admitting path is PTTL + INCRBY, like rate-limit-redis.
+ * `cost` never exceeds `limit` (checked before the call), so a fresh window always admits.
  *
  * KEYS[1] counter · ARGV[1] window ms · ARGV[2] cost · ARGV[3] limit
  * → { allowed 1|0, hits (after, or would-be when rejected), ms until the window resets }
@@ -11,26 +13,19 @@ import { defineScript } from './script.js';
 export const fixedWindowConsume = defineScript(
   'fixed-window-consume',
   `
-local window = tonumber(ARGV[1])
 local cost = tonumber(ARGV[2])
-local limit = tonumber(ARGV[3])
 local ttl = redis.call('PTTL', KEYS[1])
-local current = 0
-local fresh = ttl <= 0
-if fresh then
-  ttl = window
-else
-  current = tonumber(redis.call('GET', KEYS[1])) or 0
-end
-if current + cost > limit then
-  return { 0, current + cost, ttl }
-end
-if fresh then
+if ttl <= 0 then
+  local window = tonumber(ARGV[1])
   redis.call('SET', KEYS[1], cost, 'PX', window)
-else
-  redis.call('INCRBY', KEYS[1], cost)
+  return { 1, cost, window }
 end
-return { 1, current + cost, ttl }
+local hits = redis.call('INCRBY', KEYS[1], cost)
+if hits > tonumber(ARGV[3]) then
+  redis.call('DECRBY', KEYS[1], cost)
+  return { 0, hits, ttl }
+end
+return { 1, hits, ttl }
 `,
 );
 

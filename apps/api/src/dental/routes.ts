@@ -1,0 +1,241 @@
+import type { Cache } from '@redis-toolkit/cache';
+import { cacheResponse } from '@redis-toolkit/cache/express';
+import { type Response, Router } from 'express';
+import { z } from 'zod';
+import { type CacheSwitch, cached } from '../cached.js';
+import { body, HttpError, params, query } from '../validate.js';
+import { CacheKeys, DentalTtl, Tags } from './keys.js';
+import type { DentalRepository } from './repository.js';
+
+const id = z.coerce.number().int().positive().max(2_147_483_647);
+const idParams = z.object({ id });
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD')
+  .refine((s) => !Number.isNaN(Date.parse(s)) && new Date(s).toISOString().startsWith(s), 'not a calendar date');
+const pageQuery = z.object({
+  page: z.coerce.number().int().min(1).max(10_000).default(1),
+  limit: z.coerce.number().int().min(1).max(100).default(10),
+});
+const patientBody = z.object({
+  firstName: z.string().trim().min(1).max(100),
+  lastName: z.string().trim().min(1).max(100),
+  email: z.email().max(200).transform((e) => e.toLowerCase()),
+  phone: z.string().trim().min(3).max(40),
+  dateOfBirth: isoDate,
+});
+const appointmentBody = z.object({
+  patientId: id,
+  staffId: id,
+  startsAt: z.iso.datetime({ offset: true }),
+  durationMin: z.number().int().min(5).max(480).default(30),
+  reason: z.string().trim().min(1).max(200),
+});
+const statusBody = z.object({ status: z.enum(['scheduled', 'completed', 'cancelled']) });
+const treatmentBody = z.object({
+  appointmentId: id.nullable().optional(),
+  code: z.string().trim().regex(/^D\d{4}$/, 'expected an ADA code such as D1110'),
+  description: z.string().trim().min(1).max(200),
+  costCents: z.number().int().min(0).max(10_000_000),
+});
+
+const utcDate = (value: Date | string) => new Date(value).toISOString().slice(0, 10);
+const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not found`);
+
+export interface DentalDeps {
+  repo: DentalRepository;
+  cache: Cache;
+  cacheSwitch: CacheSwitch;
+}
+
+/**
+ * Dental clinic: every read goes through the cache with the guide's TTLs, every write awaits the
+ * invalidation of exactly the tags it made stale before it answers, so the next read (on any
+ * instance) sees the change.
+ */
+export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
+  const router = Router();
+  const invalidate = (tags: string[]) => (cacheSwitch.enabled ? cache.invalidateTags(tags) : Promise.resolve(true));
+
+  // ---- patients ----
+  router.get('/patients', async (req, res) => {
+    const { page, limit } = query(req, pageQuery);
+    const result = await cached(res, cache, cacheSwitch, CacheKeys.patients(page, limit), () => repo.listPatients(page, limit), {
+      ttl: DentalTtl.patients,
+      tags: [Tags.patientList],
+    });
+    res.json(result);
+  });
+
+  router.get('/patients/:id', async (req, res) => {
+    const { id } = params(req, idParams);
+    const patient = await cached(
+      res,
+      cache,
+      cacheSwitch,
+      CacheKeys.patient(id),
+      async () => (await repo.getPatient(id)) ?? Promise.reject(notFound('Patient')),
+      { ttl: DentalTtl.patient, tags: [Tags.patient(id)] },
+    );
+    res.json(patient);
+  });
+
+  router.post('/patients', async (req, res) => {
+    const input = body(req, patientBody);
+    const patient = await repo.createPatient(input);
+    // A new patient changes list pages and the patient count; a detail miss cached under its id
+    // is impossible (misses are never cached), but invalidate it anyway for clarity.
+    await invalidate([Tags.patientList, Tags.patient(patient.id), Tags.dashboard]);
+    res.status(201).json(patient);
+  });
+
+  router.patch('/patients/:id', async (req, res) => {
+    const { id } = params(req, idParams);
+    const input = body(req, patientBody.partial().refine((v) => Object.keys(v).length > 0, 'send at least one field'));
+    const patient = await repo.updatePatient(id, input);
+    if (!patient) throw notFound('Patient');
+    await invalidate([Tags.patientList, Tags.patient(id)]);
+    res.json(patient);
+  });
+
+  router.delete('/patients/:id', async (req, res) => {
+    const { id } = params(req, idParams);
+    if (!(await repo.deletePatient(id))) throw notFound('Patient');
+    // Cascades to appointments (unknown dates), treatments and invoices.
+    await invalidate([
+      Tags.patientList,
+      Tags.patient(id),
+      Tags.patientTreatments(id),
+      Tags.patientInvoices(id),
+      Tags.patientAppointments(id),
+      Tags.appointmentLists,
+      Tags.dashboard,
+    ]);
+    res.status(204).end();
+  });
+
+  // ---- treatments and invoices ----
+  router.get('/patients/:id/treatments', async (req, res) => {
+    const { id } = params(req, idParams);
+    const list = await cached(res, cache, cacheSwitch, CacheKeys.treatments(id), () => repo.treatmentsOf(id), {
+      ttl: DentalTtl.records,
+      tags: [Tags.patientTreatments(id)],
+    });
+    res.json({ items: list });
+  });
+
+  router.post('/patients/:id/treatments', async (req, res) => {
+    const { id } = params(req, idParams);
+    const input = body(req, treatmentBody);
+    if (!(await repo.getPatient(id))) throw notFound('Patient');
+    const created = await repo.createTreatment({ patientId: id, ...input });
+    await invalidate([Tags.patientTreatments(id), Tags.patientInvoices(id), Tags.dashboard]);
+    res.status(201).json(created);
+  });
+
+  router.get('/patients/:id/invoices', async (req, res) => {
+    const { id } = params(req, idParams);
+    const list = await cached(res, cache, cacheSwitch, CacheKeys.invoices(id), () => repo.invoicesOf(id), {
+      ttl: DentalTtl.records,
+      tags: [Tags.patientInvoices(id)],
+    });
+    res.json({ items: list });
+  });
+
+  router.get('/invoices/:id', async (req, res) => {
+    const { id } = params(req, idParams);
+    const invoice = await cached(
+      res,
+      cache,
+      cacheSwitch,
+      CacheKeys.invoice(id),
+      async () => (await repo.getInvoice(id)) ?? Promise.reject(notFound('Invoice')),
+      { ttl: DentalTtl.records, tags: [Tags.invoice(id)] },
+    );
+    res.json(invoice);
+  });
+
+  router.post('/invoices/:id/pay', async (req, res) => {
+    const { id } = params(req, idParams);
+    const paid = await repo.payInvoice(id);
+    if (!paid) {
+      if (await repo.getInvoice(id)) throw new HttpError(409, 'invoice_not_open', 'Invoice is not open');
+      throw notFound('Invoice');
+    }
+    await invalidate([Tags.invoice(id), Tags.patientInvoices(paid.patientId), Tags.dashboard]);
+    res.json(paid);
+  });
+
+  // ---- appointments ----
+  const byDate = async (res: Response, date: string, key: string) => {
+    const items = await cached(res, cache, cacheSwitch, key, () => repo.appointmentsOn(date), {
+      ttl: DentalTtl.appointments,
+      tags: [Tags.appointmentsOn(date), Tags.appointmentLists],
+    });
+    res.json({ date, items });
+  };
+  router.get('/appointments', async (req, res) => {
+    const { date } = query(req, z.object({ date: isoDate }));
+    await byDate(res, date, CacheKeys.appointments(date));
+  });
+  router.get('/appointments/today', async (req, res) => {
+    const today = utcDate(new Date());
+    await byDate(res, today, CacheKeys.todayAppointments(today));
+  });
+
+  router.get('/appointments/:id', async (req, res) => {
+    const { id } = params(req, idParams);
+    // get + set by hand: the patient's tag is only known once the row is loaded.
+    const key = CacheKeys.appointment(id);
+    const hit = cacheSwitch.enabled ? await cache.get(key) : undefined;
+    if (hit) {
+      res.setHeader('X-Cache', 'HIT').json(hit);
+      return;
+    }
+    const appointment = await repo.getAppointment(id);
+    if (!appointment) throw notFound('Appointment');
+    if (cacheSwitch.enabled) {
+      await cache.set(key, appointment, {
+        ttl: DentalTtl.appointments,
+        tags: [Tags.appointment(id), Tags.patientAppointments(appointment.patientId)],
+      });
+    }
+    res.setHeader('X-Cache', cacheSwitch.enabled ? 'MISS' : 'BYPASS').json(appointment);
+  });
+
+  router.post('/appointments', async (req, res) => {
+    const input = body(req, appointmentBody);
+    const appointment = await repo.createAppointment(input);
+    await invalidate([Tags.appointmentsOn(utcDate(appointment.startsAt)), Tags.dashboard]);
+    res.status(201).json(appointment);
+  });
+
+  router.patch('/appointments/:id', async (req, res) => {
+    const { id } = params(req, idParams);
+    const { status } = body(req, statusBody);
+    const updated = await repo.updateAppointmentStatus(id, status);
+    if (!updated) throw notFound('Appointment');
+    await invalidate([Tags.appointment(id), Tags.appointmentsOn(utcDate(updated.startsAt)), Tags.dashboard]);
+    res.json(updated);
+  });
+
+  // ---- staff (response cache with ETag) and dashboard ----
+  const staffCache = cacheResponse({ cache, ttl: DentalTtl.staff, tags: [Tags.staff] });
+  router.get('/staff', (req, res, next) => (cacheSwitch.enabled ? staffCache(req, res, next) : next()), async (_req, res) => {
+    res.json({ items: await repo.listStaff() });
+  });
+
+  router.get('/dashboard/stats', async (_req, res) => {
+    const stats = await cached(res, cache, cacheSwitch, CacheKeys.dashboardStats(), () => repo.dashboardStats(), {
+      ttl: DentalTtl.dashboard,
+      // Serve the last stats for up to an hour if the database fails, and run the expensive
+      // aggregate once across instances when it expires (distributed lock).
+      grace: '1h',
+      lock: true,
+      tags: [Tags.dashboard],
+    });
+    res.json(stats);
+  });
+
+  return router;
+}

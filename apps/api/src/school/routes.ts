@@ -1,0 +1,230 @@
+import { type Cache, defineKeys } from '@redis-toolkit/cache';
+import { bearerToken, type TokenBlacklist } from '@redis-toolkit/token-blacklist';
+import { type Request, type RequestHandler, Router } from 'express';
+import { z } from 'zod';
+import { type CacheSwitch, cached } from '../cached.js';
+import { verifyPassword } from '../db/password.js';
+import type { SchoolRole } from '../db/schema.js';
+import type { Metrics } from '../metrics.js';
+import { body, HttpError, params } from '../validate.js';
+import type { SchoolRepository } from './repository.js';
+import { InvalidTokenError, type TokenClaims, type TokenService } from './tokens.js';
+
+/** `role:{name}` (1 h) and `dashboard:{role}:{id}` (5 min), under the cache's `school:` prefix. */
+const role = defineKeys('role', { byName: (name: SchoolRole) => [name] });
+const dashboard = defineKeys('dashboard', { of: (name: SchoolRole, userId: number) => [name, userId] });
+export const SchoolKeys = { role: role.byName, dashboard: dashboard.of } as const;
+
+export const SchoolTags = {
+  role: (name: SchoolRole) => `role:${name}`,
+  /** Every dashboard of a role (they show the role's permissions). */
+  roleDashboards: (name: SchoolRole) => `dashboards:${name}`,
+  /** School-wide aggregates (admin, staff dashboards). */
+  allGrades: 'grades:all',
+  teacher: (id: number) => `teacher:${id}`,
+  student: (id: number) => `student:${id}`,
+  parent: (id: number) => `parent:${id}`,
+} as const;
+
+const roles = ['super_admin', 'school_admin', 'teacher', 'staff', 'student', 'parent'] as const;
+const loginBody = z.object({ email: z.email().max(200), password: z.string().min(1).max(200) });
+const refreshBody = z.object({ refreshToken: z.string().min(10).max(4096) });
+const logoutBody = z.object({ refreshToken: z.string().min(10).max(4096).optional() });
+const roleParams = z.object({ name: z.enum(roles) });
+const permissionsBody = z.object({
+  permissions: z.array(z.string().regex(/^[a-z*]+(:[a-z*]+)*$/, 'expected scope:action')).min(1).max(50),
+});
+const gradeBody = z.object({
+  studentId: z.number().int().positive(),
+  classId: z.number().int().positive(),
+  score: z.number().int().min(0).max(100),
+});
+
+declare global {
+  // biome-ignore lint/style/noNamespace: Express request augmentation
+  namespace Express {
+    interface Request {
+      /** Verified access-token claims (school routes). */
+      auth?: TokenClaims;
+    }
+  }
+}
+
+export interface SchoolDeps {
+  repo: SchoolRepository;
+  tokens: TokenService;
+  blacklist: TokenBlacklist;
+  cache: Cache;
+  cacheSwitch: CacheSwitch;
+  authLimiter: RequestHandler;
+  metrics: Metrics;
+}
+
+const unauthorized = (message: string) =>
+  new HttpError(401, 'unauthenticated', message, { 'WWW-Authenticate': 'Bearer' });
+
+/**
+ * School: JWT access (15 min) + refresh (7 d) tokens with `jti`, refresh rotation with reuse
+ * detection, logout / logout-all through the token blacklist, roles and dashboards cached.
+ */
+export function schoolRoutes({ repo, tokens, blacklist, cache, cacheSwitch, authLimiter, metrics }: SchoolDeps): Router {
+  const router = Router();
+
+  const authenticate: RequestHandler = async (req, _res, next) => {
+    const token = bearerToken(req);
+    if (!token) throw unauthorized('Send Authorization: Bearer <access token>');
+    try {
+      req.auth = await tokens.verify(token, 'access');
+    } catch (error) {
+      if (error instanceof InvalidTokenError) throw unauthorized(`Access token rejected: ${error.message}`);
+      throw error;
+    }
+    next();
+  };
+  // 401 token_revoked for a revoked jti or a token issued before the user's logout-all.
+  const authenticated = [authenticate, blacklist.rejectRevoked()];
+  const claims = (req: Request): TokenClaims => {
+    if (!req.auth) throw unauthorized('Not signed in');
+    return req.auth;
+  };
+  const requireRole =
+    (...allowed: SchoolRole[]): RequestHandler =>
+    (req, _res, next) => {
+      if (!allowed.includes(claims(req).role)) throw new HttpError(403, 'forbidden', `Requires role ${allowed.join(' or ')}`);
+      next();
+    };
+
+  const getRole = (name: SchoolRole, res: Parameters<RequestHandler>[1]) =>
+    cached(
+      res,
+      cache,
+      cacheSwitch,
+      SchoolKeys.role(name),
+      async () => (await repo.getRole(name)) ?? Promise.reject(new HttpError(404, 'not_found', 'Role not found')),
+      { ttl: '1h', tags: [SchoolTags.role(name)] },
+    );
+
+  router.post('/auth/login', authLimiter, async (req, res) => {
+    const { email, password } = body(req, loginBody);
+    const user = await repo.findUserByEmail(email);
+    if (!user || !(await verifyPassword(password, user.passwordHash))) {
+      throw new HttpError(401, 'invalid_credentials', 'Wrong e-mail or password');
+    }
+    res.json({ ...(await tokens.issue(user.id, user.role)), user: { id: user.id, name: user.name, role: user.role } });
+  });
+
+  router.post('/auth/refresh', authLimiter, async (req, res) => {
+    const { refreshToken } = body(req, refreshBody);
+    let old: TokenClaims;
+    try {
+      old = await tokens.verify(refreshToken, 'refresh');
+    } catch (error) {
+      if (error instanceof InvalidTokenError) throw unauthorized(`Refresh token rejected: ${error.message}`);
+      throw error;
+    }
+    const check = await blacklist.check(old);
+    if (check.revoked) {
+      if (check.reason === 'token') {
+        // A rotated-away refresh token came back: it was stolen or replayed. End every session.
+        await blacklist.revokeAllForUser(old.sub);
+        metrics.revocations.inc({ kind: 'user' });
+      }
+      throw new HttpError(401, 'token_revoked', 'Refresh token has been revoked; sign in again');
+    }
+    const user = await repo.getUser(Number(old.sub));
+    if (!user) throw unauthorized('User no longer exists');
+    // Rotation: the presented refresh token is single-use.
+    await blacklist.revoke(old);
+    metrics.revocations.inc({ kind: 'token' });
+    res.json(await tokens.issue(user.id, user.role));
+  });
+
+  router.post('/auth/logout', ...authenticated, async (req, res) => {
+    const { refreshToken } = body(req, logoutBody);
+    const access = claims(req);
+    await blacklist.revoke(access);
+    metrics.revocations.inc({ kind: 'token' });
+    if (refreshToken) {
+      const refresh = await tokens.verify(refreshToken, 'refresh').catch(() => undefined);
+      if (refresh && refresh.sub === access.sub) {
+        await blacklist.revoke(refresh);
+        metrics.revocations.inc({ kind: 'token' });
+      }
+    }
+    res.status(204).end();
+  });
+
+  router.post('/auth/logout-all', ...authenticated, async (req, res) => {
+    const result = await blacklist.revokeAllForUser(claims(req).sub);
+    metrics.revocations.inc({ kind: 'user' });
+    res.json({ revokedBefore: result.revoked ? new Date(result.cutoff).toISOString() : null });
+  });
+
+  router.get('/me', ...authenticated, async (req, res) => {
+    const user = await repo.getUser(Number(claims(req).sub));
+    if (!user) throw new HttpError(404, 'not_found', 'User not found');
+    res.json({ ...user, permissions: (await getRole(user.role, res)).permissions });
+  });
+
+  router.get('/roles/:name', ...authenticated, async (req, res) => {
+    const { name } = params(req, roleParams);
+    res.json(await getRole(name, res));
+  });
+
+  router.put('/roles/:name/permissions', ...authenticated, requireRole('super_admin'), async (req, res) => {
+    const { name } = params(req, roleParams);
+    const { permissions } = body(req, permissionsBody);
+    const updated = await repo.updateRolePermissions(name, permissions);
+    if (!updated) throw new HttpError(404, 'not_found', 'Role not found');
+    if (cacheSwitch.enabled) await cache.invalidateTags([SchoolTags.role(name), SchoolTags.roleDashboards(name)]);
+    res.json(updated);
+  });
+
+  router.get('/dashboard', ...authenticated, async (req, res) => {
+    const { role: roleName, sub } = claims(req);
+    const userId = Number(sub);
+    const tags: string[] = [SchoolTags.roleDashboards(roleName)];
+    if (roleName === 'teacher') tags.push(SchoolTags.teacher(userId));
+    else if (roleName === 'student') tags.push(SchoolTags.student(userId));
+    else if (roleName === 'parent') tags.push(SchoolTags.parent(userId));
+    else tags.push(SchoolTags.allGrades);
+    const dashboard = await cached(
+      res,
+      cache,
+      cacheSwitch,
+      SchoolKeys.dashboard(roleName, userId),
+      async () => {
+        const [data, roleInfo] = await Promise.all([repo.dashboard(roleName, userId), repo.getRole(roleName)]);
+        return { role: roleName, userId, permissions: roleInfo?.permissions ?? [], ...data, generatedAt: new Date().toISOString() };
+      },
+      { ttl: '5m', tags },
+    );
+    res.json(dashboard);
+  });
+
+  router.post('/grades', ...authenticated, requireRole('teacher', 'school_admin', 'super_admin'), async (req, res) => {
+    const { studentId, classId, score } = body(req, gradeBody);
+    const auth = claims(req);
+    const klass = await repo.classExists(classId);
+    if (!klass) throw new HttpError(404, 'not_found', 'Class not found');
+    if (auth.role === 'teacher' && klass.teacherId !== Number(auth.sub)) {
+      throw new HttpError(403, 'forbidden', 'You do not teach this class');
+    }
+    if (!(await repo.isEnrolled(studentId, classId))) {
+      throw new HttpError(422, 'not_enrolled', 'The student is not enrolled in this class');
+    }
+    const grade = await repo.recordGrade(studentId, classId, score);
+    const affected = await repo.dashboardsAffectedByGrade(studentId, classId);
+    if (cacheSwitch.enabled) {
+      await cache.invalidateTags([
+        SchoolTags.allGrades,
+        SchoolTags.student(studentId),
+        ...(affected.teacherId !== undefined ? [SchoolTags.teacher(affected.teacherId)] : []),
+        ...affected.parentIds.map(SchoolTags.parent),
+      ]);
+    }
+    res.status(201).json(grade);
+  });
+
+  return router;
+}
