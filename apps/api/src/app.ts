@@ -3,17 +3,38 @@ import type { RedisConnection } from '@redis-toolkit/connection';
 import express, { type Express } from 'express';
 import type { Logger as PinoLogger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import type { AlertHub } from './care/alerts.js';
+import type { Presence } from './care/presence.js';
+import { careRepository } from './care/repository.js';
+import { careRoutes } from './care/routes.js';
+import type { DatabaseHandle } from './db/connect.js';
+import { dentalRepository } from './dental/repository.js';
+import { dentalRoutes } from './dental/routes.js';
+import type { AppEnv } from './env.js';
 import { errorHandler, notFound } from './errors.js';
+import type { Metrics } from './metrics.js';
+import { openApiDocument } from './openapi.js';
+import type { Platform } from './platform.js';
 import { healthRoutes } from './routes/health.js';
+import { schoolRepository } from './school/repository.js';
+import { schoolRoutes } from './school/routes.js';
+import { tokenService } from './school/tokens.js';
 
 export interface AppDependencies {
+  env: AppEnv;
   redis: RedisConnection;
   logger: PinoLogger;
+  database: DatabaseHandle;
+  platform: Platform;
+  metrics: Metrics;
+  presence: Presence;
+  alerts: AlertHub;
 }
 
-export function createApp({ redis, logger }: AppDependencies): Express {
+export function createApp({ env, redis, logger, database, platform, metrics, presence, alerts }: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', env.TRUST_PROXY);
   app.use(
     pinoHttp({
       logger,
@@ -23,11 +44,54 @@ export function createApp({ redis, logger }: AppDependencies): Express {
         res.setHeader('x-request-id', id);
         return id;
       },
-      autoLogging: { ignore: (req) => req.url === '/health' },
+      autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
     }),
   );
+  app.use(metrics.httpMiddleware());
+  app.use(platform.limiters.global);
   app.use(express.json({ limit: '100kb' }));
-  app.use(healthRoutes(redis));
+  app.use(healthRoutes(redis, database));
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('Content-Type', metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
+  });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument);
+  });
+
+  const { db } = database;
+  app.use(
+    '/dental',
+    platform.limiters.api,
+    dentalRoutes({ repo: dentalRepository(db), cache: platform.caches.dental, cacheSwitch: platform.cacheSwitch }),
+  );
+  app.use(
+    '/school',
+    platform.limiters.api,
+    schoolRoutes({
+      repo: schoolRepository(db),
+      tokens: tokenService(env.JWT_SECRET),
+      blacklist: platform.blacklist,
+      cache: platform.caches.school,
+      cacheSwitch: platform.cacheSwitch,
+      authLimiter: platform.limiters.schoolAuth,
+      metrics,
+    }),
+  );
+  app.use(
+    '/care',
+    platform.limiters.api,
+    careRoutes({
+      repo: careRepository(db),
+      sessions: platform.sessions,
+      authLimiter: platform.limiters.careAuth,
+      cache: platform.caches.care,
+      cacheSwitch: platform.cacheSwitch,
+      presence,
+      alerts,
+      metrics,
+    }),
+  );
   app.use(notFound);
   app.use(errorHandler);
   return app;

@@ -3,23 +3,70 @@ import type { AddressInfo } from 'node:net';
 import { createRedis, loadRedisConfig, type RedisConnection } from '@redis-toolkit/connection';
 import { pino } from 'pino';
 import { createApp } from './app.js';
+import { createAlertHub } from './care/alerts.js';
+import { createPresence } from './care/presence.js';
+import { type DatabaseHandle, openDatabase } from './db/connect.js';
 import { type AppEnv, loadAppEnv } from './env.js';
+import { createMetrics } from './metrics.js';
+import { createPlatform, type Platform } from './platform.js';
 
 export interface RunningServer {
   readonly port: number;
   readonly server: Server;
   readonly redis: RedisConnection;
-  /** Stops accepting, lets in-flight requests finish, closes Redis. Idempotent. */
+  readonly database: DatabaseHandle;
+  readonly platform: Platform;
+  /** Stops accepting, ends SSE streams, lets in-flight requests finish, closes Redis and the database (if owned). Idempotent. */
   shutdown(reason?: string): Promise<void>;
 }
 
-export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> {
+export interface StartServerOptions {
+  /**
+   * Share an already open database (a second instance in tests and benchmarks). It is not
+   * closed by `shutdown()`; by default the server opens (and owns) its own.
+   */
+  database?: DatabaseHandle;
+}
+
+export async function startServer(env: NodeJS.ProcessEnv = process.env, options: StartServerOptions = {}): Promise<RunningServer> {
   const appEnv: AppEnv = loadAppEnv(env);
-  const logger = pino({ level: appEnv.LOG_LEVEL, redact: ['req.headers.authorization', 'req.headers.cookie'] });
+  const logger = pino({ level: appEnv.LOG_LEVEL, redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'] });
+  for (const warning of appEnv.warnings) logger.warn(warning);
   const redisConfig = loadRedisConfig(env);
+
+  const started = Date.now();
+  const database =
+    options.database ??
+    (await openDatabase({
+      databaseUrl: appEnv.DATABASE_URL,
+      schema: appEnv.DATABASE_SCHEMA,
+      seed: appEnv.SEED ? { patients: appEnv.SEED_PATIENTS, appointments: appEnv.SEED_APPOINTMENTS } : false,
+    }));
+  const ownsDatabase = options.database === undefined;
+  if (ownsDatabase) logger.info({ kind: database.kind, ms: Date.now() - started }, 'database ready');
+
   // Returns at once: the API starts and serves while Redis is still connecting or down.
   const redis = createRedis(redisConfig, { logger: logger.child({ component: 'redis' }), name: 'api' });
-  const app = createApp({ redis, logger });
+  const metrics = createMetrics();
+  metrics.watchRedis(redis);
+  let saidDown = false;
+  redis.on('status', (status) => {
+    if (status === 'down' && !saidDown) {
+      saidDown = true;
+      logger.warn('redis unreachable: serving with in-memory caches and rate limits; sessions follow SESSION_ON_REDIS_ERROR; reconnecting in the background');
+    } else if (status === 'ready' && saidDown) {
+      saidDown = false;
+      logger.info('redis is back: caches, rate limits and sessions use it again');
+    }
+  });
+  const platform = createPlatform(appEnv, redis, logger, metrics);
+  const presence = createPresence(redis);
+  const alerts = createAlertHub({
+    redis,
+    logger: logger.child({ component: 'care-alerts' }),
+    onStreamsChanged: (open) => metrics.sseClients.set(open),
+  });
+  const app = createApp({ env: appEnv, redis, logger, database, platform, metrics, presence, alerts });
 
   const server = app.listen(appEnv.PORT, appEnv.HOST);
   await new Promise<void>((resolve, reject) => {
@@ -27,21 +74,26 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
     server.once('error', reject);
   });
   const { port } = server.address() as AddressInfo;
-  logger.info({ port, redis: redis.status }, 'api listening');
+  logger.info({ port, redis: redis.status, database: database.kind }, 'api listening');
 
   let closing: Promise<void> | undefined;
   const shutdown = (reason = 'shutdown') => {
     closing ??= (async () => {
       logger.info({ reason }, 'shutting down: draining requests');
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      // SSE streams never finish by themselves: end them so the drain can complete.
+      const alertsClosed = alerts.close();
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), appEnv.SHUTDOWN_TIMEOUT_MS);
       await drained;
       clearTimeout(timer);
+      await alertsClosed;
+      await platform.close();
       await redis.close({ timeoutMs: 1_000 });
+      if (ownsDatabase) await database.close();
       logger.info('shutdown complete');
     })();
     return closing;
   };
-  return { port, server, redis, shutdown };
+  return { port, server, redis, database, platform, shutdown };
 }

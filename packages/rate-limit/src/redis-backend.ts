@@ -74,13 +74,7 @@ export class RedisBackend implements Backend {
     }
     const member = `${this.token}${(this.seq++).toString(36)}`;
     return this.runner
-      .run(slidingWindowConsume, key, [
-        this.windowArg,
-        cost,
-        this.limitArg,
-        member,
-        this.now(),
-      ])
+      .run(slidingWindowConsume, key, [this.windowArg, cost, this.limitArg, member, this.now()])
       .then((reply) => {
         const [ok, used, resetIn, retry] = triple(reply);
         return { allowed: ok === 1, used, resetInMs: resetIn, retryAfterMs: retry };

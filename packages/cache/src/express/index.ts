@@ -115,41 +115,46 @@ export function cacheResponse(options: CacheResponseOptions): RequestHandler {
       return;
     }
     const { key, varied } = requestKey(req, options);
-    store.get<StoredResponse>(key).then(
-      (stored) => {
-        const now = Date.now();
-        if (stored && stored.x > now) return reply(req, res, stored, 'HIT');
-        const stale = stored && stored.x <= now ? stored : undefined;
-        const json = res.json.bind(res);
-        res.json = (body: unknown): Response => {
-          const ok = res.statusCode >= 200 && res.statusCode < 300;
-          if (!ok && stale && res.statusCode >= 500) {
-            reply(req, res, stale, 'STALE');
+    store
+      .get<StoredResponse>(key)
+      .then(
+        (stored) => {
+          const now = Date.now();
+          if (stored && stored.x > now) return reply(req, res, stored, 'HIT');
+          const stale = stored && stored.x <= now ? stored : undefined;
+          const json = res.json.bind(res);
+          res.json = (body: unknown): Response => {
+            const ok = res.statusCode >= 200 && res.statusCode < 300;
+            if (!ok && stale && res.statusCode >= 500) {
+              reply(req, res, stale, 'STALE');
+              return res;
+            }
+            if (!ok || (!varied && isPrivate(res))) {
+              res.setHeader('X-Cache', 'BYPASS');
+              return json(body);
+            }
+            const text = JSON.stringify(body) ?? 'null';
+            const entry: StoredResponse = {
+              s: res.statusCode,
+              b: text,
+              ct: String(res.getHeader('content-type') ?? 'application/json; charset=utf-8'),
+              et: etagOf(text),
+              x: Date.now() + ttlMs,
+            };
+            const tags = resolve(options.tags, req);
+            void store
+              .set(key, entry, { ttl: (ttlMs + graceMs) / 1000, ...(tags ? { tags } : {}) })
+              .catch(() => {});
+            reply(req, res, entry, 'MISS');
             return res;
-          }
-          if (!ok || (!varied && isPrivate(res))) {
-            res.setHeader('X-Cache', 'BYPASS');
-            return json(body);
-          }
-          const text = JSON.stringify(body) ?? 'null';
-          const entry: StoredResponse = {
-            s: res.statusCode,
-            b: text,
-            ct: String(res.getHeader('content-type') ?? 'application/json; charset=utf-8'),
-            et: etagOf(text),
-            x: Date.now() + ttlMs,
           };
-          const tags = resolve(options.tags, req);
-          void store
-            .set(key, entry, { ttl: (ttlMs + graceMs) / 1000, ...(tags ? { tags } : {}) })
-            .catch(() => {});
-          reply(req, res, entry, 'MISS');
-          return res;
-        };
-        next();
-      },
-      () => next(),
-    );
+          next();
+        },
+        () => next(),
+      )
+      .catch((error: unknown) => {
+        if (!res.headersSent) next(error);
+      });
   };
 }
 

@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import { type Cache, defineKeys } from '@redis-toolkit/cache';
+import type { SessionMiddleware } from '@redis-toolkit/session';
+import { type Request, type RequestHandler, Router } from 'express';
+import { z } from 'zod';
+import { type CacheSwitch, cached } from '../cached.js';
+import { verifyPassword } from '../db/password.js';
+import type { Metrics } from '../metrics.js';
+import { body, HttpError, params } from '../validate.js';
+import type { AlertHub } from './alerts.js';
+import type { Presence } from './presence.js';
+import type { CareRepository } from './repository.js';
+
+/** `clients:carer:{id}` (5 min) under the cache's `care:` prefix. */
+export const CareKeys = defineKeys('clients', { ofCarer: (carerId: number) => ['carer', carerId] });
+export const CareTags = { clientsOf: (carerId: number) => `carer:${carerId}:clients` } as const;
+
+const id = z.coerce.number().int().positive().max(2_147_483_647);
+const loginBody = z.object({ email: z.email().max(200), password: z.string().min(1).max(200) });
+const sessionParams = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'expected a session id from GET /care/sessions') });
+const careLevelBody = z.object({ careLevel: z.enum(['low', 'medium', 'high']) });
+const alertBody = z.object({
+  clientId: z.number().int().positive(),
+  severity: z.enum(['info', 'warning', 'critical']),
+  message: z.string().trim().min(1).max(500),
+});
+
+/** Extra fields this app keeps in a care session, next to the package's reserved `auth`. */
+interface CareSessionFields {
+  carerName?: string;
+  refreshToken?: string;
+}
+const extras = (req: Request) => req.session as unknown as CareSessionFields;
+
+export interface CareDeps {
+  repo: CareRepository;
+  sessions: SessionMiddleware;
+  authLimiter: RequestHandler;
+  cache: Cache;
+  cacheSwitch: CacheSwitch;
+  presence: Presence;
+  alerts: AlertHub;
+  metrics: Metrics;
+}
+
+/**
+ * Home care: cookie sessions (7 days) through the session package, the auth limiter on login,
+ * per-device listing and revocation, cached client lists, presence and alerts over pub/sub + SSE.
+ */
+export function careRoutes({ repo, sessions, authLimiter, cache, cacheSwitch, presence, alerts, metrics }: CareDeps): Router {
+  const router = Router();
+  router.use(sessions);
+
+  const carerId = (req: Request): number => {
+    const userId = req.session?.auth?.userId;
+    if (!userId) throw new HttpError(401, 'unauthenticated', 'Sign in first: POST /care/auth/login');
+    return Number(userId);
+  };
+  const requireLogin: RequestHandler = (req, _res, next) => {
+    carerId(req);
+    next();
+  };
+
+  router.post('/auth/login', authLimiter, async (req, res) => {
+    const { email, password } = body(req, loginBody);
+    const carer = await repo.findCarerByEmail(email);
+    if (!carer || !(await verifyPassword(password, carer.passwordHash))) {
+      throw new HttpError(401, 'invalid_credentials', 'Wrong e-mail or password');
+    }
+    // New session id (no fixation), recorded in the carer's device index.
+    await sessions.login(req, { id: String(carer.id) });
+    extras(req).carerName = carer.name;
+    // A refresh token kept server-side in the session (never sent to the browser).
+    extras(req).refreshToken = randomBytes(32).toString('base64url');
+    res.json({ carer: { id: carer.id, name: carer.name, email: carer.email } });
+  });
+
+  router.post('/auth/logout', requireLogin, async (req, res) => {
+    await sessions.logout(req, res);
+    metrics.sessionRevocations.inc({ reason: 'logout' });
+    res.status(204).end();
+  });
+
+  router.get('/me', requireLogin, (req, res) => {
+    const auth = req.session.auth;
+    res.json({
+      carer: { id: carerId(req), name: extras(req).carerName ?? null },
+      session: { createdAt: auth ? new Date(auth.createdAt).toISOString() : null, expiresAt: req.session.cookie.expires ?? null },
+    });
+  });
+
+  router.get('/sessions', requireLogin, async (req, res) => {
+    const list = await sessions.listUserSessions(String(carerId(req)), { current: req.sessionID });
+    res.json({ items: list });
+  });
+
+  router.delete('/sessions/:id', requireLogin, async (req, res) => {
+    const { id: handle } = params(req, sessionParams);
+    const found = await sessions.revokeSession(String(carerId(req)), handle);
+    if (!found) throw new HttpError(404, 'not_found', 'No such session for this carer');
+    metrics.sessionRevocations.inc({ reason: 'revoked' });
+    res.status(204).end();
+  });
+
+  router.get('/clients', requireLogin, async (req, res) => {
+    const carer = carerId(req);
+    const items = await cached(res, cache, cacheSwitch, CareKeys.ofCarer(carer), () => repo.clientsOf(carer), {
+      ttl: '5m',
+      tags: [CareTags.clientsOf(carer)],
+    });
+    res.json({ items });
+  });
+
+  router.patch('/clients/:id', requireLogin, async (req, res) => {
+    const carer = carerId(req);
+    const { id: clientId } = params(req, z.object({ id }));
+    const { careLevel } = body(req, careLevelBody);
+    const updated = await repo.updateCareLevel(carer, clientId, careLevel);
+    if (!updated) throw new HttpError(404, 'not_found', 'No such client for this carer');
+    if (cacheSwitch.enabled) await cache.invalidateTags([CareTags.clientsOf(carer)]);
+    res.json(updated);
+  });
+
+  router.post('/presence/heartbeat', requireLogin, async (req, res) => {
+    const beat = await presence.heartbeat(carerId(req));
+    res.json({ carerId: carerId(req), lastSeen: new Date(beat.lastSeen).toISOString(), ttlSeconds: 300, source: beat.source });
+  });
+
+  router.get('/presence/online', requireLogin, async (_req, res) => {
+    res.json(await presence.online());
+  });
+
+  router.post('/alerts', requireLogin, async (req, res) => {
+    const carer = carerId(req);
+    const input = body(req, alertBody);
+    if (!(await repo.clientOf(carer, input.clientId))) throw new HttpError(404, 'not_found', 'No such client for this carer');
+    const row = await repo.createAlert({ ...input, carerId: carer });
+    const alert = { ...row, createdAt: new Date(row.createdAt).toISOString() };
+    const delivery = await alerts.publish(alert);
+    res.status(201).json({ ...alert, delivery });
+  });
+
+  router.get('/alerts/stream', requireLogin, (req, res) => {
+    alerts.open(carerId(req), res);
+  });
+
+  router.use(sessions.errorHandler);
+  return router;
+}
