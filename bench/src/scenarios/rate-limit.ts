@@ -16,17 +16,27 @@ async function run(ctx: BenchContext): Promise<string> {
   const redis = new Redis({ host: ctx.redis.host, port: ctx.redis.port });
   await redis.ping();
   try {
-    const fixed = createLimiter({ redis, name: 'bench-fw', window: WINDOW_MS, limit: LIMIT });
+    const fixed = createLimiter({
+      redis,
+      name: 'bench-fw',
+      window: `${WINDOW_MS}ms` as const,
+      limit: LIMIT,
+    });
     const sliding = createLimiter({
       redis,
       name: 'bench-sw',
-      window: WINDOW_MS,
+      window: `${WINDOW_MS}ms` as const,
       limit: LIMIT,
       algorithm: 'sliding-window',
     });
     await fixed.ready();
     const store = new LimiterStore(
-      createLimiter({ redis, name: 'bench-store', window: WINDOW_MS, limit: LIMIT }),
+      createLimiter({
+        redis,
+        name: 'bench-store',
+        window: `${WINDOW_MS}ms` as const,
+        limit: LIMIT,
+      }),
     );
     const rlr = new RedisStore({
       sendCommand: (command: string, ...args: string[]) =>

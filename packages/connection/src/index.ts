@@ -23,6 +23,7 @@ export type {
 } from './connection-types.js';
 export { createRedis } from './create-redis.js';
 export { defineRedisConfig } from './define.js';
+export { DURATION_FORM, type Duration, type DurationUnit, durationToMs } from './duration.js';
 export { ENV_VARIABLES, loadRedisConfig } from './env.js';
 export { errors, RedisConfigError } from './errors.js';
 export { redactUrl } from './redact.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, redactUrl } from '../src/index.js';
+import { backoffDelay, durationToMs, redactUrl } from '../src/index.js';
 
 describe('redactUrl', () => {
   it.each([
@@ -31,5 +31,38 @@ describe('backoffDelay', () => {
       expect(d).toBeGreaterThanOrEqual(1000);
       expect(d).toBeLessThanOrEqual(2000);
     }
+  });
+});
+
+describe('durationToMs: the toolkit-wide duration rule', () => {
+  it.each([
+    [300, 300_000],
+    [0.5, 500],
+    ['300', 300_000],
+    ['500ms', 500],
+    ['30s', 30_000],
+    ['15m', 900_000],
+    ['1h', 3_600_000],
+    ['7d', 604_800_000],
+    ['1.5 h', 5_400_000],
+  ])('%j → %d ms', (input, ms) => {
+    expect(durationToMs(input)).toBe(ms);
+  });
+
+  it.each([
+    -1,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    '',
+    '5 minutes',
+    '1w',
+    '-5s',
+    'abc',
+    null,
+    undefined,
+    {},
+    BigInt(10),
+  ])('rejects %s', (input) => {
+    expect(durationToMs(input)).toBeUndefined();
   });
 });

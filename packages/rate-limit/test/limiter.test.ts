@@ -68,7 +68,7 @@ describeEachTopology('createLimiter', (ctx) => {
         const limiter = createLimiter({
           redis,
           name: uniqueName('expiry'),
-          window: 300,
+          window: '300ms',
           limit: 2,
           algorithm,
         });

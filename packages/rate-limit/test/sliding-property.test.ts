@@ -77,7 +77,7 @@ describeEachTopology(
           const limiter = createLimiter({
             redis,
             name: uniqueName('prop'),
-            window: windowMs,
+            window: `${windowMs}ms`,
             limit,
             algorithm: 'sliding-window',
             clock: () => now,

@@ -1,31 +1,25 @@
-import { silentLogger } from '@redis-toolkit/connection';
+import { DURATION_FORM, durationToMs, silentLogger } from '@redis-toolkit/connection';
 import { SessionConfigError } from './errors.js';
 import type { Duration, SessionMiddlewareOptions } from './types.js';
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 export const MIN_SECRET_LENGTH = 32;
 
-/** `'7d'` → ms; a number is seconds. */
+/** The toolkit's duration rule (a number is seconds; strings carry a unit) → ms, at least 1 s. */
 export function parseDuration(
   value: Duration | undefined,
   field: string,
   fallback: Duration,
 ): number {
   const v = value ?? fallback;
-  let ms: number | undefined;
-  if (typeof v === 'number') ms = v * 1000;
-  else {
-    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(v);
-    if (m) ms = Number(m[1]) * UNITS[m[2]!]!;
-  }
-  if (ms === undefined || !Number.isFinite(ms) || ms < 1000) {
+  const ms = durationToMs(v);
+  if (ms === undefined || ms < 1000) {
     throw new SessionConfigError(
       SessionConfigError.codes.invalidOption,
       field,
-      `expected seconds (number) or a duration like '30m', '12h', '7d' of at least 1 s, got ${JSON.stringify(v)}`,
+      `expected ${DURATION_FORM}, of at least 1 s; got ${JSON.stringify(v)}`,
     );
   }
-  return Math.round(ms);
+  return ms;
 }
 
 export interface ResolvedOptions {

@@ -1,4 +1,4 @@
-import type { Logger, RedisClient } from '@redis-toolkit/connection';
+import type { Duration, Logger, RedisClient } from '@redis-toolkit/connection';
 import type { CookieOptions } from 'express-session';
 
 /** What `login()` records in the session (`req.session.auth`); the field name is reserved. */
@@ -16,8 +16,7 @@ declare module 'express-session' {
   }
 }
 
-/** A duration: seconds as a number, or `'500ms' | '30s' | '15m' | '12h' | '7d'`. */
-export type Duration = number | `${number}${'ms' | 's' | 'm' | 'h' | 'd'}`;
+export type { Duration };
 
 export type OnRedisError = 'fail' | 'memory';
 
