@@ -9,35 +9,59 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
+const run = (cmd, args, cwd) =>
+  execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
 
 const packages = readdirSync(join(root, 'packages'))
-  .map((dir) => ({ dir: join(root, 'packages', dir), json: JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')) }))
+  .map((dir) => ({
+    dir: join(root, 'packages', dir),
+    json: JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')),
+  }))
   .filter((p) => !p.json.private)
-  .filter((p) => process.argv.length <= 2 || process.argv.slice(2).some((n) => p.json.name.endsWith(`/${n}`)));
+  .filter(
+    (p) =>
+      process.argv.length <= 2 || process.argv.slice(2).some((n) => p.json.name.endsWith(`/${n}`)),
+  );
 
 const work = mkdtempSync(join(tmpdir(), 'redis-toolkit-packed-'));
 let failures = 0;
 try {
   const tarballs = packages.map((p) => {
-    if (!existsSync(join(p.dir, 'dist'))) throw new Error(`${p.json.name} is not built: run pnpm build first`);
+    if (!existsSync(join(p.dir, 'dist')))
+      throw new Error(`${p.json.name} is not built: run pnpm build first`);
     const out = run('pnpm', ['pack', '--pack-destination', work], p.dir).trim().split('\n').pop();
     return out.startsWith('/') ? out : join(work, out);
   });
   const peers = new Set(['typescript@~5.9.3', '@types/node@^20', '@types/express@^5']);
   for (const p of packages) {
-    for (const [name, range] of Object.entries(p.json.peerDependencies ?? {})) peers.add(`${name}@${range.split('||').pop().trim()}`);
+    for (const [name, range] of Object.entries(p.json.peerDependencies ?? {}))
+      peers.add(`${name}@${range.split('||').pop().trim()}`);
   }
   const app = join(work, 'consumer');
   run('mkdir', ['-p', app], work);
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs, ...peers], app);
+  writeFileSync(
+    join(app, 'package.json'),
+    JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
+  );
+  run(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs, ...peers],
+    app,
+  );
 
   const entries = packages.flatMap((p) =>
-    Object.keys(p.json.exports).filter((k) => k !== './package.json').map((k) => (k === '.' ? p.json.name : `${p.json.name}/${k.slice(2)}`)),
+    Object.keys(p.json.exports)
+      .filter((k) => k !== './package.json')
+      .map((k) => (k === '.' ? p.json.name : `${p.json.name}/${k.slice(2)}`)),
   );
-  writeFileSync(join(app, 'esm.mjs'), `const out = {};\n${entries.map((e, i) => `import * as m${i} from '${e}';\nout['${e}'] = Object.keys(m${i}).filter((k) => k !== 'default' && k !== 'module.exports').sort();`).join('\n')}\nconsole.log(JSON.stringify(out));\n`);
-  writeFileSync(join(app, 'cjs.cjs'), `const out = {};\n${entries.map((e) => `out['${e}'] = Object.keys(require('${e}')).sort();`).join('\n')}\nconsole.log(JSON.stringify(out));\n`);
+  writeFileSync(
+    join(app, 'esm.mjs'),
+    `const out = {};\n${entries.map((e, i) => `import * as m${i} from '${e}';\nout['${e}'] = Object.keys(m${i}).filter((k) => k !== 'default' && k !== 'module.exports').sort();`).join('\n')}\nconsole.log(JSON.stringify(out));\n`,
+  );
+  writeFileSync(
+    join(app, 'cjs.cjs'),
+    `const out = {};\n${entries.map((e) => `out['${e}'] = Object.keys(require('${e}')).sort();`).join('\n')}\nconsole.log(JSON.stringify(out));\n`,
+  );
   const esm = JSON.parse(run(process.execPath, ['esm.mjs'], app));
   const cjs = JSON.parse(run(process.execPath, ['cjs.cjs'], app));
   for (const e of entries) {
@@ -53,12 +77,33 @@ try {
       console.log(`✓ ${e}: import and require expose ${esm[e].length} names`);
     }
   }
-  writeFileSync(join(app, 'types.mts'), `${entries.map((e, i) => `import * as t${i} from '${e}';`).join('\n')}\nexport const all = [${entries.map((_, i) => `t${i}`).join(', ')}];\n`);
-  writeFileSync(join(app, 'types.cts'), `${entries.map((e, i) => `import t${i} = require('${e}');`).join('\n')}\nexport const all = [${entries.map((_, i) => `t${i}`).join(', ')}];\n`);
-  writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] }, files: ['types.mts', 'types.cts'] }));
+  writeFileSync(
+    join(app, 'types.mts'),
+    `${entries.map((e, i) => `import * as t${i} from '${e}';`).join('\n')}\nexport const all = [${entries.map((_, i) => `t${i}`).join(', ')}];\n`,
+  );
+  writeFileSync(
+    join(app, 'types.cts'),
+    `${entries.map((e, i) => `import t${i} = require('${e}');`).join('\n')}\nexport const all = [${entries.map((_, i) => `t${i}`).join(', ')}];\n`,
+  );
+  writeFileSync(
+    join(app, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        types: ['node'],
+      },
+      files: ['types.mts', 'types.cts'],
+    }),
+  );
   try {
     run(join(app, 'node_modules/.bin/tsc'), ['-p', '.'], app);
-    console.log(`✓ type-check under import (types.mts) and require (types.cts) for ${entries.length} entry points`);
+    console.log(
+      `✓ type-check under import (types.mts) and require (types.cts) for ${entries.length} entry points`,
+    );
   } catch {
     console.error('✗ type-check of the installed packages failed (see above)');
     failures++;
