@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   describeEachTopology,
@@ -26,7 +26,7 @@ afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((c) => c()));
 });
 
-async function answer(server: RedisServer, options: ConstructorParameters<typeof Redis>[0] = {}) {
+async function answer(server: RedisServer, options: RedisOptions = {}) {
   const client = new Redis({
     host: server.host,
     port: server.port,
@@ -35,7 +35,7 @@ async function answer(server: RedisServer, options: ConstructorParameters<typeof
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
-    ...(options as object),
+    ...options,
   });
   client.on('error', () => {});
   try {
