@@ -31,7 +31,16 @@ export interface AppDependencies {
   alerts: AlertHub;
 }
 
-export function createApp({ env, redis, logger, database, platform, metrics, presence, alerts }: AppDependencies): Express {
+export function createApp({
+  env,
+  redis,
+  logger,
+  database,
+  platform,
+  metrics,
+  presence,
+  alerts,
+}: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', env.TRUST_PROXY);
@@ -40,7 +49,8 @@ export function createApp({ env, redis, logger, database, platform, metrics, pre
       logger,
       genReqId: (req, res) => {
         const incoming = req.headers['x-request-id'];
-        const id = typeof incoming === 'string' && /^[\w-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+        const id =
+          typeof incoming === 'string' && /^[\w-]{1,64}$/.test(incoming) ? incoming : randomUUID();
         res.setHeader('x-request-id', id);
         return id;
       },
@@ -63,7 +73,11 @@ export function createApp({ env, redis, logger, database, platform, metrics, pre
   app.use(
     '/dental',
     platform.limiters.api,
-    dentalRoutes({ repo: dentalRepository(db), cache: platform.caches.dental, cacheSwitch: platform.cacheSwitch }),
+    dentalRoutes({
+      repo: dentalRepository(db),
+      cache: platform.caches.dental,
+      cacheSwitch: platform.cacheSwitch,
+    }),
   );
   app.use(
     '/school',

@@ -40,8 +40,8 @@ const envSchema = z.object({
 
   /** Master switch for the response/data caches (off: every read goes to the database). */
   CACHE_ENABLED: bool(true),
-  /** In-process L1 entries per cache (0 disables L1: Redis only, nothing in memory when Redis is down). */
-  CACHE_L1_MAX_ENTRIES: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
+  /** L1 entries per cache in two-tier mode. 0 (default): Redis only while it is up (read-after-write fresh on every instance), memory only while it is down. */
+  CACHE_L1_MAX_ENTRIES: z.coerce.number().int().min(0).max(1_000_000).default(0),
 
   /** Off-switch for every limiter (load tests). */
   RATE_LIMIT_ENABLED: bool(true),
@@ -57,7 +57,8 @@ const envSchema = z.object({
 
 type RawEnv = z.infer<typeof envSchema>;
 
-export interface AppEnv extends Omit<RawEnv, 'JWT_SECRET' | 'SESSION_SECRET' | 'SESSION_ON_REDIS_ERROR'> {
+export interface AppEnv
+  extends Omit<RawEnv, 'JWT_SECRET' | 'SESSION_SECRET' | 'SESSION_ON_REDIS_ERROR'> {
   JWT_SECRET: string;
   SESSION_SECRET: string;
   SESSION_ON_REDIS_ERROR: 'fail' | 'memory';
@@ -71,20 +72,33 @@ export class AppConfigError extends Error {
   readonly code = 'E_APP_CONFIG';
 }
 
-function secret(raw: RawEnv, name: 'JWT_SECRET' | 'SESSION_SECRET', fallback: string, warnings: string[]): string {
+function secret(
+  raw: RawEnv,
+  name: 'JWT_SECRET' | 'SESSION_SECRET',
+  fallback: string,
+  warnings: string[],
+): string {
   const value = raw[name];
   if (raw.NODE_ENV === 'production') {
-    if (!value) throw new AppConfigError(`${name} is required when NODE_ENV=production (at least 32 characters)`);
+    if (!value)
+      throw new AppConfigError(
+        `${name} is required when NODE_ENV=production (at least 32 characters)`,
+      );
     if (value.length < 32) {
-      throw new AppConfigError(`${name} is too short: expected at least 32 characters in production, got ${value.length}`);
+      throw new AppConfigError(
+        `${name} is too short: expected at least 32 characters in production, got ${value.length}`,
+      );
     }
     return value;
   }
   if (!value) {
-    warnings.push(`${name} is not set: using a built-in development secret (never do this in production)`);
+    warnings.push(
+      `${name} is not set: using a built-in development secret (never do this in production)`,
+    );
     return fallback;
   }
-  if (value.length < 32) warnings.push(`${name} is shorter than 32 characters: it would be rejected in production`);
+  if (value.length < 32)
+    warnings.push(`${name} is shorter than 32 characters: it would be rejected in production`);
   return value;
 }
 
@@ -109,7 +123,8 @@ export function loadAppEnv(env: NodeJS.ProcessEnv = process.env): AppEnv {
     JWT_SECRET,
     SESSION_SECRET,
     // Production: a session must never silently live in one instance's memory.
-    SESSION_ON_REDIS_ERROR: raw.SESSION_ON_REDIS_ERROR ?? (raw.NODE_ENV === 'production' ? 'fail' : 'memory'),
+    SESSION_ON_REDIS_ERROR:
+      raw.SESSION_ON_REDIS_ERROR ?? (raw.NODE_ENV === 'production' ? 'fail' : 'memory'),
     warnings,
   };
 }

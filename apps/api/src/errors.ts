@@ -3,7 +3,9 @@ import { HttpError } from './validate.js';
 
 /** Every error leaves as `{ error: { code, message } }`; 5xx details stay in the log. */
 export const notFound: RequestHandler = (req, res) => {
-  res.status(404).json({ error: { code: 'not_found', message: `No route for ${req.method} ${req.path}` } });
+  res
+    .status(404)
+    .json({ error: { code: 'not_found', message: `No route for ${req.method} ${req.path}` } });
 };
 
 export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
@@ -19,17 +21,22 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
   }
   const status = httpStatusOf(error);
   if (status >= 500) req.log?.error({ err: error }, 'request failed');
-  const message = status >= 500 ? 'Internal server error' : error instanceof Error ? error.message : 'Request failed';
+  const message =
+    status >= 500
+      ? 'Internal server error'
+      : error instanceof Error
+        ? error.message
+        : 'Request failed';
   const code =
     status >= 500
       ? 'internal_error'
-      : ((error as { code?: unknown }).code && typeof (error as { code?: unknown }).code === 'string'
-          ? String((error as { code: string }).code)
-          : status === 400
-            ? 'bad_request'
-            : status === 401
-              ? 'unauthorized'
-              : 'request_error');
+      : (error as { code?: unknown }).code && typeof (error as { code?: unknown }).code === 'string'
+        ? String((error as { code: string }).code)
+        : status === 400
+          ? 'bad_request'
+          : status === 401
+            ? 'unauthorized'
+            : 'request_error';
   res.status(status).json({ error: { code, message } });
 };
 
@@ -46,21 +53,36 @@ function httpStatusOf(error: unknown): number {
  * PostgreSQL errors caused by the request's data (duplicate e-mail, unknown referenced id, a value
  * PostgreSQL cannot read) are the client's fault: 409/422/400, never a 500.
  */
-function databaseError(error: unknown): { status: number; code: string; message: string } | undefined {
+function databaseError(
+  error: unknown,
+): { status: number; code: string; message: string } | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
-  const { code, detail, constraint } = error as { code?: unknown; detail?: unknown; constraint?: unknown };
+  const { code, detail, constraint } = error as {
+    code?: unknown;
+    detail?: unknown;
+    constraint?: unknown;
+  };
   if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return undefined;
-  const info = typeof detail === 'string' ? detail : typeof constraint === 'string' ? constraint : '';
+  const info =
+    typeof detail === 'string' ? detail : typeof constraint === 'string' ? constraint : '';
   switch (code) {
     case '23505':
       return { status: 409, code: 'conflict', message: `Already exists${info ? `: ${info}` : ''}` };
     case '23503':
-      return { status: 422, code: 'invalid_reference', message: `Refers to a record that does not exist${info ? `: ${info}` : ''}` };
+      return {
+        status: 422,
+        code: 'invalid_reference',
+        message: `Refers to a record that does not exist${info ? `: ${info}` : ''}`,
+      };
     case '22P02':
     case '22007':
     case '22008':
     case '22003':
-      return { status: 400, code: 'invalid_value', message: 'A value could not be read by the database' };
+      return {
+        status: 400,
+        code: 'invalid_value',
+        message: 'A value could not be read by the database',
+      };
     default:
       return undefined;
   }

@@ -18,7 +18,10 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   const configError =
-    error instanceof AppConfigError || (error instanceof Error && (error as { code?: string }).code === 'E_REDIS_CONFIG');
-  process.stderr.write(`${configError ? 'Invalid configuration: ' : 'Failed to start: '}${error instanceof Error ? error.message : String(error)}\n`);
+    error instanceof AppConfigError ||
+    (error instanceof Error && (error as { code?: string }).code === 'E_REDIS_CONFIG');
+  process.stderr.write(
+    `${configError ? 'Invalid configuration: ' : 'Failed to start: '}${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 });

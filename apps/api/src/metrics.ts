@@ -5,7 +5,15 @@ import type { TokenBlacklist } from '@redis-toolkit/token-blacklist';
 import type { RequestHandler } from 'express';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
-const REDIS_STATUSES: readonly RedisStatus[] = ['connecting', 'ready', 'reconnecting', 'down', 'closed', 'disabled'];
+const MOUNTS = ['/dental', '/school', '/care'];
+const REDIS_STATUSES: readonly RedisStatus[] = [
+  'connecting',
+  'ready',
+  'reconnecting',
+  'down',
+  'closed',
+  'disabled',
+];
 
 /** One registry per app instance (two instances in one test process must not share counters). */
 export function createMetrics() {
@@ -21,7 +29,7 @@ export function createMetrics() {
   const cacheOps = new Counter({
     name: 'cache_operations_total',
     help: 'Cache lookups by cache, key namespace and result (hit, miss, stale)',
-    labelNames: ['cache', 'namespace', 'result', 'tier'] as const,
+    labelNames: ['cache', 'namespace', 'result', 'tier', 'store'] as const,
     registers: [registry],
   });
   const cacheRedisErrors = new Counter({
@@ -60,8 +68,16 @@ export function createMetrics() {
     labelNames: ['status'] as const,
     registers: [registry],
   });
-  const redisUp = new Gauge({ name: 'redis_up', help: '1 when the Redis connection is ready', registers: [registry] });
-  const sseClients = new Gauge({ name: 'care_alert_streams', help: 'Open SSE alert streams on this instance', registers: [registry] });
+  const redisUp = new Gauge({
+    name: 'redis_up',
+    help: '1 when the Redis connection is ready',
+    registers: [registry],
+  });
+  const sseClients = new Gauge({
+    name: 'care_alert_streams',
+    help: 'Open SSE alert streams on this instance',
+    registers: [registry],
+  });
 
   return {
     registry,
@@ -75,22 +91,47 @@ export function createMetrics() {
         const end = httpDuration.startTimer();
         res.once('finish', () => {
           const pattern = (req.route as { path?: string } | undefined)?.path;
-          const route = pattern ? `${req.baseUrl}${pattern}` : res.statusCode === 404 ? 'unmatched' : req.baseUrl || 'middleware';
+          // After an error the router has already restored baseUrl: recover the mount point.
+          const mount =
+            req.baseUrl || (MOUNTS.find((m) => req.originalUrl.startsWith(`${m}/`)) ?? '');
+          const route = pattern
+            ? `${mount}${pattern}`
+            : res.statusCode === 404
+              ? 'unmatched'
+              : mount || 'middleware';
           end({ method: req.method, route, status: String(res.statusCode) });
         });
         next();
       };
     },
-    watchCache(name: string, cache: Cache) {
+    watchCache(name: string, cache: Cache, store: 'redis' | 'memory' = 'redis') {
       const root = cache.keyPrefix;
       const namespaceOf = (key: string) => {
         const rest = key.startsWith(root) ? key.slice(root.length) : key;
         const i = rest.indexOf(':');
         return i === -1 ? rest : rest.slice(0, i);
       };
-      cache.on('hit', ({ key, tier }) => cacheOps.inc({ cache: name, namespace: namespaceOf(key), result: 'hit', tier }));
-      cache.on('miss', ({ key }) => cacheOps.inc({ cache: name, namespace: namespaceOf(key), result: 'miss', tier: 'none' }));
-      cache.on('stale', ({ key }) => cacheOps.inc({ cache: name, namespace: namespaceOf(key), result: 'stale', tier: 'none' }));
+      cache.on('hit', ({ key, tier }) =>
+        cacheOps.inc({ cache: name, namespace: namespaceOf(key), result: 'hit', tier, store }),
+      );
+      cache.on('miss', ({ key }) =>
+        cacheOps.inc({
+          cache: name,
+          namespace: namespaceOf(key),
+          result: 'miss',
+          tier: 'none',
+          store,
+        }),
+      );
+      cache.on('stale', ({ key }) =>
+        cacheOps.inc({
+          cache: name,
+          namespace: namespaceOf(key),
+          result: 'stale',
+          tier: 'none',
+          store,
+        }),
+      );
       cache.on('redis:error', () => cacheRedisErrors.inc({ cache: name }));
     },
     watchLimiter(limiter: RateLimitMiddleware) {

@@ -1,11 +1,16 @@
-import { type Cache, createCache } from '@redis-toolkit/cache';
 import type { RedisClient, RedisConnection } from '@redis-toolkit/connection';
-import { createRateLimiter, type Preset, presets, type RateLimitMiddleware } from '@redis-toolkit/rate-limit';
+import {
+  createRateLimiter,
+  type Preset,
+  presets,
+  type RateLimitMiddleware,
+} from '@redis-toolkit/rate-limit';
 import { createSessionMiddleware, type SessionMiddleware } from '@redis-toolkit/session';
 import { createTokenBlacklist, type TokenBlacklist } from '@redis-toolkit/token-blacklist';
 import type { RequestHandler } from 'express';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { AppCache } from './app-cache.js';
 import type { CacheSwitch } from './cached.js';
 import type { AppEnv } from './env.js';
 import type { Metrics } from './metrics.js';
@@ -13,7 +18,7 @@ import { REFRESH_TOKEN_TTL_SECONDS } from './school/tokens.js';
 
 /** The Redis-backed building blocks of one app instance, created from the env. */
 export interface Platform {
-  caches: { dental: Cache; school: Cache; care: Cache };
+  caches: { dental: AppCache; school: AppCache; care: AppCache };
   cacheSwitch: CacheSwitch;
   blacklist: TokenBlacklist;
   sessions: SessionMiddleware;
@@ -46,26 +51,28 @@ function offlineClient(): RedisClient {
   });
 }
 
-export function createPlatform(env: AppEnv, redis: RedisConnection, logger: Logger, metrics: Metrics): Platform {
-  const offline = redis.client ? undefined : offlineClient();
-  const client = redis.client ?? (offline as RedisClient);
-  if (offline) offline.on('error', () => {});
+export function createPlatform(
+  env: AppEnv,
+  redis: RedisConnection,
+  logger: Logger,
+  metrics: Metrics,
+): Platform {
+  const offline = offlineClient();
+  offline.on('error', () => {});
+  const client = redis.client ?? offline;
   const log = (component: string) => logger.child({ component });
 
-  const l1Entries = env.CACHE_L1_MAX_ENTRIES > 0 ? env.CACHE_L1_MAX_ENTRIES : redis.client ? 0 : 10_000;
   const makeCache = (name: 'dental' | 'school' | 'care') => {
-    const cache = createCache({
-      // No client at all when Redis is disabled: the cache is then memory-only by design.
-      ...(redis.client ? { redis: redis.client } : {}),
-      prefix: `${name}:`,
-      defaultTtl: '5m',
-      ...(l1Entries > 0 ? { l1: { maxEntries: l1Entries, maxBytes: 64 * 1024 * 1024 } } : {}),
-      logger: log(`cache:${name}`),
-    });
-    metrics.watchCache(name, cache);
+    const cache = AppCache.create(name, redis, log(`cache:${name}`), env.CACHE_L1_MAX_ENTRIES);
+    if (cache.shared) metrics.watchCache(name, cache.shared);
+    metrics.watchCache(name, cache.local, 'memory');
     return cache;
   };
-  const caches = { dental: makeCache('dental'), school: makeCache('school'), care: makeCache('care') };
+  const caches = {
+    dental: makeCache('dental'),
+    school: makeCache('school'),
+    care: makeCache('care'),
+  };
 
   const blacklist = createTokenBlacklist({
     redis: client,
@@ -89,27 +96,55 @@ export function createPlatform(env: AppEnv, redis: RedisConnection, logger: Logg
   });
 
   const rateLimitMessage = (message: string) => ({ error: { code: 'rate_limited', message } });
-  const limiter = (preset: Preset & { name: string; message: string }, overrides: { limit: number; window: string }, skipInfra: boolean) => {
-    const mw: RateLimitMiddleware = createRateLimiter({
-      ...preset,
-      ...overrides,
-      window: overrides.window as `${number}m`,
-      redis: client,
-      prefix: 'rl:',
-      onRedisError: env.RATE_LIMIT_ON_REDIS_ERROR,
-      message: rateLimitMessage(preset.message),
-      logger: log(`rate-limit:${preset.name}`),
-      ...(skipInfra ? { skip: (req) => isInfra(req.path) } : {}),
-    });
-    metrics.watchLimiter(mw);
-    return mw;
+  const limiter = (
+    preset: Preset & { name: string; message: string },
+    overrides: { limit: number; window: string },
+    skipInfra: boolean,
+  ): RequestHandler => {
+    const make = (redisClient: RedisClient, outage: boolean): RateLimitMiddleware => {
+      const mw = createRateLimiter({
+        ...preset,
+        ...overrides,
+        window: overrides.window as `${number}m`,
+        redis: redisClient,
+        prefix: 'rl:',
+        onRedisError: env.RATE_LIMIT_ON_REDIS_ERROR,
+        message: rateLimitMessage(preset.message),
+        // The outage twin never reaches Redis: it answers by policy at once and stays quiet
+        // (the app logs the outage once).
+        ...(outage
+          ? { retryRedisAfterMs: 3_600_000 }
+          : { logger: log(`rate-limit:${preset.name}`) }),
+        ...(skipInfra ? { skip: (req) => isInfra(req.path) } : {}),
+      });
+      metrics.watchLimiter(mw);
+      return mw;
+    };
+    const primary = make(client, false);
+    // While the connection is not ready the primary would wait up to its command timeout for
+    // each Redis probe; route requests to a twin on the offline client instead (memory/allow/deny
+    // by RATE_LIMIT_ON_REDIS_ERROR, immediately).
+    const duringOutage = make(offline, true);
+    return (req, res, next) => (redis.status === 'ready' ? primary : duringOutage)(req, res, next);
   };
   const limiters = env.RATE_LIMIT_ENABLED
     ? {
-        global: limiter(presets.global, { limit: env.GLOBAL_RATE_LIMIT, window: env.GLOBAL_RATE_WINDOW }, true),
+        global: limiter(
+          presets.global,
+          { limit: env.GLOBAL_RATE_LIMIT, window: env.GLOBAL_RATE_WINDOW },
+          true,
+        ),
         api: limiter(presets.api, { limit: env.API_RATE_LIMIT, window: env.API_RATE_WINDOW }, true),
-        careAuth: limiter({ ...presets.auth, name: 'care-auth' }, { limit: env.AUTH_RATE_LIMIT, window: env.AUTH_RATE_WINDOW }, false),
-        schoolAuth: limiter({ ...presets.auth, name: 'school-auth' }, { limit: env.AUTH_RATE_LIMIT, window: env.AUTH_RATE_WINDOW }, false),
+        careAuth: limiter(
+          { ...presets.auth, name: 'care-auth' },
+          { limit: env.AUTH_RATE_LIMIT, window: env.AUTH_RATE_WINDOW },
+          false,
+        ),
+        schoolAuth: limiter(
+          { ...presets.auth, name: 'school-auth' },
+          { limit: env.AUTH_RATE_LIMIT, window: env.AUTH_RATE_WINDOW },
+          false,
+        ),
       }
     : { global: passThrough, api: passThrough, careAuth: passThrough, schoolAuth: passThrough };
 
@@ -120,8 +155,13 @@ export function createPlatform(env: AppEnv, redis: RedisConnection, logger: Logg
     sessions,
     limiters,
     async close() {
-      await Promise.allSettled([caches.dental.close(), caches.school.close(), caches.care.close(), blacklist.close()]);
-      offline?.disconnect();
+      await Promise.allSettled([
+        caches.dental.close(),
+        caches.school.close(),
+        caches.care.close(),
+        blacklist.close(),
+      ]);
+      offline.disconnect();
     },
   };
 }

@@ -28,9 +28,15 @@ export interface StartServerOptions {
   database?: DatabaseHandle;
 }
 
-export async function startServer(env: NodeJS.ProcessEnv = process.env, options: StartServerOptions = {}): Promise<RunningServer> {
+export async function startServer(
+  env: NodeJS.ProcessEnv = process.env,
+  options: StartServerOptions = {},
+): Promise<RunningServer> {
   const appEnv: AppEnv = loadAppEnv(env);
-  const logger = pino({ level: appEnv.LOG_LEVEL, redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'] });
+  const logger = pino({
+    level: appEnv.LOG_LEVEL,
+    redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+  });
   for (const warning of appEnv.warnings) logger.warn(warning);
   const redisConfig = loadRedisConfig(env);
 
@@ -40,20 +46,28 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, options:
     (await openDatabase({
       databaseUrl: appEnv.DATABASE_URL,
       schema: appEnv.DATABASE_SCHEMA,
-      seed: appEnv.SEED ? { patients: appEnv.SEED_PATIENTS, appointments: appEnv.SEED_APPOINTMENTS } : false,
+      seed: appEnv.SEED
+        ? { patients: appEnv.SEED_PATIENTS, appointments: appEnv.SEED_APPOINTMENTS }
+        : false,
     }));
   const ownsDatabase = options.database === undefined;
-  if (ownsDatabase) logger.info({ kind: database.kind, ms: Date.now() - started }, 'database ready');
+  if (ownsDatabase)
+    logger.info({ kind: database.kind, ms: Date.now() - started }, 'database ready');
 
   // Returns at once: the API starts and serves while Redis is still connecting or down.
-  const redis = createRedis(redisConfig, { logger: logger.child({ component: 'redis' }), name: 'api' });
+  const redis = createRedis(redisConfig, {
+    logger: logger.child({ component: 'redis' }),
+    name: 'api',
+  });
   const metrics = createMetrics();
   metrics.watchRedis(redis);
   let saidDown = false;
   redis.on('status', (status) => {
     if (status === 'down' && !saidDown) {
       saidDown = true;
-      logger.warn('redis unreachable: serving with in-memory caches and rate limits; sessions follow SESSION_ON_REDIS_ERROR; reconnecting in the background');
+      logger.warn(
+        'redis unreachable: serving with in-memory caches and rate limits; sessions follow SESSION_ON_REDIS_ERROR; reconnecting in the background',
+      );
     } else if (status === 'ready' && saidDown) {
       saidDown = false;
       logger.info('redis is back: caches, rate limits and sessions use it again');
@@ -66,7 +80,16 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, options:
     logger: logger.child({ component: 'care-alerts' }),
     onStreamsChanged: (open) => metrics.sseClients.set(open),
   });
-  const app = createApp({ env: appEnv, redis, logger, database, platform, metrics, presence, alerts });
+  const app = createApp({
+    env: appEnv,
+    redis,
+    logger,
+    database,
+    platform,
+    metrics,
+    presence,
+    alerts,
+  });
 
   const server = app.listen(appEnv.PORT, appEnv.HOST);
   await new Promise<void>((resolve, reject) => {
@@ -84,8 +107,12 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env, options:
       // SSE streams never finish by themselves: end them so the drain can complete.
       const alertsClosed = alerts.close();
       server.closeIdleConnections();
+      // Connections that finish their request while draining (ended SSE streams included) would
+      // otherwise sit in keep-alive until it times out.
+      const sweeper = setInterval(() => server.closeIdleConnections(), 100);
       const timer = setTimeout(() => server.closeAllConnections(), appEnv.SHUTDOWN_TIMEOUT_MS);
       await drained;
+      clearInterval(sweeper);
       clearTimeout(timer);
       await alertsClosed;
       await platform.close();

@@ -21,12 +21,19 @@ function describe(error: z.ZodError): string {
 }
 
 /** Parses `req.body`, `req.params` or `req.query` with a zod schema, or throws a 400 naming the field. */
-export function parse<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'params' | 'query'): z.output<S> {
+export function parse<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where: 'body' | 'params' | 'query',
+): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   throw new HttpError(400, 'validation_failed', `Invalid ${where}: ${describe(result.error)}`);
 }
 
-export const body = <S extends z.ZodType>(req: Request, schema: S): z.output<S> => parse(schema, req.body ?? {}, 'body');
-export const params = <S extends z.ZodType>(req: Request, schema: S): z.output<S> => parse(schema, req.params, 'params');
-export const query = <S extends z.ZodType>(req: Request, schema: S): z.output<S> => parse(schema, req.query, 'query');
+export const body = <S extends z.ZodType>(req: Request, schema: S): z.output<S> =>
+  parse(schema, req.body ?? {}, 'body');
+export const params = <S extends z.ZodType>(req: Request, schema: S): z.output<S> =>
+  parse(schema, req.params, 'params');
+export const query = <S extends z.ZodType>(req: Request, schema: S): z.output<S> =>
+  parse(schema, req.query, 'query');

@@ -41,7 +41,9 @@ describe('dental clinic (two instances, one Redis, one database)', () => {
     // Instance B finds it in Redis (L2) without asking the database.
     expect((await B.get('/dental/patients?page=2&limit=5')).headers.get('x-cache')).toBe('HIT');
     expect(await redis.cli('EXISTS', 'dental:cache:patients:page:2:5')).toBe('1');
-    expect(Number(await redis.cli('PTTL', 'dental:cache:patients:page:2:5'))).toBeGreaterThan(9 * 60_000);
+    expect(Number(await redis.cli('PTTL', 'dental:cache:patients:page:2:5'))).toBeGreaterThan(
+      9 * 60_000,
+    );
   });
 
   it('create on A: the list and the count are fresh on B', async () => {
@@ -94,28 +96,47 @@ describe('dental clinic (two instances, one Redis, one database)', () => {
     const list = await B.get(`/dental/appointments?date=${day}`);
     expect(list.body.items).toHaveLength(empty.body.items.length + 1);
     expect((await B.get(`/dental/appointments/${booked.body.id}`)).body.status).toBe('scheduled');
-    expect((await B.get(`/dental/appointments/${booked.body.id}`)).headers.get('x-cache')).toBe('HIT');
-    expect((await A.patch(`/dental/appointments/${booked.body.id}`, { status: 'cancelled' })).status).toBe(200);
+    expect((await B.get(`/dental/appointments/${booked.body.id}`)).headers.get('x-cache')).toBe(
+      'HIT',
+    );
+    expect(
+      (await A.patch(`/dental/appointments/${booked.body.id}`, { status: 'cancelled' })).status,
+    ).toBe(200);
     expect((await B.get(`/dental/appointments/${booked.body.id}`)).body.status).toBe('cancelled');
     const again = await B.get(`/dental/appointments?date=${day}`);
-    expect(again.body.items.find((x: { id: number }) => x.id === booked.body.id).status).toBe('cancelled');
+    expect(again.body.items.find((x: { id: number }) => x.id === booked.body.id).status).toBe(
+      'cancelled',
+    );
 
     const today = new Date().toISOString().slice(0, 10);
     const todayBefore = await B.get('/dental/appointments/today');
     expect(todayBefore.body.date).toBe(today);
     const inAnHour = new Date(Date.now() + 60 * 60_000);
     if (inAnHour.toISOString().slice(0, 10) === today) {
-      await A.post('/dental/appointments', { patientId: 4, staffId: 1, startsAt: inAnHour.toISOString(), reason: 'x-ray' });
-      expect((await B.get('/dental/appointments/today')).body.items).toHaveLength(todayBefore.body.items.length + 1);
+      await A.post('/dental/appointments', {
+        patientId: 4,
+        staffId: 1,
+        startsAt: inAnHour.toISOString(),
+        reason: 'x-ray',
+      });
+      expect((await B.get('/dental/appointments/today')).body.items).toHaveLength(
+        todayBefore.body.items.length + 1,
+      );
     }
   });
 
   it('treatments open an invoice; paying it refreshes the invoice, the list and the stats', async () => {
     await B.get('/dental/patients/9/treatments');
     const invoicesBefore = await B.get('/dental/patients/9/invoices');
-    const t = await A.post('/dental/patients/9/treatments', { code: 'D1110', description: 'cleaning', costCents: 12_000 });
+    const t = await A.post('/dental/patients/9/treatments', {
+      code: 'D1110',
+      description: 'cleaning',
+      costCents: 12_000,
+    });
     expect(t.status).toBe(201);
-    expect((await B.get('/dental/patients/9/treatments')).body.items[0].id).toBe(t.body.treatment.id);
+    expect((await B.get('/dental/patients/9/treatments')).body.items[0].id).toBe(
+      t.body.treatment.id,
+    );
     const invoices = await B.get('/dental/patients/9/invoices');
     expect(invoices.body.items).toHaveLength(invoicesBefore.body.items.length + 1);
     const invoiceId = t.body.invoice.id;
@@ -140,14 +161,27 @@ describe('dental clinic (two instances, one Redis, one database)', () => {
       dateOfBirth: '1980-01-01',
     });
     const pid = created.body.id as number;
-    const appt = await A.post('/dental/appointments', { patientId: pid, staffId: 1, startsAt: '2027-01-05T09:00:00Z', reason: 'check-up' });
-    expect((await B.get('/dental/appointments?date=2027-01-05')).body.items.some((x: { id: number }) => x.id === appt.body.id)).toBe(true);
+    const appt = await A.post('/dental/appointments', {
+      patientId: pid,
+      staffId: 1,
+      startsAt: '2027-01-05T09:00:00Z',
+      reason: 'check-up',
+    });
+    expect(
+      (await B.get('/dental/appointments?date=2027-01-05')).body.items.some(
+        (x: { id: number }) => x.id === appt.body.id,
+      ),
+    ).toBe(true);
     expect((await B.get(`/dental/appointments/${appt.body.id}`)).status).toBe(200);
     expect((await B.get(`/dental/patients/${pid}`)).status).toBe(200);
     expect((await A.delete(`/dental/patients/${pid}`)).status).toBe(204);
     expect((await B.get(`/dental/patients/${pid}`)).status).toBe(404);
     expect((await B.get(`/dental/appointments/${appt.body.id}`)).status).toBe(404);
-    expect((await B.get('/dental/appointments?date=2027-01-05')).body.items.some((x: { id: number }) => x.id === appt.body.id)).toBe(false);
+    expect(
+      (await B.get('/dental/appointments?date=2027-01-05')).body.items.some(
+        (x: { id: number }) => x.id === appt.body.id,
+      ),
+    ).toBe(false);
     expect((await A.delete(`/dental/patients/${pid}`)).status).toBe(404);
   });
 
@@ -167,7 +201,11 @@ describe('dental clinic (two instances, one Redis, one database)', () => {
     await a.platform.caches.dental.invalidateTags(['dashboard']);
     const miss = await A.get('/dental/dashboard/stats');
     expect(miss.headers.get('x-cache')).toBe('MISS');
-    expect(miss.body).toMatchObject({ patients: expect.any(Number), staffPerformance: expect.any(Array), byReason: expect.any(Array) });
+    expect(miss.body).toMatchObject({
+      patients: expect.any(Number),
+      staffPerformance: expect.any(Array),
+      byReason: expect.any(Array),
+    });
     expect((await A.get('/dental/dashboard/stats')).headers.get('x-cache')).toBe('HIT');
   });
 
@@ -192,15 +230,57 @@ describe('dental clinic (two instances, one Redis, one database)', () => {
   it('bad bodies are 4xx naming the field, never a 500', async () => {
     const cases: [string, string, unknown, number, RegExp][] = [
       ['POST', '/dental/patients', {}, 400, /firstName/],
-      ['POST', '/dental/patients', { firstName: 'a', lastName: 'b', email: 'nope', phone: '123', dateOfBirth: '1990-01-01' }, 400, /email/],
-      ['POST', '/dental/patients', { firstName: 'a', lastName: 'b', email: 'patient1@example.test', phone: '123', dateOfBirth: '1990-01-01' }, 409, /exists/i],
+      [
+        'POST',
+        '/dental/patients',
+        { firstName: 'a', lastName: 'b', email: 'nope', phone: '123', dateOfBirth: '1990-01-01' },
+        400,
+        /email/,
+      ],
+      [
+        'POST',
+        '/dental/patients',
+        {
+          firstName: 'a',
+          lastName: 'b',
+          email: 'patient1@example.test',
+          phone: '123',
+          dateOfBirth: '1990-01-01',
+        },
+        409,
+        /exists/i,
+      ],
       ['PATCH', '/dental/patients/5', {}, 400, /at least one/],
       ['PATCH', '/dental/patients/424242', { phone: '12345' }, 404, /Patient/],
-      ['POST', '/dental/appointments', { patientId: 1, staffId: 99, startsAt: '2026-12-01T10:00:00Z', reason: 'x' }, 422, /exist/],
-      ['POST', '/dental/appointments', { patientId: 1, staffId: 1, startsAt: 'tomorrow', reason: 'x' }, 400, /startsAt/],
+      [
+        'POST',
+        '/dental/appointments',
+        { patientId: 1, staffId: 99, startsAt: '2026-12-01T10:00:00Z', reason: 'x' },
+        422,
+        /exist/,
+      ],
+      [
+        'POST',
+        '/dental/appointments',
+        { patientId: 1, staffId: 1, startsAt: 'tomorrow', reason: 'x' },
+        400,
+        /startsAt/,
+      ],
       ['PATCH', '/dental/appointments/1', { status: 'lost' }, 400, /status/],
-      ['POST', '/dental/patients/1/treatments', { code: 'X', description: 'd', costCents: 1 }, 400, /code/],
-      ['POST', '/dental/patients/424242/treatments', { code: 'D1110', description: 'd', costCents: 1 }, 404, /Patient/],
+      [
+        'POST',
+        '/dental/patients/1/treatments',
+        { code: 'X', description: 'd', costCents: 1 },
+        400,
+        /code/,
+      ],
+      [
+        'POST',
+        '/dental/patients/424242/treatments',
+        { code: 'D1110', description: 'd', costCents: 1 },
+        404,
+        /Patient/,
+      ],
     ];
     for (const [method, path, body, status, message] of cases) {
       const res = await A.request(method, path, { body });
@@ -213,16 +293,24 @@ describe('dental clinic (two instances, one Redis, one database)', () => {
 
   it('metrics count cache hits and misses per namespace and the HTTP latency per route', async () => {
     const text = (await A.get('/metrics')).body as string;
-    expect(text).toMatch(/cache_operations_total\{cache="dental",namespace="patients",result="hit",tier="l1"\} \d+/);
-    expect(text).toMatch(/cache_operations_total\{cache="dental",namespace="dashboard",result="miss",tier="none"\} \d+/);
-    expect(text).toMatch(/http_request_duration_seconds_bucket\{le="[^"]+",method="GET",route="\/dental\/patients\/:id",status="200"\}/);
+    expect(text).toMatch(
+      /cache_operations_total\{cache="dental",namespace="patients",result="hit",tier="l2",store="redis"\} \d+/,
+    );
+    expect(text).toMatch(
+      /cache_operations_total\{cache="dental",namespace="dashboard",result="miss",tier="none",store="redis"\} \d+/,
+    );
+    expect(text).toMatch(
+      /http_request_duration_seconds_bucket\{le="[^"]+",method="GET",route="\/dental\/patients\/:id",status="404"\}/,
+    );
     expect(text).toMatch(/redis_up 1/);
   });
 
   it('serves an OpenAPI 3.1 document listing the routes', async () => {
     const doc = await A.get('/openapi.json');
     expect(doc.body.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/dental/patients', '/school/auth/login', '/care/alerts/stream']));
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining(['/dental/patients', '/school/auth/login', '/care/alerts/stream']),
+    );
   });
 
   it('CACHE_ENABLED=false sends every read to the database', async () => {

@@ -12,7 +12,10 @@ export const TEST_ENV: Record<string, string> = {
   RATE_LIMIT_ENABLED: 'false',
 };
 
-export function startApp(env: Record<string, string>, database?: DatabaseHandle): Promise<RunningServer> {
+export function startApp(
+  env: Record<string, string>,
+  database?: DatabaseHandle,
+): Promise<RunningServer> {
   return startServer({ ...TEST_ENV, ...env }, database ? { database } : {});
 }
 
@@ -51,16 +54,26 @@ export class Client {
   async request<T = Loose>(
     method: string,
     path: string,
-    options: { body?: unknown; token?: string; headers?: Record<string, string>; raw?: string } = {},
+    options: {
+      body?: unknown;
+      token?: string;
+      headers?: Record<string, string>;
+      raw?: string;
+    } = {},
   ): Promise<Reply<T>> {
     const headers: Record<string, string> = { ...options.headers };
-    if (options.body !== undefined || options.raw !== undefined) headers['content-type'] = 'application/json';
+    if (options.body !== undefined || options.raw !== undefined)
+      headers['content-type'] = 'application/json';
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     if (this.opts.useCookies && this.cookies.size > 0) headers.cookie = this.cookieHeader();
     const res = await fetch(`${this.base}${path}`, {
       method,
       headers,
-      ...(options.raw !== undefined ? { body: options.raw } : options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+      ...(options.raw !== undefined
+        ? { body: options.raw }
+        : options.body !== undefined
+          ? { body: JSON.stringify(options.body) }
+          : {}),
     });
     if (this.opts.useCookies) {
       for (const line of res.headers.getSetCookie()) {

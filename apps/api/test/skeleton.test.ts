@@ -22,7 +22,14 @@ describe('api skeleton with Redis up', () => {
   let app: RunningServer;
   beforeAll(async () => {
     redis = await startRedis();
-    app = await startServer({ PORT: '0', HOST: '127.0.0.1', REDIS_URL: redis.url, LOG_LEVEL: 'silent' });
+    app = await startServer({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      REDIS_URL: redis.url,
+      LOG_LEVEL: 'silent',
+      SEED_PATIENTS: '200',
+      SEED_APPOINTMENTS: '1000',
+    });
     await waitUntil(() => app.redis.status === 'ready', { what: 'redis ready' });
   });
   afterAll(async () => {
@@ -31,7 +38,9 @@ describe('api skeleton with Redis up', () => {
   });
 
   it('GET /health is 200 and carries a request id', async () => {
-    const res = await fetch(`http://127.0.0.1:${app.port}/health`, { headers: { 'x-request-id': 'abc-123' } });
+    const res = await fetch(`http://127.0.0.1:${app.port}/health`, {
+      headers: { 'x-request-id': 'abc-123' },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-request-id')).toBe('abc-123');
     expect(await res.json()).toMatchObject({ status: 'ok' });
@@ -66,7 +75,10 @@ describe('api skeleton with Redis up', () => {
     const health = await fetch(`http://127.0.0.1:${app.port}/health`);
     expect(health.status).toBe(200);
     await redis.restart();
-    await waitUntil(async () => (await ready(app)).status === 'ok', { what: 'ok again', timeoutMs: 10_000 });
+    await waitUntil(async () => (await ready(app)).status === 'ok', {
+      what: 'ok again',
+      timeoutMs: 10_000,
+    });
   });
 
   it('/ready answers within its timeout while Redis is hung', async () => {
@@ -86,12 +98,22 @@ describe('api skeleton started while Redis is down', () => {
   it('starts, serves degraded, and returns to ok when Redis comes up', async () => {
     const redis = await startRedis();
     await redis.kill();
-    const app = await startServer({ PORT: '0', HOST: '127.0.0.1', REDIS_URL: redis.url, LOG_LEVEL: 'silent' });
+    const app = await startServer({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      REDIS_URL: redis.url,
+      LOG_LEVEL: 'silent',
+      SEED_PATIENTS: '200',
+      SEED_APPOINTMENTS: '1000',
+    });
     try {
       expect((await fetch(`http://127.0.0.1:${app.port}/health`)).status).toBe(200);
       expect((await ready(app)).status).toBe('degraded');
       await redis.restart();
-      await waitUntil(async () => (await ready(app)).status === 'ok', { what: 'ok after start', timeoutMs: 10_000 });
+      await waitUntil(async () => (await ready(app)).status === 'ok', {
+        what: 'ok after start',
+        timeoutMs: 10_000,
+      });
     } finally {
       await app.shutdown();
       await redis.stop();
@@ -106,7 +128,10 @@ describe('process lifecycle (built dist/main.js)', () => {
   });
 
   function run(env: Record<string, string>) {
-    const child = spawn(process.execPath, [mainJs], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'pipe' });
+    const child = spawn(process.execPath, [mainJs], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: 'pipe',
+    });
     children.push(child);
     let out = '';
     child.stdout?.on('data', (c: Buffer) => {
@@ -115,15 +140,26 @@ describe('process lifecycle (built dist/main.js)', () => {
     child.stderr?.on('data', (c: Buffer) => {
       out += c.toString();
     });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => resolve(code)),
+    );
     return { child, output: () => out, exited };
   }
 
   it('exits 0 within 10 s of SIGTERM, with Redis down and a keep-alive client connected', async () => {
     const port = await freePort();
-    const proc = run({ PORT: String(port), HOST: '127.0.0.1', REDIS_URL: 'redis://127.0.0.1:1', LOG_LEVEL: 'info' });
+    const proc = run({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      REDIS_URL: 'redis://127.0.0.1:1',
+      LOG_LEVEL: 'info',
+      SEED_PATIENTS: '200',
+      SEED_APPOINTMENTS: '1000',
+    });
     await waitUntil(() => proc.output().includes('api listening'), { what: 'listening' });
-    const res = await fetch(`http://127.0.0.1:${port}/health`, { headers: { connection: 'keep-alive' } });
+    const res = await fetch(`http://127.0.0.1:${port}/health`, {
+      headers: { connection: 'keep-alive' },
+    });
     expect(res.status).toBe(200);
     const started = Date.now();
     proc.child.kill('SIGTERM');

@@ -77,14 +77,26 @@ export const scenario: Scenario = {
     const redisOpts = { host: ctx.redis.host, port: ctx.redis.port };
     const oursClient = new Redis(redisOpts);
     const peerClient = new Redis(redisOpts);
+    const exactClient = new Redis(redisOpts);
     const mw = createSessionMiddleware({ redis: oursClient, secret: SECRET, production: false });
-    const ours = express();
-    ours.use(mw);
-    ours.post('/login', async (req, res) => {
-      await mw.login(req, { id: `u${Math.random()}` });
-      res.json({});
+    // The same package with the index refreshed on every request (exact lastSeenAt).
+    const mwExact = createSessionMiddleware({
+      redis: exactClient,
+      secret: SECRET,
+      production: false,
+      prefix: 'exact:',
+      activityResolution: 0,
     });
-    routes(ours);
+    const oursApp = (m: typeof mw) => {
+      const app = express();
+      app.use(m);
+      app.post('/login', async (req, res) => {
+        await m.login(req, { id: `u${Math.random()}` });
+        res.json({});
+      });
+      routes(app);
+      return app;
+    };
     const peer = express();
     peer.use(
       session({
@@ -107,67 +119,186 @@ export const scenario: Scenario = {
       res.json({ user: null });
     });
     const servers = {
-      ours: await listen(ours),
+      ours: await listen(oursApp(mw)),
+      exact: await listen(oursApp(mwExact)),
       peer: await listen(peer),
       bare: await listen(bare),
     };
 
-    const count = ctx.quick ? 400 : 2000;
+    const count = ctx.quick ? 300 : 1000;
+    const rounds = ctx.quick ? 2 : 5;
+    const impls = ['peer', 'ours', 'exact'] as const;
+    type Impl = (typeof impls)[number];
     const rows: (string | number)[][] = [
       [
         'request (keep-alive HTTP, logged-in session)',
         'c',
         'express (no session)',
         'express-session + connect-redis 8.1',
-        '@redis-toolkit/session',
-        'ours / peer',
+        '@redis-toolkit/session (default)',
+        'ours / peer, median (range)',
+        '@redis-toolkit/session, activityResolution 0',
+        'exact / peer, median (range)',
       ],
     ];
+    const median = (xs: number[]) => {
+      const s = [...xs].sort((a, b) => a - b);
+      const m = Math.floor(s.length / 2);
+      return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+    };
+    const ratioCell = (xs: number[]) =>
+      `${median(xs).toFixed(2)}× (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`;
     try {
       for (const c of [1, 10]) {
         const agent = new Agent({ keepAlive: true, maxSockets: c });
-        const cookies: Record<'ours' | 'peer', string[]> = { ours: [], peer: [] };
-        for (const impl of ['ours', 'peer'] as const) {
+        const cookies: Record<Impl, string[]> = { ours: [], peer: [], exact: [] };
+        for (const impl of impls) {
           for (let i = 0; i < c; i++)
             cookies[impl].push((await hit(agent, servers[impl].port, 'POST', '/login'))!);
         }
-        const run = (impl: 'ours' | 'peer', method: string, path: string) =>
+        const run = (impl: Impl, method: string, path: string) =>
           throughput(count, c, (i) =>
             hit(agent, servers[impl].port, method, path, cookies[impl][i % c]),
           );
-        const floor = await throughput(count, c, () =>
-          hit(agent, servers.bare.port, 'GET', '/touch'),
-        );
-        // warm-up, then each cell twice in mirrored order (peer, ours, ours, peer), best of the two,
-        // so load from other processes on the shared machine hits both sides alike
-        await run('ours', 'GET', '/touch');
-        await run('peer', 'GET', '/touch');
-        const best = async (method: string, path: string) => {
-          const p1 = await run('peer', method, path);
-          const o1 = await run('ours', method, path);
-          const o2 = await run('ours', method, path);
-          const p2 = await run('peer', method, path);
-          return { peer: Math.max(p1, p2), ours: Math.max(o1, o2) };
+        // warm-up (JIT, connections, script cache)
+        for (const impl of impls) {
+          await run(impl, 'GET', '/touch');
+          await run(impl, 'POST', '/save');
+        }
+        const floors: number[] = [];
+        const cells = {
+          touch: { rates: { peer: [], ours: [], exact: [] } as Record<Impl, number[]> },
+          save: { rates: { peer: [], ours: [], exact: [] } as Record<Impl, number[]> },
         };
-        const { peer: touchPeer, ours: touchOurs } = await best('GET', '/touch');
-        const { peer: savePeer, ours: saveOurs } = await best('POST', '/save');
-        rows.push([
-          'load + touch (GET, unchanged session)',
-          c,
-          fmtRate(floor),
-          fmtRate(touchPeer),
-          fmtRate(touchOurs),
-          `${(touchOurs / touchPeer).toFixed(2)}×`,
-        ]);
-        rows.push([
-          'load + save (POST, session modified)',
-          c,
-          fmtRate(floor),
-          fmtRate(savePeer),
-          fmtRate(saveOurs),
-          `${(saveOurs / savePeer).toFixed(2)}×`,
-        ]);
+        // Rounds interleave the contenders, rotating their order, so load from other processes on
+        // the shared machine falls on all of them alike; ratios are paired within a round.
+        for (let r = 0; r < rounds; r++) {
+          floors.push(
+            await throughput(count, c, () => hit(agent, servers.bare.port, 'GET', '/touch')),
+          );
+          const order = impls.map((_, k) => impls[(k + r) % impls.length]!);
+          for (const [cell, method, path] of [
+            ['touch', 'GET', '/touch'],
+            ['save', 'POST', '/save'],
+          ] as const) {
+            for (const impl of order) cells[cell].rates[impl].push(await run(impl, method, path));
+          }
+        }
+        for (const [cell, label] of [
+          ['touch', 'load + touch (GET, unchanged session)'],
+          ['save', 'load + save (POST, session modified)'],
+        ] as const) {
+          const { rates } = cells[cell];
+          const oursRatios = rates.ours.map((v, k) => v / rates.peer[k]!);
+          const exactRatios = rates.exact.map((v, k) => v / rates.peer[k]!);
+          rows.push([
+            label,
+            c,
+            fmtRate(median(floors)),
+            fmtRate(median(rates.peer)),
+            fmtRate(median(rates.ours)),
+            ratioCell(oursRatios),
+            fmtRate(median(rates.exact)),
+            ratioCell(exactRatios),
+          ]);
+        }
         agent.destroy();
+      }
+
+      // Store API alone (no HTTP, no express-session): what each store sends to Redis per request.
+      const storeRows: (string | number)[][] = [[...rows[0]!.slice(0, 2), ...rows[0]!.slice(3)]];
+      storeRows[0]![0] = 'store calls per request (no HTTP), logged-in session';
+      const peerStore = new RedisStore({ client: peerClient, prefix: 'peer:' });
+      const storeCount = ctx.quick ? 500 : 2000;
+      const maxAge0 = 7 * 86_400_000;
+      const fresh = (userId: string) =>
+        ({
+          cookie: {
+            originalMaxAge: maxAge0,
+            expires: new Date(Date.now() + maxAge0).toISOString(),
+            httpOnly: true,
+            path: '/',
+          },
+          auth: { userId, createdAt: Date.now() },
+          user: userId,
+        }) as unknown as session.SessionData & { n?: number };
+      for (const c of [1, 50]) {
+        const sids = Array.from({ length: c }, () => randomBytes(24).toString('base64url'));
+        for (const sid of sids) {
+          await peerStore.set(sid, fresh(sid));
+          for (const m of [mw, mwExact]) {
+            const data = fresh(sid);
+            await m.store.write(sid, data);
+            await m.store.indexAdd(sid, data);
+          }
+        }
+        const stores = {
+          peer: {
+            touch: async (sid: string) => {
+              const s = (await peerStore.get(sid))!;
+              await peerStore.touch(sid, s);
+            },
+            save: async (sid: string) => {
+              const s = (await peerStore.get(sid)) as session.SessionData & { n?: number };
+              s.n = (s.n ?? 0) + 1;
+              await peerStore.set(sid, s);
+            },
+          },
+          ...Object.fromEntries(
+            (
+              [
+                ['ours', mw],
+                ['exact', mwExact],
+              ] as const
+            ).map(([name, m]) => [
+              name,
+              {
+                touch: async (sid: string) => {
+                  const s = (await m.store.read(sid))!;
+                  await m.store.refresh(sid, s);
+                },
+                save: async (sid: string) => {
+                  const s = (await m.store.read(sid)) as session.SessionData & { n?: number };
+                  s.n = (s.n ?? 0) + 1;
+                  await m.store.write(sid, s);
+                },
+              },
+            ]),
+          ),
+        } as Record<Impl, Record<'touch' | 'save', (sid: string) => Promise<void>>>;
+        for (const cell of ['touch', 'save'] as const) {
+          for (const impl of impls)
+            await throughput(storeCount / 4, c, (i) => stores[impl][cell](sids[i % c]!));
+        }
+        const rates = {
+          touch: { peer: [], ours: [], exact: [] } as Record<Impl, number[]>,
+          save: { peer: [], ours: [], exact: [] } as Record<Impl, number[]>,
+        };
+        for (let r = 0; r < rounds; r++) {
+          const order = impls.map((_, k) => impls[(k + r) % impls.length]!);
+          for (const cell of ['touch', 'save'] as const) {
+            for (const impl of order) {
+              rates[cell][impl].push(
+                await throughput(storeCount, c, (i) => stores[impl][cell](sids[i % c]!)),
+              );
+            }
+          }
+        }
+        for (const [cell, label] of [
+          ['touch', 'get + touch'],
+          ['save', 'get + set'],
+        ] as const) {
+          const x = rates[cell];
+          storeRows.push([
+            label,
+            c,
+            fmtRate(median(x.peer)),
+            fmtRate(median(x.ours)),
+            ratioCell(x.ours.map((v, k) => v / x.peer[k]!)),
+            fmtRate(median(x.exact)),
+            ratioCell(x.exact.map((v, k) => v / x.peer[k]!)),
+          ]);
+        }
       }
 
       // Listing: 1,000 sessions for one user among 10,000 in all.
@@ -206,7 +337,6 @@ export const scenario: Scenario = {
         pipe.set(`peer:${randomBytes(24).toString('base64url')}`, JSON.stringify(data), 'EX', 3600);
       }
       await pipe.exec();
-      const peerStore = new RedisStore({ client: peerClient, prefix: 'peer:' });
       let listed = 0;
       let scanned = 0;
       const listing = await measure(ctx, {
@@ -240,9 +370,13 @@ export const scenario: Scenario = {
         ],
       ];
       return [
-        `Driven through real HTTP (Express 5 on loopback, node:http keep-alive agent, ${count} requests per measurement, best of two runs in mirrored order, c = requests in flight); each in-flight slot has its own logged-in session. Both stores use their own ioredis client against the same redis-server. "load + touch": express-session loads the session and, since it is unchanged, calls store.touch; "load + save": the route changes the session, so it is written back. Ours also keeps the per-user index current on every request (one extra script call, sent concurrently), and its write is a Lua script that refuses destroyed sessions.`,
+        `Driven through real HTTP (Express 5 on loopback, node:http keep-alive agent, c = requests in flight; each in-flight slot has its own logged-in session). ${rounds} rounds of ${count} requests per contender and cell, contenders interleaved in rotating order within each round; rates are medians over rounds, ratios are medians (and ranges) of the per-round paired ratios. Each store has its own ioredis client against the same redis-server. "load + touch": express-session loads the session (GET) and, since it is unchanged, calls store.touch; "load + save": the route changes the session, so it is written back. Default: one Redis command per step, as connect-redis (touch = PEXPIRE, save of a loaded session = SET XX PX); the per-user index is refreshed at most once per activityResolution (1 min) per session, so within these runs only at login. activityResolution 0 refreshes the index on every request (one more command per request, sent concurrently).`,
         '',
         table(rows),
+        '',
+        `The same work through the Store API alone (no HTTP, no express-session; ${rounds} interleaved rounds of ${storeCount} request-equivalents, medians), which isolates what each store sends to Redis: connect-redis GET + EXPIRE / GET + SET EX; ours MGET + PEXPIRE / MGET + SET XX PX (default) or GET + PEXPIRE/SET + index script (activityResolution 0):`,
+        '',
+        table(storeRows),
         '',
         `Listing one user's 1,000 sessions (10,000 sessions in the peer's store; connect-redis has no per-user index, so the peer row is the only way to answer the question with it):`,
         '',
@@ -253,6 +387,7 @@ export const scenario: Scenario = {
     } finally {
       await Promise.all(Object.values(servers).map((s) => s.close()));
       oursClient.disconnect();
+      exactClient.disconnect();
       peerClient.disconnect();
     }
   },

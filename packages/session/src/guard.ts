@@ -30,52 +30,70 @@ export class RedisGuard {
     return this.down;
   }
 
-  async run<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  /** Runs one Redis call under the policy. Hot path: one timer and one promise per call. */
+  run<T>(what: string, fn: () => Promise<T>): Promise<T> {
     if (Date.now() < this.openUntil) {
-      throw this.fail(
-        new SessionStoreUnavailableError(`redis unavailable (circuit open): ${what}`),
-        false,
+      return Promise.reject(
+        this.fail(
+          new SessionStoreUnavailableError(`redis unavailable (circuit open): ${what}`),
+          false,
+        ),
       );
     }
     const status = this.client.status;
     if (DOWN_STATUSES.has(status)) {
-      throw this.fail(new SessionStoreUnavailableError(`redis is ${status}: ${what}`), false);
-    }
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const result = await Promise.race([
-        fn(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new SessionStoreUnavailableError(
-                  `redis did not answer within ${this.timeoutMs} ms: ${what}`,
-                ),
-              ),
-            this.timeoutMs,
-          );
-        }),
-      ]);
-      if (this.down) {
-        this.down = false;
-        this.events.up();
-      }
-      return result;
-    } catch (error) {
-      if (error instanceof SessionStoreUnavailableError) throw this.fail(error);
-      if (isReplyError(error) && !UNAVAILABLE_REPLY.test(error.message)) throw error;
-      throw this.fail(
-        new SessionStoreUnavailableError(
-          `redis error: ${what}: ${(error as Error)?.message ?? error}`,
-          {
-            cause: error,
-          },
-        ),
+      return Promise.reject(
+        this.fail(new SessionStoreUnavailableError(`redis is ${status}: ${what}`), false),
       );
-    } finally {
-      clearTimeout(timer);
     }
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        settled = true;
+        reject(
+          this.fail(
+            new SessionStoreUnavailableError(
+              `redis did not answer within ${this.timeoutMs} ms: ${what}`,
+            ),
+          ),
+        );
+      }, this.timeoutMs);
+      const onError = (error: unknown): void => {
+        if (settled) return; // already answered as a timeout
+        settled = true;
+        clearTimeout(timer);
+        reject(this.classify(what, error));
+      };
+      let call: Promise<T>;
+      try {
+        call = fn();
+      } catch (error) {
+        onError(error);
+        return;
+      }
+      call.then((result) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (this.down) {
+          this.down = false;
+          this.events.up();
+        }
+        resolve(result);
+      }, onError);
+    });
+  }
+
+  /** A reply error that is not about availability passes through; anything else opens the circuit. */
+  private classify(what: string, error: unknown): unknown {
+    if (error instanceof SessionStoreUnavailableError) return this.fail(error);
+    if (isReplyError(error) && !UNAVAILABLE_REPLY.test(error.message)) return error;
+    return this.fail(
+      new SessionStoreUnavailableError(
+        `redis error: ${what}: ${(error as Error)?.message ?? error}`,
+        { cause: error },
+      ),
+    );
   }
 
   private fail(error: SessionStoreUnavailableError, open = true): SessionStoreUnavailableError {

@@ -5,9 +5,11 @@ import type { RedisClient } from '@redis-toolkit/connection';
  * Key layout (before the client's own `keyPrefix`):
  * - `{prefix}{<sid>}`            the session JSON (string, PX = cookie expiry)
  * - `{prefix}{<sid>}:destroyed`  tombstone: blocks in-flight writes after a destroy
+ * - `{prefix}{<sid>}:indexed`    mark: the user index was refreshed for this session less than
+ *                                `activityResolution` ago (PX = activityResolution)
  * - `{prefix}user:{<uid>}`       sorted set: session handle → expiry (ms)
  * - `{prefix}user:{<uid>}:meta`  hash: session handle → JSON {sid, createdAt, ip, userAgent, maxAge}
- * The braces are Cluster hash tags: a session and its tombstone, and a user's two index keys,
+ * The braces are Cluster hash tags: a session, its tombstone and its mark, and a user's two index keys,
  * always share a slot, so each Lua script touches one slot.
  */
 export class Keys {
@@ -23,6 +25,9 @@ export class Keys {
   }
   tombstone(sid: string): string {
     return `${this.prefix}{${sid}}:destroyed`;
+  }
+  indexMark(sid: string): string {
+    return `${this.prefix}{${sid}}:indexed`;
   }
   userIndex(userId: string): string {
     return `${this.prefix}user:{${encodeUserId(userId)}}`;

@@ -11,23 +11,51 @@ function script(name: string, source: string): LuaScript {
   return { name, source, sha: createHash('sha1').update(source).digest('hex') };
 }
 
-/** Write a session unless it was destroyed meanwhile. KEYS: data, tombstone. ARGV: json, ttlMs. */
+/**
+ * Write a session that was not loaded from Redis (a new one) unless it was destroyed meanwhile;
+ * with markTtlMs > 0 also set the index-refresh mark. KEYS: data, tombstone, mark.
+ * ARGV: json, ttlMs, markTtlMs.
+ */
 export const setIfAlive = script(
   'setIfAlive',
   `if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[3], '1', 'PX', ARGV[3]) end
 return 1`,
 );
 
 /**
- * Destroy: delete the data, leave a tombstone, return the old value (to find its user).
- * KEYS: data, tombstone. ARGV: tombstoneTtlMs.
+ * Overwrite a session only if it still exists (XX: a destroyed or expired session is never
+ * re-created), and set the index-refresh mark. Used when a save also refreshes the user index.
+ * KEYS: data, mark. ARGV: json, ttlMs, markTtlMs.
+ */
+export const setIfExistsMarked = script(
+  'setIfExistsMarked',
+  `if not redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'XX') then return 0 end
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+return 1`,
+);
+
+/**
+ * Slide a session's expiry (PEXPIRE cannot create a key) and set the index-refresh mark.
+ * Used when a touch also refreshes the user index. KEYS: data, mark. ARGV: ttlMs, markTtlMs.
+ */
+export const touchMarked = script(
+  'touchMarked',
+  `if redis.call('PEXPIRE', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
+return 1`,
+);
+
+/**
+ * Destroy: delete the data and the index-refresh mark, leave a tombstone, return the old value
+ * (to find its user). KEYS: data, tombstone, mark. ARGV: tombstoneTtlMs.
  */
 export const destroy = script(
   'destroy',
   `local v = false
 if redis.call('TYPE', KEYS[1]).ok == 'string' then v = redis.call('GET', KEYS[1]) end
-redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[3])
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
 return v`,
 );

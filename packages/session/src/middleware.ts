@@ -51,6 +51,7 @@ export function createSessionMiddleware(options: SessionMiddlewareOptions): Sess
     commandTimeoutMs: o.commandTimeoutMs,
     cooldownMs: o.cooldownMs,
     memoryMaxSessions: o.memoryMaxSessions,
+    activityResolutionMs: o.activityResolutionMs,
     logger,
   });
   const cookie: session.CookieOptions = {

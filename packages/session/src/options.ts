@@ -34,6 +34,7 @@ export interface ResolvedOptions {
   cooldownMs: number;
   retryAfterSeconds: number;
   memoryMaxSessions: number;
+  activityResolutionMs: number;
   logger: NonNullable<SessionMiddlewareOptions['logger']>;
 }
 
@@ -91,10 +92,23 @@ export function resolveOptions(o: SessionMiddlewareOptions): ResolvedOptions {
     if (!Number.isFinite(n) || n <= 0) throw invalid(field, 'expected a positive number');
     return n;
   };
+  const ttlMs = parseDuration(o.ttl, 'ttl', '7d');
+  let activityResolutionMs = Math.min(60_000, Math.floor(ttlMs / 10));
+  if (o.activityResolution === 0) activityResolutionMs = 0;
+  else if (o.activityResolution !== undefined) {
+    activityResolutionMs = parseDuration(o.activityResolution, 'activityResolution', '1m');
+    if (activityResolutionMs > ttlMs / 2) {
+      throw invalid(
+        'activityResolution',
+        `expected 0 or a duration of at most half the ttl (${ttlMs / 2} ms); got ${JSON.stringify(o.activityResolution)}`,
+      );
+    }
+  }
   return {
     secrets,
     prefix,
-    ttlMs: parseDuration(o.ttl, 'ttl', '7d'),
+    ttlMs,
+    activityResolutionMs,
     tombstoneTtlMs: parseDuration(o.tombstoneTtl, 'tombstoneTtl', '1h'),
     name,
     production,

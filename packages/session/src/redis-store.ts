@@ -16,6 +16,8 @@ export interface RedisSessionStoreOptions {
   commandTimeoutMs: number;
   cooldownMs: number;
   memoryMaxSessions: number;
+  /** Refresh a session's user-index entry at most once per this many ms (0: on every request). */
+  activityResolutionMs: number;
   logger: Logger;
 }
 
@@ -48,18 +50,26 @@ export class RedisSessionStore extends Store {
     corrupt: 0,
     unavailable: 0,
     fallbacks: 0,
+    indexRefreshes: 0,
   };
   private readonly redis: RedisClient;
   private readonly guard: RedisGuard;
   private readonly memory: MemoryFallback | undefined;
   private readonly logger: Logger;
   private replaying = false;
+  /** Session objects whose data was read from Redis: their saves are `SET XX` (cannot resurrect). */
+  private readonly loaded = new WeakSet<object>();
+  /** Session objects whose index entry was refreshed less than `activityResolutionMs` ago. */
+  private readonly indexFresh = new WeakSet<object>();
+  /** How far an index score runs ahead of the session's expiry (see `indexTouch`). */
+  private readonly indexSlackMs: number;
 
   constructor(private readonly opts: RedisSessionStoreOptions) {
     super();
     this.redis = opts.redis;
     this.logger = opts.logger;
     this.keys = new Keys(opts.prefix, opts.redis);
+    this.indexSlackMs = 2 * opts.activityResolutionMs;
     this.memory =
       opts.onRedisError === 'memory'
         ? new MemoryFallback(opts.memoryMaxSessions, opts.tombstoneTtlMs)
@@ -114,6 +124,16 @@ export class RedisSessionStore extends Store {
   ids(cb: Callback<string[]>): void {
     settle(this.sessionIds(), cb);
   }
+  /** express-session builds `req.session` from loaded data here: carry over what `read` learnt. */
+  override createSession(
+    req: Parameters<Store['createSession']>[0],
+    data: SessionData,
+  ): ReturnType<Store['createSession']> {
+    const session = super.createSession(req, data);
+    if (this.loaded.has(data)) this.loaded.add(session);
+    if (this.indexFresh.has(data)) this.indexFresh.add(session);
+    return session;
+  }
 
   // ---- promise API ----
 
@@ -121,8 +141,16 @@ export class RedisSessionStore extends Store {
     if (!isValidSid(sid)) return null;
     this.stats.loads++;
     let raw: string | null;
+    let mark: string | null = null;
     try {
-      raw = await this.guard.run('get', () => this.redis.get(this.keys.session(sid)));
+      if (this.opts.activityResolutionMs > 0) {
+        // Same slot (hash tag), one command: the data and whether the index is fresh.
+        [raw = null, mark = null] = await this.guard.run('get', () =>
+          this.redis.mget(this.keys.session(sid), this.keys.indexMark(sid)),
+        );
+      } else {
+        raw = await this.guard.run('get', () => this.redis.get(this.keys.session(sid)));
+      }
     } catch (error) {
       if (isWrongType(error)) return this.corrupt(sid, 'not a string');
       const local = this.fallback(error, () => this.memory?.get(sid));
@@ -136,56 +164,117 @@ export class RedisSessionStore extends Store {
       }
     }
     if (raw === null) return this.miss();
-    return this.parse(sid, raw);
+    const session = this.parse(sid, raw);
+    if (session) {
+      this.loaded.add(session);
+      if (mark !== null) this.indexFresh.add(session);
+    }
+    return session;
   }
 
+  /**
+   * Save. A session loaded from Redis is written with `SET XX` (one command, as connect-redis;
+   * XX: a session destroyed meanwhile is not re-created); a new one through `setIfAlive`, which
+   * checks the tombstone. When the user index is due for a refresh, the write also sets the mark
+   * (a script on the session's slot) and the refresh is sent alongside.
+   */
   async write(sid: string, session: SessionData): Promise<void> {
     if (!isValidSid(sid)) throw new SessionInputError('invalid session id');
     const ttlMs = this.ttlOf(session);
     if (ttlMs <= 0) return this.remove(sid);
     const json = JSON.stringify(session);
+    const userId = userIdIn(session);
+    const refreshIndex = userId !== undefined && !this.indexFresh.has(session);
+    const markTtl = refreshIndex ? this.opts.activityResolutionMs : 0;
+    const key = this.keys.session(sid);
     this.stats.saves++;
-    const write = this.guard
-      .run('set', () =>
-        lua.runScript(
-          this.redis,
-          lua.setIfAlive,
-          [this.keys.session(sid), this.keys.tombstone(sid)],
-          [json, ttlMs],
-        ),
-      )
-      .then((written) => {
-        if (written === 0) {
-          this.stats.blockedWrites++;
-          this.logger.debug(
-            { handle: sessionHandle(sid) },
-            'session store: write to a destroyed session refused',
-          );
-        } else {
-          this.memory?.drop(sid);
-        }
-      });
-    await Promise.all([
-      write.catch((error: unknown) => {
+    const call = (): Promise<unknown> => {
+      if (!this.loaded.has(session)) {
+        const keys = [key, this.keys.tombstone(sid), this.keys.indexMark(sid)];
+        return lua.runScript(this.redis, lua.setIfAlive, keys, [json, ttlMs, markTtl]);
+      }
+      if (markTtl > 0) {
+        const keys = [key, this.keys.indexMark(sid)];
+        return lua.runScript(this.redis, lua.setIfExistsMarked, keys, [json, ttlMs, markTtl]);
+      }
+      return this.redis.set(key, json, 'PX', ttlMs, 'XX');
+    };
+    const write = this.guard.run('set', call).then(
+      (reply) => this.written(sid, session, reply, markTtl),
+      (error: unknown) => {
         this.fallback(error, () => this.memory?.set(sid, json, ttlMs));
-      }),
-      this.indexTouch(sid, session),
+        return false;
+      },
+    );
+    if (!refreshIndex) {
+      await write;
+      return;
+    }
+    const [marked, indexed] = await Promise.all([
+      write,
+      this.indexTouch(sid, userId, Date.now() + ttlMs),
     ]);
+    if (marked && !indexed) await this.unmark(sid, session);
   }
 
+  /**
+   * Touch (unchanged session): `PEXPIRE`, which cannot create a key. When the user index is due
+   * for a refresh, the mark is set in the same call (a script on the session's slot) and the
+   * refresh is sent alongside.
+   */
   async refresh(sid: string, session: SessionData): Promise<void> {
     if (!isValidSid(sid)) return;
-    const ttlMs = this.ttlOf(session);
+    const ttlMs = Math.max(1, this.ttlOf(session));
+    const userId = userIdIn(session);
+    const refreshIndex = userId !== undefined && !this.indexFresh.has(session);
+    const markTtl = refreshIndex ? this.opts.activityResolutionMs : 0;
+    const key = this.keys.session(sid);
     this.stats.touches++;
-    const touch = this.guard.run('touch', () =>
-      this.redis.pexpire(this.keys.session(sid), Math.max(1, ttlMs)),
-    );
-    await Promise.all([
-      touch.catch((error: unknown) => {
+    const call = (): Promise<unknown> =>
+      markTtl > 0
+        ? lua.runScript(
+            this.redis,
+            lua.touchMarked,
+            [key, this.keys.indexMark(sid)],
+            [ttlMs, markTtl],
+          )
+        : this.redis.pexpire(key, ttlMs);
+    const touch = this.guard.run('touch', call).then(
+      (reply) => {
+        const marked = markTtl > 0 && reply === 1;
+        if (marked) this.indexFresh.add(session);
+        return marked;
+      },
+      (error: unknown) => {
         this.fallback(error, () => this.memory?.touch(sid, ttlMs));
-      }),
-      this.indexTouch(sid, session),
+        return false;
+      },
+    );
+    if (!refreshIndex) {
+      await touch;
+      return;
+    }
+    const [marked, indexed] = await Promise.all([
+      touch,
+      this.indexTouch(sid, userId, Date.now() + ttlMs),
     ]);
+    if (marked && !indexed) await this.unmark(sid, session);
+  }
+
+  /** Bookkeeping after a save's reply ('OK' or 1: written; null or 0: refused). Returns whether it set the mark. */
+  private written(sid: string, session: SessionData, reply: unknown, markTtl: number): boolean {
+    if (reply !== 'OK' && reply !== 1) {
+      this.stats.blockedWrites++;
+      this.logger.debug(
+        { handle: sessionHandle(sid) },
+        'session store: write to a destroyed or expired session refused',
+      );
+      return false;
+    }
+    this.memory?.drop(sid);
+    if (markTtl === 0) return false;
+    this.indexFresh.add(session);
+    return true;
   }
 
   async remove(sid: string): Promise<void> {
@@ -197,7 +286,7 @@ export class RedisSessionStore extends Store {
         lua.runScript(
           this.redis,
           lua.destroy,
-          [this.keys.session(sid), this.keys.tombstone(sid)],
+          [this.keys.session(sid), this.keys.tombstone(sid), this.keys.indexMark(sid)],
           [this.opts.tombstoneTtlMs],
         ),
       );
@@ -231,7 +320,7 @@ export class RedisSessionStore extends Store {
   async indexAdd(sid: string, session: SessionData): Promise<void> {
     const auth = session.auth;
     if (!auth) return;
-    const expiresAt = Date.now() + this.ttlOf(session);
+    const expiresAt = Date.now() + this.ttlOf(session) + this.indexSlackMs;
     const meta: IndexMeta = {
       sid,
       createdAt: auth.createdAt,
@@ -253,10 +342,15 @@ export class RedisSessionStore extends Store {
     const rows = await this.indexRows(userId);
     const currentHandle = current && isValidSid(current) ? sessionHandle(current) : current;
     return rows
-      .map(({ handle, expiresAt, meta }) => ({
+      .map(({ handle, expiresAt: score, meta }) => {
+        // The score runs `indexSlackMs` ahead of the expiry as of the last index refresh.
+        const lastSeenAt = Math.min(Date.now(), score - this.indexSlackMs - meta.maxAge);
+        return { handle, meta, lastSeenAt, expiresAt: lastSeenAt + meta.maxAge };
+      })
+      .map(({ handle, meta, lastSeenAt, expiresAt }) => ({
         id: handle,
         createdAt: meta.createdAt,
-        lastSeenAt: Math.min(Date.now(), expiresAt - meta.maxAge),
+        lastSeenAt,
         expiresAt,
         ...(meta.ip ? { ip: meta.ip } : {}),
         ...(meta.userAgent ? { userAgent: meta.userAgent } : {}),
@@ -371,23 +465,37 @@ export class RedisSessionStore extends Store {
     }
   }
 
-  private async indexTouch(sid: string, session: SessionData): Promise<void> {
-    const userId = session.auth?.userId;
-    if (typeof userId !== 'string') return;
-    const expiresAt = Date.now() + this.ttlOf(session);
-    await this.guard
+  /**
+   * Move a session's index score forward (ZADD XX GT: a revoked session is never re-added).
+   * The score is the session's expiry plus `indexSlackMs` (twice `activityResolutionMs`): between
+   * two refreshes the session keeps sliding for less than `activityResolutionMs`, so the score
+   * stays past its real expiry and pruning never drops a live session. Resolves false on failure.
+   */
+  private async indexTouch(sid: string, userId: string, expiresAt: number): Promise<boolean> {
+    this.stats.indexRefreshes++;
+    return this.guard
       .run('index touch', () =>
         lua.runScript(
           this.redis,
           lua.indexTouch,
           [this.keys.userIndex(userId), this.keys.userMeta(userId)],
-          [Date.now(), sessionHandle(sid), expiresAt],
+          [Date.now(), sessionHandle(sid), expiresAt + this.indexSlackMs],
         ),
       )
-      .catch((error: unknown) => {
-        // The session itself is what matters; the index catches up on the next request.
-        this.logger.debug({ err: (error as Error).message }, 'session store: index touch failed');
-      });
+      .then(
+        () => true,
+        (error: unknown) => {
+          // The session itself is what matters; the index catches up on the next request.
+          this.logger.debug({ err: (error as Error).message }, 'session store: index touch failed');
+          return false;
+        },
+      );
+  }
+
+  /** The index refresh failed but the mark was set: drop the mark so the next request retries. */
+  private async unmark(sid: string, session: SessionData): Promise<void> {
+    this.indexFresh.delete(session);
+    await this.guard.run('unmark', () => this.redis.del(this.keys.indexMark(sid))).catch(() => {});
   }
 
   private async scanAll(pattern: string): Promise<string[]> {
@@ -501,6 +609,11 @@ function decodeMeta(raw: string): IndexMeta | null {
   } catch {
     return null;
   }
+}
+
+function userIdIn(session: SessionData): string | undefined {
+  const userId = session.auth?.userId;
+  return typeof userId === 'string' ? userId : undefined;
 }
 
 function userIdOf(raw: string): string | undefined {

@@ -52,6 +52,13 @@ export interface SessionMiddlewareOptions {
   tombstoneTtl?: Duration;
   /** Bound on sessions held in memory under `onRedisError: 'memory'`. Default `10000`. */
   memoryMaxSessions?: number;
+  /**
+   * Granularity of the per-user index (`lastSeenAt` in listings): it is refreshed at most once per
+   * this interval per session, so other requests cost one Redis command, as with connect-redis.
+   * `0` refreshes it on every request (exact `lastSeenAt`, one more command per request).
+   * Default `'1m'` (or a tenth of `ttl` if that is shorter); at most half of `ttl`.
+   */
+  activityResolution?: Duration;
 }
 
 /** One row of `listUserSessions`. `id` is a hash of the session id, safe to show and to pass to `revokeSession`. */
@@ -87,4 +94,6 @@ export interface SessionStats {
   unavailable: number;
   /** Calls served from memory (`onRedisError: 'memory'`). */
   fallbacks: number;
+  /** Per-user index refreshes sent by saves/touches (at most one per session per `activityResolution`). */
+  indexRefreshes: number;
 }

@@ -77,6 +77,10 @@ describe('startup validation', () => {
     expect(bad({ onRedisError: 'allow' })).toBe('onRedisError');
     expect(bad({ name: 'bad name;' })).toBe('name');
     expect(bad({ redis: {} })).toBe('redis');
+    expect(bad({ activityResolution: '500ms' })).toBe('activityResolution');
+    expect(bad({ ttl: '1h', activityResolution: '31m' })).toBe('activityResolution');
+    expect(bad({ ttl: '1h', activityResolution: '30m' })).toBeUndefined();
+    expect(bad({ activityResolution: 0 })).toBeUndefined();
   });
 
   it('parses durations', () => {

@@ -98,7 +98,7 @@ describeEachTopology(
     });
 
     it('sessions expire, and the user index forgets them', async () => {
-      const mw = make({ ttl: '2s' });
+      const mw = make({ ttl: '2s' }); // activityResolution defaults to ttl / 10 = 200 ms
       const { url } = await startApp(mw);
       const b = new Browser(url);
       await b.req('POST', '/login?user=brief');
@@ -108,13 +108,110 @@ describeEachTopology(
         timeoutMs: 10_000,
         what: 'session expiry',
       });
+      const expired = Date.now();
       expect((await b.req('GET', '/me')).body.userId).toBeNull();
-      expect(await mw.listUserSessions('brief')).toEqual([]);
+      // The index entry outlives the session by at most 2 × activityResolution (400 ms here).
+      await waitUntil(async () => (await mw.listUserSessions('brief')).length === 0, {
+        timeoutMs: 10_000,
+        what: 'index pruned',
+      });
+      expect(Date.now() - expired).toBeLessThan(5_000);
       const redis = ctx.client();
       await waitUntil(async () => (await redis.exists(mw.store.keys.userIndex('brief'))) === 0, {
         timeoutMs: 10_000,
         what: 'index key expiry',
       });
+    });
+
+    it('a logged-in request costs one Redis command to load and one to touch or save, as connect-redis', async () => {
+      const mw = make();
+      const { url } = await startApp(mw);
+      const b = new Browser(url);
+      await b.req('POST', '/login?user=lean');
+      const servers = ctx.cluster ? await ctx.cluster.masters() : [ctx.standalone!];
+      for (const server of servers) await server.cli('CONFIG', 'RESETSTAT');
+      for (let i = 0; i < 10; i++) expect((await b.req('GET', '/me')).body.userId).toBe('lean');
+      for (let i = 0; i < 10; i++) expect((await b.req('POST', '/count')).body.count).toBe(i + 1);
+      const calls: Record<string, number> = {};
+      for (const server of servers) {
+        const info = await server.cli('INFO', 'commandstats');
+        for (const [, cmd, n] of info.matchAll(/cmdstat_([a-z|]+):calls=(\d+)/g)) {
+          calls[cmd!] = (calls[cmd!] ?? 0) + Number(n);
+        }
+      }
+      const data = ['get', 'mget', 'set', 'pexpire', 'evalsha', 'eval', 'zadd', 'exists'];
+      const sent = Object.fromEntries(data.filter((c) => calls[c]).map((c) => [c, calls[c]]));
+      // 20 loads (MGET of the session and its index mark), 10 touches, 10 saves (SET XX):
+      // the index was refreshed at login, so no index call within activityResolution (1 min).
+      expect(sent).toEqual({ mget: 20, pexpire: 10, set: 10 });
+      expect(mw.stats().indexRefreshes).toBe(1); // the one at login
+      expect((await mw.listUserSessions('lean')).map((s) => s.current)).toEqual([false]);
+    });
+
+    it('refreshes the user index at most once per activityResolution, and it never lags the session', async () => {
+      const mw = make({ ttl: '30s', activityResolution: '2s' });
+      const { url } = await startApp(mw);
+      const redis = ctx.client();
+      const b = new Browser(url);
+      const loginAt = Date.now();
+      await b.req('POST', '/login?user=sloth');
+      const sid = b.sid!;
+      const [first] = await mw.listUserSessions('sloth');
+      expect(first!.lastSeenAt).toBeGreaterThanOrEqual(loginAt - 5);
+      expect(first!.lastSeenAt).toBeLessThanOrEqual(Date.now());
+      expect(first!.expiresAt - first!.lastSeenAt).toBe(30_000);
+      const handle = first!.id;
+      const refreshes = () => mw.stats().indexRefreshes;
+      const indexCoversSession = async () => {
+        const [score, pttl] = await Promise.all([
+          redis.zscore(mw.store.keys.userIndex('sloth'), handle),
+          redis.pttl(mw.store.keys.session(sid)),
+        ]);
+        // pruning (score < now) can never drop the session while it lives
+        expect(Number(score)).toBeGreaterThanOrEqual(Date.now() + pttl - 20);
+      };
+
+      for (let round = 0; round < 3; round++) {
+        const before = refreshes();
+        // while the mark lives (2 s), requests do not touch the index; on a very slow machine
+        // it may have expired before this pair, so allow the one refresh that then follows
+        await b.req('GET', '/me');
+        await b.req('POST', '/count');
+        await indexCoversSession();
+        const skipped = refreshes() === before;
+        expect(refreshes() - before).toBeLessThanOrEqual(1);
+        // once it expires, the next request refreshes it (exactly once)
+        await waitUntil(async () => (await redis.exists(mw.store.keys.indexMark(sid))) === 0, {
+          timeoutMs: 5_000,
+          what: 'index mark expiry',
+        });
+        const seenFrom = Date.now();
+        await b.req(round % 2 ? 'POST' : 'GET', round % 2 ? '/count' : '/me');
+        const seenTo = Date.now();
+        expect(refreshes()).toBe(before + (skipped ? 1 : 2));
+        await b.req('GET', '/me');
+        expect(refreshes()).toBe(before + (skipped ? 1 : 2));
+        await indexCoversSession();
+        const [row] = await mw.listUserSessions('sloth');
+        expect(row!.lastSeenAt).toBeGreaterThanOrEqual(seenFrom - 5);
+        expect(row!.lastSeenAt).toBeLessThanOrEqual(seenTo);
+      }
+      expect((await b.req('GET', '/me')).body.count).toBe(4);
+    });
+
+    it('activityResolution 0 refreshes the index on every request (exact lastSeenAt)', async () => {
+      const mw = make({ activityResolution: 0 });
+      const { url } = await startApp(mw);
+      const b = new Browser(url);
+      await b.req('POST', '/login?user=exact');
+      const after = mw.stats().indexRefreshes;
+      for (let i = 0; i < 3; i++) await b.req('GET', '/me');
+      const seenFrom = Date.now();
+      await b.req('POST', '/count');
+      expect(mw.stats().indexRefreshes).toBe(after + 4);
+      const [row] = await mw.listUserSessions('exact');
+      expect(row!.lastSeenAt).toBeGreaterThanOrEqual(seenFrom - 5);
+      expect(await ctx.client().exists(mw.store.keys.indexMark(b.sid!))).toBe(0);
     });
 
     it('lists a user’s devices with hashed ids, revokes one, then all others', async () => {
@@ -193,6 +290,32 @@ describeEachTopology(
       expect(await mw.listUserSessions('erin')).toEqual([]);
     });
 
+    it('logouts stick when the index refresh is due too (the marking write is also XX)', async () => {
+      const mw = make({ ttl: '30s', activityResolution: '1s' });
+      const { url, gates } = await startApp(mw);
+      const redis = ctx.client();
+      const b = new Browser(url);
+      await b.req('POST', '/login?user=gail');
+      const sid = b.sid!;
+      await waitUntil(async () => (await redis.exists(mw.store.keys.indexMark(sid))) === 0, {
+        timeoutMs: 5_000,
+        what: 'index mark expiry',
+      });
+      gates.slowEntered = gate();
+      gates.slowRelease = gate();
+      const slowBrowser = new Browser(url);
+      slowBrowser.cookie = b.cookie;
+      const slow = slowBrowser.req('POST', '/slow');
+      await gates.slowEntered.wait;
+      expect((await b.req('POST', '/logout')).status).toBe(200);
+      gates.slowRelease.open();
+      expect((await slow).status).toBe(200);
+
+      expect(mw.stats().blockedWrites).toBe(1);
+      expect(await redis.exists(mw.store.keys.session(sid), mw.store.keys.indexMark(sid))).toBe(0);
+      expect(await mw.listUserSessions('gail')).toEqual([]);
+    });
+
     it('control: bare express-session + connect-redis 8.1 does resurrect the session in the same race', async () => {
       const redis = ctx.client();
       const prefix = uniquePrefix();
@@ -262,8 +385,9 @@ describeEachTopology(
         expect(next.status).toBe(200);
         expect(next.body.count).toBe(1);
       }
-      // each poisoned key is read twice (GET /me, then POST /count still carries the old cookie)
-      expect(mw.stats().corrupt).toBe(8);
+      // each poisoned string is read twice (GET /me, then POST /count still carries the old cookie);
+      // a key of another type reads as absent (MGET returns nil for it), so it is not counted
+      expect(mw.stats().corrupt).toBe(6);
     });
 
     it('ids/length/all/clear see every session on every master and respect keyPrefix', async () => {

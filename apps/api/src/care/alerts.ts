@@ -48,7 +48,13 @@ const withTimeout = <T>(promise: Promise<T>, ms: number): Promise<T> =>
  * streams of the carer concerned. When Redis cannot take the publish, the alert is still
  * delivered to this instance's streams.
  */
-export function createAlertHub({ redis, logger, channel = 'care:alerts', keepAliveMs = 15_000, onStreamsChanged }: AlertHubOptions) {
+export function createAlertHub({
+  redis,
+  logger,
+  channel = 'care:alerts',
+  keepAliveMs = 15_000,
+  onStreamsChanged,
+}: AlertHubOptions) {
   const streams = new Set<Stream>();
   let subscribed = false;
   let closed = false;
@@ -108,7 +114,11 @@ export function createAlertHub({ redis, logger, channel = 'care:alerts', keepAli
           warnedPublish = false;
           return 'redis';
         } catch (error) {
-          if (!warnedPublish) logger.warn({ err: error }, 'care alerts: publish failed, delivering on this instance only');
+          if (!warnedPublish)
+            logger.warn(
+              { err: error },
+              'care alerts: publish failed, delivering on this instance only',
+            );
           warnedPublish = true;
         }
       }
@@ -132,7 +142,8 @@ export function createAlertHub({ redis, logger, channel = 'care:alerts', keepAli
       streams.add(stream);
       onStreamsChanged?.(streams.size);
       void subscribedPromise.then((ok) => {
-        if (streams.has(stream)) res.write(`event: ready\ndata: ${JSON.stringify({ crossInstance: ok })}\n\n`);
+        if (streams.has(stream))
+          res.write(`event: ready\ndata: ${JSON.stringify({ crossInstance: ok })}\n\n`);
       });
       res.on('close', () => {
         clearInterval(stream.keepAlive);

@@ -11,11 +11,19 @@ export const PRESENCE_TTL_MS = 5 * 60_000;
 export function createPresence(redis: RedisConnection, key = 'care:presence', timeoutMs = 500) {
   const local = new Map<string, number>();
   const bounded = <T>(p: Promise<T>) =>
-    Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('presence: redis timeout')), timeoutMs).unref())]);
+    Promise.race([
+      p,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('presence: redis timeout')), timeoutMs).unref(),
+      ),
+    ]);
   const usable = () => (redis.status === 'ready' ? redis.client : null);
 
   return {
-    async heartbeat(carerId: number, now = Date.now()): Promise<{ lastSeen: number; source: 'redis' | 'memory' }> {
+    async heartbeat(
+      carerId: number,
+      now = Date.now(),
+    ): Promise<{ lastSeen: number; source: 'redis' | 'memory' }> {
       local.set(String(carerId), now);
       const client = usable();
       if (client) {
@@ -35,15 +43,22 @@ export function createPresence(redis: RedisConnection, key = 'care:presence', ti
       }
       return { lastSeen: now, source: 'memory' };
     },
-    async online(now = Date.now()): Promise<{ online: { carerId: number; lastSeen: string }[]; source: 'redis' | 'memory' }> {
+    async online(
+      now = Date.now(),
+    ): Promise<{ online: { carerId: number; lastSeen: string }[]; source: 'redis' | 'memory' }> {
       const since = now - PRESENCE_TTL_MS;
       const client = usable();
       if (client) {
         try {
-          const flat = (await bounded(client.zrangebyscore(key, `(${since}`, '+inf', 'WITHSCORES'))) as string[];
+          const flat = (await bounded(
+            client.zrangebyscore(key, `(${since}`, '+inf', 'WITHSCORES'),
+          )) as string[];
           const online: { carerId: number; lastSeen: string }[] = [];
           for (let i = 0; i + 1 < flat.length; i += 2) {
-            online.push({ carerId: Number(flat[i]), lastSeen: new Date(Number(flat[i + 1])).toISOString() });
+            online.push({
+              carerId: Number(flat[i]),
+              lastSeen: new Date(Number(flat[i + 1])).toISOString(),
+            });
           }
           return { online: online.reverse(), source: 'redis' };
         } catch {

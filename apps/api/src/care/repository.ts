@@ -35,11 +35,28 @@ export function careRepository(db: Kysely<Database>) {
         .returning(['id', 'name', 'address', 'care_level as careLevel'])
         .executeTakeFirst();
     },
-    createAlert(input: { clientId: number; carerId: number; severity: 'info' | 'warning' | 'critical'; message: string }) {
+    createAlert(input: {
+      clientId: number;
+      carerId: number;
+      severity: 'info' | 'warning' | 'critical';
+      message: string;
+    }) {
       return db
         .insertInto('care_alerts')
-        .values({ client_id: input.clientId, carer_id: input.carerId, severity: input.severity, message: input.message })
-        .returning(['id', 'client_id as clientId', 'carer_id as carerId', 'severity', 'message', 'created_at as createdAt'])
+        .values({
+          client_id: input.clientId,
+          carer_id: input.carerId,
+          severity: input.severity,
+          message: input.message,
+        })
+        .returning([
+          'id',
+          'client_id as clientId',
+          'carer_id as carerId',
+          'severity',
+          'message',
+          'created_at as createdAt',
+        ])
         .executeTakeFirstOrThrow();
     },
   };

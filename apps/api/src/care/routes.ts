@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { type Cache, defineKeys } from '@redis-toolkit/cache';
+import { defineKeys } from '@redis-toolkit/cache';
 import type { SessionMiddleware } from '@redis-toolkit/session';
 import { type Request, type RequestHandler, Router } from 'express';
 import { z } from 'zod';
+import type { AppCache } from '../app-cache.js';
 import { type CacheSwitch, cached } from '../cached.js';
 import { verifyPassword } from '../db/password.js';
 import type { Metrics } from '../metrics.js';
@@ -17,7 +18,9 @@ export const CareTags = { clientsOf: (carerId: number) => `carer:${carerId}:clie
 
 const id = z.coerce.number().int().positive().max(2_147_483_647);
 const loginBody = z.object({ email: z.email().max(200), password: z.string().min(1).max(200) });
-const sessionParams = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'expected a session id from GET /care/sessions') });
+const sessionParams = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'expected a session id from GET /care/sessions'),
+});
 const careLevelBody = z.object({ careLevel: z.enum(['low', 'medium', 'high']) });
 const alertBody = z.object({
   clientId: z.number().int().positive(),
@@ -36,7 +39,7 @@ export interface CareDeps {
   repo: CareRepository;
   sessions: SessionMiddleware;
   authLimiter: RequestHandler;
-  cache: Cache;
+  cache: AppCache;
   cacheSwitch: CacheSwitch;
   presence: Presence;
   alerts: AlertHub;
@@ -47,13 +50,23 @@ export interface CareDeps {
  * Home care: cookie sessions (7 days) through the session package, the auth limiter on login,
  * per-device listing and revocation, cached client lists, presence and alerts over pub/sub + SSE.
  */
-export function careRoutes({ repo, sessions, authLimiter, cache, cacheSwitch, presence, alerts, metrics }: CareDeps): Router {
+export function careRoutes({
+  repo,
+  sessions,
+  authLimiter,
+  cache,
+  cacheSwitch,
+  presence,
+  alerts,
+  metrics,
+}: CareDeps): Router {
   const router = Router();
   router.use(sessions);
 
   const carerId = (req: Request): number => {
     const userId = req.session?.auth?.userId;
-    if (!userId) throw new HttpError(401, 'unauthenticated', 'Sign in first: POST /care/auth/login');
+    if (!userId)
+      throw new HttpError(401, 'unauthenticated', 'Sign in first: POST /care/auth/login');
     return Number(userId);
   };
   const requireLogin: RequestHandler = (req, _res, next) => {
@@ -85,7 +98,10 @@ export function careRoutes({ repo, sessions, authLimiter, cache, cacheSwitch, pr
     const auth = req.session.auth;
     res.json({
       carer: { id: carerId(req), name: extras(req).carerName ?? null },
-      session: { createdAt: auth ? new Date(auth.createdAt).toISOString() : null, expiresAt: req.session.cookie.expires ?? null },
+      session: {
+        createdAt: auth ? new Date(auth.createdAt).toISOString() : null,
+        expiresAt: req.session.cookie.expires ?? null,
+      },
     });
   });
 
@@ -104,10 +120,17 @@ export function careRoutes({ repo, sessions, authLimiter, cache, cacheSwitch, pr
 
   router.get('/clients', requireLogin, async (req, res) => {
     const carer = carerId(req);
-    const items = await cached(res, cache, cacheSwitch, CareKeys.ofCarer(carer), () => repo.clientsOf(carer), {
-      ttl: '5m',
-      tags: [CareTags.clientsOf(carer)],
-    });
+    const items = await cached(
+      res,
+      cache.active(),
+      cacheSwitch,
+      CareKeys.ofCarer(carer),
+      () => repo.clientsOf(carer),
+      {
+        ttl: '5m',
+        tags: [CareTags.clientsOf(carer)],
+      },
+    );
     res.json({ items });
   });
 
@@ -123,7 +146,12 @@ export function careRoutes({ repo, sessions, authLimiter, cache, cacheSwitch, pr
 
   router.post('/presence/heartbeat', requireLogin, async (req, res) => {
     const beat = await presence.heartbeat(carerId(req));
-    res.json({ carerId: carerId(req), lastSeen: new Date(beat.lastSeen).toISOString(), ttlSeconds: 300, source: beat.source });
+    res.json({
+      carerId: carerId(req),
+      lastSeen: new Date(beat.lastSeen).toISOString(),
+      ttlSeconds: 300,
+      source: beat.source,
+    });
   });
 
   router.get('/presence/online', requireLogin, async (_req, res) => {
@@ -133,7 +161,8 @@ export function careRoutes({ repo, sessions, authLimiter, cache, cacheSwitch, pr
   router.post('/alerts', requireLogin, async (req, res) => {
     const carer = carerId(req);
     const input = body(req, alertBody);
-    if (!(await repo.clientOf(carer, input.clientId))) throw new HttpError(404, 'not_found', 'No such client for this carer');
+    if (!(await repo.clientOf(carer, input.clientId)))
+      throw new HttpError(404, 'not_found', 'No such client for this carer');
     const row = await repo.createAlert({ ...input, carerId: carer });
     const alert = { ...row, createdAt: new Date(row.createdAt).toISOString() };
     const delivery = await alerts.publish(alert);

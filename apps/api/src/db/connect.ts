@@ -22,9 +22,14 @@ export interface OpenDatabaseOptions {
 }
 
 /** One schema and one query layer (Kysely) over PGlite or a real PostgreSQL. */
-export async function openDatabase({ databaseUrl, schema, seed = DEFAULT_SEED }: OpenDatabaseOptions = {}): Promise<DatabaseHandle> {
+export async function openDatabase({
+  databaseUrl,
+  schema,
+  seed = DEFAULT_SEED,
+}: OpenDatabaseOptions = {}): Promise<DatabaseHandle> {
   const kind = databaseUrl ? 'postgres' : 'pglite';
-  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name ${JSON.stringify(schema)}`);
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
+    throw new Error(`invalid schema name ${JSON.stringify(schema)}`);
   if (databaseUrl && schema) {
     // The schema must exist before pooled connections put it on their search_path.
     const admin = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5_000 });
@@ -38,7 +43,14 @@ export async function openDatabase({ databaseUrl, schema, seed = DEFAULT_SEED }:
   // UTC sessions: "appointments on 2026-11-23" means the same day on every server.
   const options = `-c TimeZone=UTC${schema ? ` -c search_path=${schema}` : ''}`;
   const dialect = databaseUrl
-    ? new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl, max: 10, connectionTimeoutMillis: 5_000, options }) })
+    ? new PostgresDialect({
+        pool: new pg.Pool({
+          connectionString: databaseUrl,
+          max: 10,
+          connectionTimeoutMillis: 5_000,
+          options,
+        }),
+      })
     : new PGliteDialect(new PGlite());
   const db = new Kysely<Database>({ dialect });
   await migrateToLatest(db);

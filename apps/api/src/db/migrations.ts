@@ -5,7 +5,9 @@ import type { Database } from './schema.js';
 const migrations: Record<string, Migration> = {
   '001_dental': {
     async up(db) {
-      await runStatements(db, `
+      await runStatements(
+        db,
+        `
         create table staff (id serial primary key, name text not null, role text not null, email text not null unique);
         create table patients (
           id serial primary key, first_name text not null, last_name text not null, email text not null unique,
@@ -27,12 +29,15 @@ const migrations: Record<string, Migration> = {
           amount_cents int not null, status text not null default 'open',
           issued_at timestamptz not null default now(), paid_at timestamptz);
         create index invoices_patient on invoices (patient_id);
-      `);
+      `,
+      );
     },
   },
   '002_school': {
     async up(db) {
-      await runStatements(db, `
+      await runStatements(
+        db,
+        `
         create table school_roles (name text primary key, description text not null, permissions text not null);
         create table school_users (id serial primary key, email text not null unique, name text not null,
           role text not null references school_roles(name), password_hash text not null);
@@ -45,12 +50,15 @@ const migrations: Record<string, Migration> = {
           class_id int not null references school_classes(id) on delete cascade, score int not null,
           recorded_at timestamptz not null default now());
         create index grades_student on grades (student_id);
-      `);
+      `,
+      );
     },
   },
   '003_care': {
     async up(db) {
-      await runStatements(db, `
+      await runStatements(
+        db,
+        `
         create table carers (id serial primary key, email text not null unique, name text not null, password_hash text not null);
         create table care_clients (id serial primary key, carer_id int not null references carers(id),
           name text not null, address text not null, care_level text not null);
@@ -58,14 +66,18 @@ const migrations: Record<string, Migration> = {
         create table care_alerts (id serial primary key, client_id int not null references care_clients(id) on delete cascade,
           carer_id int not null references carers(id), severity text not null, message text not null,
           created_at timestamptz not null default now());
-      `);
+      `,
+      );
     },
   },
 };
 
 /** PGlite's extended protocol takes one statement per query, so split on statement ends. */
 async function runStatements(db: Kysely<unknown>, script: string): Promise<void> {
-  for (const statement of script.split(';').map((s) => s.trim()).filter(Boolean)) {
+  for (const statement of script
+    .split(';')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     await sql.raw(statement).execute(db);
   }
 }
@@ -77,6 +89,8 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
-    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(
+      `database migration ${failed?.migrationName ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }

@@ -49,7 +49,13 @@ export interface InvoicesTable {
   paid_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
-export type SchoolRole = 'super_admin' | 'school_admin' | 'teacher' | 'staff' | 'student' | 'parent';
+export type SchoolRole =
+  | 'super_admin'
+  | 'school_admin'
+  | 'teacher'
+  | 'staff'
+  | 'student'
+  | 'parent';
 
 export interface SchoolRolesTable {
   name: SchoolRole;

@@ -15,11 +15,21 @@ export const DEFAULT_SEED: SeedSize = { patients: 5_000, appointments: 40_000 };
  * Deterministic demo data, generated in SQL (generate_series) so thousands of rows load in
  * about a second. Skips when patients already exist, so a real PostgreSQL is seeded once.
  */
-export async function seedDemoData(db: Kysely<Database>, size: SeedSize = DEFAULT_SEED): Promise<boolean> {
-  const existing = await db.selectFrom('patients').select(db.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+export async function seedDemoData(
+  db: Kysely<Database>,
+  size: SeedSize = DEFAULT_SEED,
+): Promise<boolean> {
+  const existing = await db
+    .selectFrom('patients')
+    .select(db.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
   if (Number(existing.n) > 0) return false;
-  const first = sql.raw(`(array['Ana','Ben','Chloe','Dev','Elif','Femi','Grace','Hugo','Ines','Jon','Kai','Lena','Mo','Nia','Omar','Pia','Quinn','Rosa','Sam','Tara'])`);
-  const last = sql.raw(`(array['Silva','Okafor','Nguyen','Smith','Kowalski','Haddad','Garcia','Ito','Brown','Novak','Khan','Murphy','Rossi','Larsen','Mensah'])`);
+  const first = sql.raw(
+    `(array['Ana','Ben','Chloe','Dev','Elif','Femi','Grace','Hugo','Ines','Jon','Kai','Lena','Mo','Nia','Omar','Pia','Quinn','Rosa','Sam','Tara'])`,
+  );
+  const last = sql.raw(
+    `(array['Silva','Okafor','Nguyen','Smith','Kowalski','Haddad','Garcia','Ito','Brown','Novak','Khan','Murphy','Rossi','Larsen','Mensah'])`,
+  );
   const passwordHash = await hashPassword(DEMO_PASSWORD);
 
   await sql`insert into staff (name, role, email) values
@@ -63,14 +73,21 @@ export async function seedDemoData(db: Kysely<Database>, size: SeedSize = DEFAUL
     { email: 'student@school.test', name: 'Stu Dent', role: 'student' },
     { email: 'parent@school.test', name: 'Pat Parent', role: 'parent' },
   ];
-  await db.insertInto('school_users').values(schoolUsers.map((u) => ({ ...u, password_hash: passwordHash }))).execute();
+  await db
+    .insertInto('school_users')
+    .values(schoolUsers.map((u) => ({ ...u, password_hash: passwordHash })))
+    .execute();
   await sql`insert into school_users (email, name, role, password_hash)
     select 'student' || i || '@school.test', ${first}[1 + (i % 20)] || ' ' || ${last}[1 + (i % 15)], 'student', ${passwordHash}
     from generate_series(1, 600) as i`.execute(db);
   await sql`insert into school_classes (name, teacher_id)
-    select 'Class ' || i, (select id from school_users where email = 'teacher@school.test') from generate_series(1, 20) as i`.execute(db);
+    select 'Class ' || i, (select id from school_users where email = 'teacher@school.test') from generate_series(1, 20) as i`.execute(
+    db,
+  );
   await sql`insert into enrollments (class_id, student_id)
-    select c.id, u.id from school_classes c join school_users u on u.role = 'student' and (u.id + c.id) % 4 = 0`.execute(db);
+    select c.id, u.id from school_classes c join school_users u on u.role = 'student' and (u.id + c.id) % 4 = 0`.execute(
+    db,
+  );
   await sql`insert into guardians (parent_id, student_id)
     select (select id from school_users where email = 'parent@school.test'), id from school_users
     where email in ('student@school.test', 'student1@school.test')`.execute(db);

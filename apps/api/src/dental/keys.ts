@@ -6,15 +6,21 @@ import { defineKeys } from '@redis-toolkit/cache';
  * Redis keys are `dental:cache:patients:page:1:10`, `dental:cache:patient:42`, ...
  */
 const patient = defineKeys('patient', { byId: (id: number) => [id] });
-const patients = defineKeys('patients', { page: (page: number, limit: number) => ['page', page, limit] });
+const patients = defineKeys('patients', {
+  page: (page: number, limit: number) => ['page', page, limit],
+});
 const appointment = defineKeys('appointment', { byId: (id: number) => [id] });
 const appointments = defineKeys('appointments', {
   onDate: (date: string) => [date],
   today: (date: string) => ['today', date],
 });
-const treatments = defineKeys('treatments', { ofPatient: (patientId: number) => ['patient', patientId] });
+const treatments = defineKeys('treatments', {
+  ofPatient: (patientId: number) => ['patient', patientId],
+});
 const invoice = defineKeys('invoice', { byId: (id: number) => [id] });
-const invoices = defineKeys('invoices', { ofPatient: (patientId: number) => ['patient', patientId] });
+const invoices = defineKeys('invoices', {
+  ofPatient: (patientId: number) => ['patient', patientId],
+});
 const dashboard = defineKeys('dashboard', { stats: () => ['stats'] });
 
 export const CacheKeys = {

@@ -50,13 +50,26 @@ export function dentalRepository(db: Kysely<Database>) {
   return {
     async listPatients(page: number, limit: number) {
       const [items, total] = await Promise.all([
-        db.selectFrom('patients').select(patientColumns).orderBy('id').limit(limit).offset((page - 1) * limit).execute(),
-        db.selectFrom('patients').select(db.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
+        db
+          .selectFrom('patients')
+          .select(patientColumns)
+          .orderBy('id')
+          .limit(limit)
+          .offset((page - 1) * limit)
+          .execute(),
+        db
+          .selectFrom('patients')
+          .select(db.fn.countAll<string>().as('n'))
+          .executeTakeFirstOrThrow(),
       ]);
       return { items, page, limit, total: Number(total.n) };
     },
     getPatient(id: number) {
-      return db.selectFrom('patients').select(patientColumns).where('id', '=', id).executeTakeFirst();
+      return db
+        .selectFrom('patients')
+        .select(patientColumns)
+        .where('id', '=', id)
+        .executeTakeFirst();
     },
     createPatient(input: PatientInput) {
       return db
@@ -94,12 +107,18 @@ export function dentalRepository(db: Kysely<Database>) {
       return db
         .selectFrom('appointments')
         .select(appointmentColumns)
-        .where(sql<boolean>`appointments.starts_at >= ${date}::date and appointments.starts_at < ${date}::date + interval '1 day'`)
+        .where(
+          sql<boolean>`appointments.starts_at >= ${date}::date and appointments.starts_at < ${date}::date + interval '1 day'`,
+        )
         .orderBy('appointments.starts_at')
         .execute();
     },
     getAppointment(id: number) {
-      return db.selectFrom('appointments').select(appointmentColumns).where('appointments.id', '=', id).executeTakeFirst();
+      return db
+        .selectFrom('appointments')
+        .select(appointmentColumns)
+        .where('appointments.id', '=', id)
+        .executeTakeFirst();
     },
     createAppointment(input: AppointmentInput) {
       return db
@@ -112,7 +131,15 @@ export function dentalRepository(db: Kysely<Database>) {
           reason: input.reason,
           status: 'scheduled',
         })
-        .returning(['id', 'patient_id as patientId', 'staff_id as staffId', 'starts_at as startsAt', 'duration_min as durationMin', 'status', 'reason'])
+        .returning([
+          'id',
+          'patient_id as patientId',
+          'staff_id as staffId',
+          'starts_at as startsAt',
+          'duration_min as durationMin',
+          'status',
+          'reason',
+        ])
         .executeTakeFirstOrThrow();
     },
     updateAppointmentStatus(id: number, status: 'scheduled' | 'completed' | 'cancelled') {
@@ -126,12 +153,26 @@ export function dentalRepository(db: Kysely<Database>) {
     treatmentsOf(patientId: number) {
       return db
         .selectFrom('treatments')
-        .select(['id', 'patient_id as patientId', 'appointment_id as appointmentId', 'code', 'description', 'cost_cents as costCents', 'performed_at as performedAt'])
+        .select([
+          'id',
+          'patient_id as patientId',
+          'appointment_id as appointmentId',
+          'code',
+          'description',
+          'cost_cents as costCents',
+          'performed_at as performedAt',
+        ])
         .where('patient_id', '=', patientId)
         .orderBy('performed_at', 'desc')
         .execute();
     },
-    createTreatment(input: { patientId: number; appointmentId?: number | null; code: string; description: string; costCents: number }) {
+    createTreatment(input: {
+      patientId: number;
+      appointmentId?: number | null;
+      code: string;
+      description: string;
+      costCents: number;
+    }) {
       return db.transaction().execute(async (trx) => {
         const treatment = await trx
           .insertInto('treatments')
@@ -142,7 +183,14 @@ export function dentalRepository(db: Kysely<Database>) {
             description: input.description,
             cost_cents: input.costCents,
           })
-          .returning(['id', 'patient_id as patientId', 'code', 'description', 'cost_cents as costCents', 'performed_at as performedAt'])
+          .returning([
+            'id',
+            'patient_id as patientId',
+            'code',
+            'description',
+            'cost_cents as costCents',
+            'performed_at as performedAt',
+          ])
           .executeTakeFirstOrThrow();
         const invoice = await trx
           .insertInto('invoices')
@@ -155,7 +203,14 @@ export function dentalRepository(db: Kysely<Database>) {
     invoicesOf(patientId: number) {
       return db
         .selectFrom('invoices')
-        .select(['id', 'patient_id as patientId', 'amount_cents as amountCents', 'status', 'issued_at as issuedAt', 'paid_at as paidAt'])
+        .select([
+          'id',
+          'patient_id as patientId',
+          'amount_cents as amountCents',
+          'status',
+          'issued_at as issuedAt',
+          'paid_at as paidAt',
+        ])
         .where('patient_id', '=', patientId)
         .orderBy('issued_at', 'desc')
         .execute();
@@ -163,7 +218,14 @@ export function dentalRepository(db: Kysely<Database>) {
     getInvoice(id: number) {
       return db
         .selectFrom('invoices')
-        .select(['id', 'patient_id as patientId', 'amount_cents as amountCents', 'status', 'issued_at as issuedAt', 'paid_at as paidAt'])
+        .select([
+          'id',
+          'patient_id as patientId',
+          'amount_cents as amountCents',
+          'status',
+          'issued_at as issuedAt',
+          'paid_at as paidAt',
+        ])
         .where('id', '=', id)
         .executeTakeFirst();
     },
@@ -173,7 +235,13 @@ export function dentalRepository(db: Kysely<Database>) {
         .set({ status: 'paid', paid_at: new Date() })
         .where('id', '=', id)
         .where('status', '=', 'open')
-        .returning(['id', 'patient_id as patientId', 'status', 'amount_cents as amountCents', 'paid_at as paidAt'])
+        .returning([
+          'id',
+          'patient_id as patientId',
+          'status',
+          'amount_cents as amountCents',
+          'paid_at as paidAt',
+        ])
         .executeTakeFirst();
     },
     listStaff() {
@@ -182,11 +250,18 @@ export function dentalRepository(db: Kysely<Database>) {
     /** Deliberately heavy aggregates (full scans over appointments, treatments and invoices). */
     async dashboardStats() {
       const [counts, revenue, busiest, byReason] = await Promise.all([
-        sql<{ patients: string; appointmentsToday: string; upcoming: string; cancelledRate: string }>`
+        sql<{
+          patients: string;
+          appointmentsToday: string;
+          upcoming: string;
+          cancelledRate: string;
+        }>`
           select (select count(*) from patients) as patients,
             (select count(*) from appointments where starts_at >= date_trunc('day', now()) and starts_at < date_trunc('day', now()) + interval '1 day') as "appointmentsToday",
             (select count(*) from appointments where starts_at > now() and status = 'scheduled') as upcoming,
-            (select round(100.0 * count(*) filter (where status = 'cancelled') / greatest(count(*), 1), 2) from appointments) as "cancelledRate"`.execute(db),
+            (select round(100.0 * count(*) filter (where status = 'cancelled') / greatest(count(*), 1), 2) from appointments) as "cancelledRate"`.execute(
+          db,
+        ),
         sql<{ month: string; billedCents: string; paidCents: string; openCents: string }>`
           select to_char(date_trunc('month', issued_at), 'YYYY-MM') as month,
             sum(amount_cents) as "billedCents",
@@ -209,9 +284,23 @@ export function dentalRepository(db: Kysely<Database>) {
         appointmentsToday: Number(c?.appointmentsToday ?? 0),
         upcomingAppointments: Number(c?.upcoming ?? 0),
         cancelledRatePercent: Number(c?.cancelledRate ?? 0),
-        revenueByMonth: revenue.rows.map((r) => ({ month: r.month, billedCents: Number(r.billedCents), paidCents: Number(r.paidCents ?? 0), openCents: Number(r.openCents ?? 0) })),
-        staffPerformance: busiest.rows.map((r) => ({ staffId: r.staffId, name: r.name, completed: Number(r.completed), revenueCents: Number(r.revenueCents) })),
-        byReason: byReason.rows.map((r) => ({ reason: r.reason, count: Number(r.count), avgCostCents: Number(r.avgCostCents ?? 0) })),
+        revenueByMonth: revenue.rows.map((r) => ({
+          month: r.month,
+          billedCents: Number(r.billedCents),
+          paidCents: Number(r.paidCents ?? 0),
+          openCents: Number(r.openCents ?? 0),
+        })),
+        staffPerformance: busiest.rows.map((r) => ({
+          staffId: r.staffId,
+          name: r.name,
+          completed: Number(r.completed),
+          revenueCents: Number(r.revenueCents),
+        })),
+        byReason: byReason.rows.map((r) => ({
+          reason: r.reason,
+          count: Number(r.count),
+          avgCostCents: Number(r.avgCostCents ?? 0),
+        })),
         generatedAt: new Date().toISOString(),
       };
     },

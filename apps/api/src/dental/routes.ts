@@ -1,7 +1,7 @@
-import type { Cache } from '@redis-toolkit/cache';
 import { cacheResponse } from '@redis-toolkit/cache/express';
-import { type Response, Router } from 'express';
+import { type RequestHandler, type Response, Router } from 'express';
 import { z } from 'zod';
+import type { AppCache } from '../app-cache.js';
 import { type CacheSwitch, cached } from '../cached.js';
 import { body, HttpError, params, query } from '../validate.js';
 import { CacheKeys, DentalTtl, Tags } from './keys.js';
@@ -12,7 +12,10 @@ const idParams = z.object({ id });
 const isoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD')
-  .refine((s) => !Number.isNaN(Date.parse(s)) && new Date(s).toISOString().startsWith(s), 'not a calendar date');
+  .refine(
+    (s) => !Number.isNaN(Date.parse(s)) && new Date(s).toISOString().startsWith(s),
+    'not a calendar date',
+  );
 const pageQuery = z.object({
   page: z.coerce.number().int().min(1).max(10_000).default(1),
   limit: z.coerce.number().int().min(1).max(100).default(10),
@@ -20,7 +23,10 @@ const pageQuery = z.object({
 const patientBody = z.object({
   firstName: z.string().trim().min(1).max(100),
   lastName: z.string().trim().min(1).max(100),
-  email: z.email().max(200).transform((e) => e.toLowerCase()),
+  email: z
+    .email()
+    .max(200)
+    .transform((e) => e.toLowerCase()),
   phone: z.string().trim().min(3).max(40),
   dateOfBirth: isoDate,
 });
@@ -34,7 +40,10 @@ const appointmentBody = z.object({
 const statusBody = z.object({ status: z.enum(['scheduled', 'completed', 'cancelled']) });
 const treatmentBody = z.object({
   appointmentId: id.nullable().optional(),
-  code: z.string().trim().regex(/^D\d{4}$/, 'expected an ADA code such as D1110'),
+  code: z
+    .string()
+    .trim()
+    .regex(/^D\d{4}$/, 'expected an ADA code such as D1110'),
   description: z.string().trim().min(1).max(200),
   costCents: z.number().int().min(0).max(10_000_000),
 });
@@ -44,7 +53,7 @@ const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not 
 
 export interface DentalDeps {
   repo: DentalRepository;
-  cache: Cache;
+  cache: AppCache;
   cacheSwitch: CacheSwitch;
 }
 
@@ -55,15 +64,23 @@ export interface DentalDeps {
  */
 export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
   const router = Router();
-  const invalidate = (tags: string[]) => (cacheSwitch.enabled ? cache.invalidateTags(tags) : Promise.resolve(true));
+  const invalidate = (tags: string[]) =>
+    cacheSwitch.enabled ? cache.invalidateTags(tags) : Promise.resolve();
 
   // ---- patients ----
   router.get('/patients', async (req, res) => {
     const { page, limit } = query(req, pageQuery);
-    const result = await cached(res, cache, cacheSwitch, CacheKeys.patients(page, limit), () => repo.listPatients(page, limit), {
-      ttl: DentalTtl.patients,
-      tags: [Tags.patientList],
-    });
+    const result = await cached(
+      res,
+      cache.active(),
+      cacheSwitch,
+      CacheKeys.patients(page, limit),
+      () => repo.listPatients(page, limit),
+      {
+        ttl: DentalTtl.patients,
+        tags: [Tags.patientList],
+      },
+    );
     res.json(result);
   });
 
@@ -71,27 +88,33 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
     const { id } = params(req, idParams);
     const patient = await cached(
       res,
-      cache,
+      cache.active(),
       cacheSwitch,
       CacheKeys.patient(id),
-      async () => (await repo.getPatient(id)) ?? Promise.reject(notFound('Patient')),
+      // null is cached too (a negative entry, dropped by the create's tag invalidation): a loader
+      // that throws would let the cache serve a tag-invalidated entry as stale-if-error.
+      async () => (await repo.getPatient(id)) ?? null,
       { ttl: DentalTtl.patient, tags: [Tags.patient(id)] },
     );
+    if (!patient) throw notFound('Patient');
     res.json(patient);
   });
 
   router.post('/patients', async (req, res) => {
     const input = body(req, patientBody);
     const patient = await repo.createPatient(input);
-    // A new patient changes list pages and the patient count; a detail miss cached under its id
-    // is impossible (misses are never cached), but invalidate it anyway for clarity.
+    // A new patient changes list pages and the patient count, and replaces a cached "not found"
+    // for its id.
     await invalidate([Tags.patientList, Tags.patient(patient.id), Tags.dashboard]);
     res.status(201).json(patient);
   });
 
   router.patch('/patients/:id', async (req, res) => {
     const { id } = params(req, idParams);
-    const input = body(req, patientBody.partial().refine((v) => Object.keys(v).length > 0, 'send at least one field'));
+    const input = body(
+      req,
+      patientBody.partial().refine((v) => Object.keys(v).length > 0, 'send at least one field'),
+    );
     const patient = await repo.updatePatient(id, input);
     if (!patient) throw notFound('Patient');
     await invalidate([Tags.patientList, Tags.patient(id)]);
@@ -117,10 +140,17 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
   // ---- treatments and invoices ----
   router.get('/patients/:id/treatments', async (req, res) => {
     const { id } = params(req, idParams);
-    const list = await cached(res, cache, cacheSwitch, CacheKeys.treatments(id), () => repo.treatmentsOf(id), {
-      ttl: DentalTtl.records,
-      tags: [Tags.patientTreatments(id)],
-    });
+    const list = await cached(
+      res,
+      cache.active(),
+      cacheSwitch,
+      CacheKeys.treatments(id),
+      () => repo.treatmentsOf(id),
+      {
+        ttl: DentalTtl.records,
+        tags: [Tags.patientTreatments(id)],
+      },
+    );
     res.json({ items: list });
   });
 
@@ -129,16 +159,28 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
     const input = body(req, treatmentBody);
     if (!(await repo.getPatient(id))) throw notFound('Patient');
     const created = await repo.createTreatment({ patientId: id, ...input });
-    await invalidate([Tags.patientTreatments(id), Tags.patientInvoices(id), Tags.dashboard]);
+    await invalidate([
+      Tags.patientTreatments(id),
+      Tags.patientInvoices(id),
+      Tags.invoice(created.invoice.id),
+      Tags.dashboard,
+    ]);
     res.status(201).json(created);
   });
 
   router.get('/patients/:id/invoices', async (req, res) => {
     const { id } = params(req, idParams);
-    const list = await cached(res, cache, cacheSwitch, CacheKeys.invoices(id), () => repo.invoicesOf(id), {
-      ttl: DentalTtl.records,
-      tags: [Tags.patientInvoices(id)],
-    });
+    const list = await cached(
+      res,
+      cache.active(),
+      cacheSwitch,
+      CacheKeys.invoices(id),
+      () => repo.invoicesOf(id),
+      {
+        ttl: DentalTtl.records,
+        tags: [Tags.patientInvoices(id)],
+      },
+    );
     res.json({ items: list });
   });
 
@@ -146,12 +188,13 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
     const { id } = params(req, idParams);
     const invoice = await cached(
       res,
-      cache,
+      cache.active(),
       cacheSwitch,
       CacheKeys.invoice(id),
-      async () => (await repo.getInvoice(id)) ?? Promise.reject(notFound('Invoice')),
+      async () => (await repo.getInvoice(id)) ?? null,
       { ttl: DentalTtl.records, tags: [Tags.invoice(id)] },
     );
+    if (!invoice) throw notFound('Invoice');
     res.json(invoice);
   });
 
@@ -159,7 +202,8 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
     const { id } = params(req, idParams);
     const paid = await repo.payInvoice(id);
     if (!paid) {
-      if (await repo.getInvoice(id)) throw new HttpError(409, 'invoice_not_open', 'Invoice is not open');
+      if (await repo.getInvoice(id))
+        throw new HttpError(409, 'invoice_not_open', 'Invoice is not open');
       throw notFound('Invoice');
     }
     await invalidate([Tags.invoice(id), Tags.patientInvoices(paid.patientId), Tags.dashboard]);
@@ -168,17 +212,24 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
 
   // ---- appointments ----
   const byDate = async (res: Response, date: string, key: string) => {
-    const items = await cached(res, cache, cacheSwitch, key, () => repo.appointmentsOn(date), {
-      ttl: DentalTtl.appointments,
-      tags: [Tags.appointmentsOn(date), Tags.appointmentLists],
-    });
+    const items = await cached(
+      res,
+      cache.active(),
+      cacheSwitch,
+      key,
+      () => repo.appointmentsOn(date),
+      {
+        ttl: DentalTtl.appointments,
+        tags: [Tags.appointmentsOn(date), Tags.appointmentLists],
+      },
+    );
     res.json({ date, items });
   };
   router.get('/appointments', async (req, res) => {
     const { date } = query(req, z.object({ date: isoDate }));
     await byDate(res, date, CacheKeys.appointments(date));
   });
-  router.get('/appointments/today', async (req, res) => {
+  router.get('/appointments/today', async (_req, res) => {
     const today = utcDate(new Date());
     await byDate(res, today, CacheKeys.todayAppointments(today));
   });
@@ -187,7 +238,8 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
     const { id } = params(req, idParams);
     // get + set by hand: the patient's tag is only known once the row is loaded.
     const key = CacheKeys.appointment(id);
-    const hit = cacheSwitch.enabled ? await cache.get(key) : undefined;
+    const store = cache.active();
+    const hit = cacheSwitch.enabled ? await store.get(key) : undefined;
     if (hit) {
       res.setHeader('X-Cache', 'HIT').json(hit);
       return;
@@ -195,7 +247,7 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
     const appointment = await repo.getAppointment(id);
     if (!appointment) throw notFound('Appointment');
     if (cacheSwitch.enabled) {
-      await cache.set(key, appointment, {
+      await store.set(key, appointment, {
         ttl: DentalTtl.appointments,
         tags: [Tags.appointment(id), Tags.patientAppointments(appointment.patientId)],
       });
@@ -215,25 +267,51 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
     const { status } = body(req, statusBody);
     const updated = await repo.updateAppointmentStatus(id, status);
     if (!updated) throw notFound('Appointment');
-    await invalidate([Tags.appointment(id), Tags.appointmentsOn(utcDate(updated.startsAt)), Tags.dashboard]);
+    await invalidate([
+      Tags.appointment(id),
+      Tags.appointmentsOn(utcDate(updated.startsAt)),
+      Tags.dashboard,
+    ]);
     res.json(updated);
   });
 
   // ---- staff (response cache with ETag) and dashboard ----
-  const staffCache = cacheResponse({ cache, ttl: DentalTtl.staff, tags: [Tags.staff] });
-  router.get('/staff', (req, res, next) => (cacheSwitch.enabled ? staffCache(req, res, next) : next()), async (_req, res) => {
+  const staffShared =
+    cache.shared &&
+    cacheResponse({ cache: cache.shared, ttl: DentalTtl.staff, tags: [Tags.staff] });
+  const staffLocal = cacheResponse({
+    cache: cache.local,
+    ttl: DentalTtl.staff,
+    tags: [Tags.staff],
+  });
+  const staffCache: RequestHandler = (req, res, next) => {
+    if (!cacheSwitch.enabled) return next();
+    return (cache.active() === cache.shared && staffShared ? staffShared : staffLocal)(
+      req,
+      res,
+      next,
+    );
+  };
+  router.get('/staff', staffCache, async (_req, res) => {
     res.json({ items: await repo.listStaff() });
   });
 
   router.get('/dashboard/stats', async (_req, res) => {
-    const stats = await cached(res, cache, cacheSwitch, CacheKeys.dashboardStats(), () => repo.dashboardStats(), {
-      ttl: DentalTtl.dashboard,
-      // Serve the last stats for up to an hour if the database fails, and run the expensive
-      // aggregate once across instances when it expires (distributed lock).
-      grace: '1h',
-      lock: true,
-      tags: [Tags.dashboard],
-    });
+    const stats = await cached(
+      res,
+      cache.active(),
+      cacheSwitch,
+      CacheKeys.dashboardStats(),
+      () => repo.dashboardStats(),
+      {
+        ttl: DentalTtl.dashboard,
+        // Serve the last stats for up to an hour if the database fails, and run the expensive
+        // aggregate once across instances when it expires (distributed lock).
+        grace: '1h',
+        lock: true,
+        tags: [Tags.dashboard],
+      },
+    );
     res.json(stats);
   });
 

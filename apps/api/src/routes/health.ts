@@ -15,7 +15,10 @@ export function healthRoutes(redis: RedisConnection, database: DatabaseHandle): 
   });
   router.get('/ready', async (_req, res) => {
     const started = Date.now();
-    const [health, dbUp] = await Promise.all([redis.health({ timeoutMs: 500 }), database.ping(1_000)]);
+    const [health, dbUp] = await Promise.all([
+      redis.health({ timeoutMs: 500 }),
+      database.ping(1_000),
+    ]);
     const dbLatencyMs = Date.now() - started;
     const status = !dbUp ? 'unavailable' : health.healthy ? 'ok' : 'degraded';
     res.status(dbUp ? 200 : 503).json({

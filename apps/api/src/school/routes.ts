@@ -1,7 +1,9 @@
-import { type Cache, defineKeys } from '@redis-toolkit/cache';
+import { defineKeys } from '@redis-toolkit/cache';
 import { bearerToken, type TokenBlacklist } from '@redis-toolkit/token-blacklist';
 import { type Request, type RequestHandler, Router } from 'express';
+import { decodeJwt } from 'jose';
 import { z } from 'zod';
+import type { AppCache } from '../app-cache.js';
 import { type CacheSwitch, cached } from '../cached.js';
 import { verifyPassword } from '../db/password.js';
 import type { SchoolRole } from '../db/schema.js';
@@ -12,7 +14,9 @@ import { InvalidTokenError, type TokenClaims, type TokenService } from './tokens
 
 /** `role:{name}` (1 h) and `dashboard:{role}:{id}` (5 min), under the cache's `school:` prefix. */
 const role = defineKeys('role', { byName: (name: SchoolRole) => [name] });
-const dashboard = defineKeys('dashboard', { of: (name: SchoolRole, userId: number) => [name, userId] });
+const dashboard = defineKeys('dashboard', {
+  of: (name: SchoolRole, userId: number) => [name, userId],
+});
 export const SchoolKeys = { role: role.byName, dashboard: dashboard.of } as const;
 
 export const SchoolTags = {
@@ -32,7 +36,10 @@ const refreshBody = z.object({ refreshToken: z.string().min(10).max(4096) });
 const logoutBody = z.object({ refreshToken: z.string().min(10).max(4096).optional() });
 const roleParams = z.object({ name: z.enum(roles) });
 const permissionsBody = z.object({
-  permissions: z.array(z.string().regex(/^[a-z*]+(:[a-z*]+)*$/, 'expected scope:action')).min(1).max(50),
+  permissions: z
+    .array(z.string().regex(/^[a-z*]+(:[a-z*]+)*$/, 'expected scope:action'))
+    .min(1)
+    .max(50),
 });
 const gradeBody = z.object({
   studentId: z.number().int().positive(),
@@ -41,7 +48,6 @@ const gradeBody = z.object({
 });
 
 declare global {
-  // biome-ignore lint/style/noNamespace: Express request augmentation
   namespace Express {
     interface Request {
       /** Verified access-token claims (school routes). */
@@ -54,7 +60,7 @@ export interface SchoolDeps {
   repo: SchoolRepository;
   tokens: TokenService;
   blacklist: TokenBlacklist;
-  cache: Cache;
+  cache: AppCache;
   cacheSwitch: CacheSwitch;
   authLimiter: RequestHandler;
   metrics: Metrics;
@@ -67,7 +73,15 @@ const unauthorized = (message: string) =>
  * School: JWT access (15 min) + refresh (7 d) tokens with `jti`, refresh rotation with reuse
  * detection, logout / logout-all through the token blacklist, roles and dashboards cached.
  */
-export function schoolRoutes({ repo, tokens, blacklist, cache, cacheSwitch, authLimiter, metrics }: SchoolDeps): Router {
+export function schoolRoutes({
+  repo,
+  tokens,
+  blacklist,
+  cache,
+  cacheSwitch,
+  authLimiter,
+  metrics,
+}: SchoolDeps): Router {
   const router = Router();
 
   const authenticate: RequestHandler = async (req, _res, next) => {
@@ -76,7 +90,8 @@ export function schoolRoutes({ repo, tokens, blacklist, cache, cacheSwitch, auth
     try {
       req.auth = await tokens.verify(token, 'access');
     } catch (error) {
-      if (error instanceof InvalidTokenError) throw unauthorized(`Access token rejected: ${error.message}`);
+      if (error instanceof InvalidTokenError)
+        throw unauthorized(`Access token rejected: ${error.message}`);
       throw error;
     }
     next();
@@ -90,19 +105,41 @@ export function schoolRoutes({ repo, tokens, blacklist, cache, cacheSwitch, auth
   const requireRole =
     (...allowed: SchoolRole[]): RequestHandler =>
     (req, _res, next) => {
-      if (!allowed.includes(claims(req).role)) throw new HttpError(403, 'forbidden', `Requires role ${allowed.join(' or ')}`);
+      if (!allowed.includes(claims(req).role))
+        throw new HttpError(403, 'forbidden', `Requires role ${allowed.join(' or ')}`);
       next();
     };
 
-  const getRole = (name: SchoolRole, res: Parameters<RequestHandler>[1]) =>
-    cached(
+  const getRole = async (name: SchoolRole, res: Parameters<RequestHandler>[1]) => {
+    const found = await cached(
       res,
-      cache,
+      cache.active(),
       cacheSwitch,
       SchoolKeys.role(name),
-      async () => (await repo.getRole(name)) ?? Promise.reject(new HttpError(404, 'not_found', 'Role not found')),
-      { ttl: '1h', tags: [SchoolTags.role(name)] },
+      async () => (await repo.getRole(name)) ?? null,
+      {
+        ttl: '1h',
+        tags: [SchoolTags.role(name)],
+      },
     );
+    if (!found) throw new HttpError(404, 'not_found', 'Role not found');
+    return found;
+  };
+
+  /**
+   * The blacklist compares a user's logout-all cut-off with `iat`, which has 1 s resolution, and
+   * errs on the safe side: a token issued in the same second as a cut-off counts as revoked. So
+   * a user signing in right after "log out everywhere" (or after refresh-token reuse) would get a
+   * dead token; wait for the next second instead (only on that rare path).
+   */
+  const issueUsable = async (userId: number, userRole: SchoolRole) => {
+    for (let attempt = 0; ; attempt++) {
+      const pair = await tokens.issue(userId, userRole);
+      const check = await blacklist.check(decodeJwt(pair.accessToken) as TokenClaims);
+      if (!check.revoked || attempt === 2) return pair;
+      await new Promise((resolve) => setTimeout(resolve, 1_005 - (Date.now() % 1_000)));
+    }
+  };
 
   router.post('/auth/login', authLimiter, async (req, res) => {
     const { email, password } = body(req, loginBody);
@@ -110,16 +147,21 @@ export function schoolRoutes({ repo, tokens, blacklist, cache, cacheSwitch, auth
     if (!user || !(await verifyPassword(password, user.passwordHash))) {
       throw new HttpError(401, 'invalid_credentials', 'Wrong e-mail or password');
     }
-    res.json({ ...(await tokens.issue(user.id, user.role)), user: { id: user.id, name: user.name, role: user.role } });
+    res.json({
+      ...(await issueUsable(user.id, user.role)),
+      user: { id: user.id, name: user.name, role: user.role },
+    });
   });
 
-  router.post('/auth/refresh', authLimiter, async (req, res) => {
+  // No login limiter here: a refresh token is a signed 256-bit-jti JWT, not a guessable secret.
+  router.post('/auth/refresh', async (req, res) => {
     const { refreshToken } = body(req, refreshBody);
     let old: TokenClaims;
     try {
       old = await tokens.verify(refreshToken, 'refresh');
     } catch (error) {
-      if (error instanceof InvalidTokenError) throw unauthorized(`Refresh token rejected: ${error.message}`);
+      if (error instanceof InvalidTokenError)
+        throw unauthorized(`Refresh token rejected: ${error.message}`);
       throw error;
     }
     const check = await blacklist.check(old);
@@ -136,7 +178,7 @@ export function schoolRoutes({ repo, tokens, blacklist, cache, cacheSwitch, auth
     // Rotation: the presented refresh token is single-use.
     await blacklist.revoke(old);
     metrics.revocations.inc({ kind: 'token' });
-    res.json(await tokens.issue(user.id, user.role));
+    res.json(await issueUsable(user.id, user.role));
   });
 
   router.post('/auth/logout', ...authenticated, async (req, res) => {
@@ -171,14 +213,20 @@ export function schoolRoutes({ repo, tokens, blacklist, cache, cacheSwitch, auth
     res.json(await getRole(name, res));
   });
 
-  router.put('/roles/:name/permissions', ...authenticated, requireRole('super_admin'), async (req, res) => {
-    const { name } = params(req, roleParams);
-    const { permissions } = body(req, permissionsBody);
-    const updated = await repo.updateRolePermissions(name, permissions);
-    if (!updated) throw new HttpError(404, 'not_found', 'Role not found');
-    if (cacheSwitch.enabled) await cache.invalidateTags([SchoolTags.role(name), SchoolTags.roleDashboards(name)]);
-    res.json(updated);
-  });
+  router.put(
+    '/roles/:name/permissions',
+    ...authenticated,
+    requireRole('super_admin'),
+    async (req, res) => {
+      const { name } = params(req, roleParams);
+      const { permissions } = body(req, permissionsBody);
+      const updated = await repo.updateRolePermissions(name, permissions);
+      if (!updated) throw new HttpError(404, 'not_found', 'Role not found');
+      if (cacheSwitch.enabled)
+        await cache.invalidateTags([SchoolTags.role(name), SchoolTags.roleDashboards(name)]);
+      res.json(updated);
+    },
+  );
 
   router.get('/dashboard', ...authenticated, async (req, res) => {
     const { role: roleName, sub } = claims(req);
@@ -190,41 +238,55 @@ export function schoolRoutes({ repo, tokens, blacklist, cache, cacheSwitch, auth
     else tags.push(SchoolTags.allGrades);
     const dashboard = await cached(
       res,
-      cache,
+      cache.active(),
       cacheSwitch,
       SchoolKeys.dashboard(roleName, userId),
       async () => {
-        const [data, roleInfo] = await Promise.all([repo.dashboard(roleName, userId), repo.getRole(roleName)]);
-        return { role: roleName, userId, permissions: roleInfo?.permissions ?? [], ...data, generatedAt: new Date().toISOString() };
+        const [data, roleInfo] = await Promise.all([
+          repo.dashboard(roleName, userId),
+          repo.getRole(roleName),
+        ]);
+        return {
+          role: roleName,
+          userId,
+          permissions: roleInfo?.permissions ?? [],
+          ...data,
+          generatedAt: new Date().toISOString(),
+        };
       },
       { ttl: '5m', tags },
     );
     res.json(dashboard);
   });
 
-  router.post('/grades', ...authenticated, requireRole('teacher', 'school_admin', 'super_admin'), async (req, res) => {
-    const { studentId, classId, score } = body(req, gradeBody);
-    const auth = claims(req);
-    const klass = await repo.classExists(classId);
-    if (!klass) throw new HttpError(404, 'not_found', 'Class not found');
-    if (auth.role === 'teacher' && klass.teacherId !== Number(auth.sub)) {
-      throw new HttpError(403, 'forbidden', 'You do not teach this class');
-    }
-    if (!(await repo.isEnrolled(studentId, classId))) {
-      throw new HttpError(422, 'not_enrolled', 'The student is not enrolled in this class');
-    }
-    const grade = await repo.recordGrade(studentId, classId, score);
-    const affected = await repo.dashboardsAffectedByGrade(studentId, classId);
-    if (cacheSwitch.enabled) {
-      await cache.invalidateTags([
-        SchoolTags.allGrades,
-        SchoolTags.student(studentId),
-        ...(affected.teacherId !== undefined ? [SchoolTags.teacher(affected.teacherId)] : []),
-        ...affected.parentIds.map(SchoolTags.parent),
-      ]);
-    }
-    res.status(201).json(grade);
-  });
+  router.post(
+    '/grades',
+    ...authenticated,
+    requireRole('teacher', 'school_admin', 'super_admin'),
+    async (req, res) => {
+      const { studentId, classId, score } = body(req, gradeBody);
+      const auth = claims(req);
+      const klass = await repo.classExists(classId);
+      if (!klass) throw new HttpError(404, 'not_found', 'Class not found');
+      if (auth.role === 'teacher' && klass.teacherId !== Number(auth.sub)) {
+        throw new HttpError(403, 'forbidden', 'You do not teach this class');
+      }
+      if (!(await repo.isEnrolled(studentId, classId))) {
+        throw new HttpError(422, 'not_enrolled', 'The student is not enrolled in this class');
+      }
+      const grade = await repo.recordGrade(studentId, classId, score);
+      const affected = await repo.dashboardsAffectedByGrade(studentId, classId);
+      if (cacheSwitch.enabled) {
+        await cache.invalidateTags([
+          SchoolTags.allGrades,
+          SchoolTags.student(studentId),
+          ...(affected.teacherId !== undefined ? [SchoolTags.teacher(affected.teacherId)] : []),
+          ...affected.parentIds.map(SchoolTags.parent),
+        ]);
+      }
+      res.status(201).json(grade);
+    },
+  );
 
   return router;
 }

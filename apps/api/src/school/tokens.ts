@@ -45,7 +45,12 @@ export function tokenService(secret: string) {
         sign(userId, role, 'access', ACCESS_TOKEN_TTL_SECONDS),
         sign(userId, role, 'refresh', REFRESH_TOKEN_TTL_SECONDS),
       ]);
-      return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: ACCESS_TOKEN_TTL_SECONDS };
+      return {
+        accessToken,
+        refreshToken,
+        tokenType: 'Bearer',
+        expiresIn: ACCESS_TOKEN_TTL_SECONDS,
+      };
     },
     async verify(token: string, typ: 'access' | 'refresh'): Promise<TokenClaims> {
       try {

@@ -1,0 +1,213 @@
+import { type RedisServer, startRedis, waitUntil } from '@redis-toolkit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DatabaseHandle, openDatabase } from '../src/db/connect.js';
+import { Client, startApp } from './helpers.js';
+
+// One database for every app in this file (each app would otherwise pay PGlite's start + seed).
+let database: DatabaseHandle;
+beforeAll(async () => {
+  database = await openDatabase({ seed: { patients: 200, appointments: 1_000 } });
+});
+afterAll(async () => {
+  await database?.close();
+});
+
+describe('started while Redis is down, then Redis comes up', () => {
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await startRedis();
+    await redis.kill();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  it('serves every use case from memory, then returns to Redis by itself', async () => {
+    const app = await startApp(
+      {
+        REDIS_URL: redis.url,
+        RATE_LIMIT_ENABLED: 'true',
+        GLOBAL_RATE_LIMIT: '100000',
+        API_RATE_LIMIT: '100000',
+        REDIS_CONNECT_TIMEOUT_MS: '500',
+      },
+      database,
+    );
+    try {
+      const c = Client.for(app, { useCookies: true });
+      const ready = await c.get('/ready');
+      expect(ready.status).toBe(200);
+      expect(ready.body.status).toBe('degraded');
+      expect(ready.body.checks.database.healthy).toBe(true);
+
+      // Dental: cached in this instance's memory; a write still invalidates.
+      expect((await c.get('/dental/patients/5')).headers.get('x-cache')).toBe('MISS');
+      const hit = await c.get('/dental/patients/5');
+      expect(hit.headers.get('x-cache')).toBe('HIT');
+      expect(hit.headers.get('ratelimit')).toMatch(/remaining=/); // limits counted in memory
+      expect((await c.patch('/dental/patients/5', { phone: '+1-555-5555' })).status).toBe(200);
+      expect((await c.get('/dental/patients/5')).body.phone).toBe('+1-555-5555');
+
+      // School: login, and logout is honoured by this instance at once (queued for Redis).
+      const t = (
+        await c.post('/school/auth/login', {
+          email: 'student@school.test',
+          password: 'demo-password',
+        })
+      ).body;
+      expect((await c.get('/school/me', { token: t.accessToken })).status).toBe(200);
+      expect(
+        (await c.post('/school/auth/logout', undefined, { token: t.accessToken })).status,
+      ).toBe(204);
+      expect((await c.get('/school/me', { token: t.accessToken })).status).toBe(401);
+
+      // Care: sessions follow SESSION_ON_REDIS_ERROR (memory outside production).
+      expect(
+        (await c.post('/care/auth/login', { email: 'carer@care.test', password: 'demo-password' }))
+          .status,
+      ).toBe(200);
+      expect((await c.get('/care/me')).status).toBe(200);
+      expect((await c.post('/care/presence/heartbeat')).body.source).toBe('memory');
+
+      const metrics = (await c.get('/metrics')).body as string;
+      expect(metrics).toMatch(/redis_up 0/);
+      expect(metrics).toMatch(/store="memory"/);
+
+      await redis.restart();
+      await waitUntil(async () => (await c.get('/ready')).body.status === 'ok', {
+        what: 'ready ok',
+        timeoutMs: 15_000,
+      });
+      // Back on Redis: entries go to Redis, and the revocation made during the outage was replayed.
+      await waitUntil(
+        async () => (await c.get('/dental/patients/6')).headers.get('x-cache') === 'HIT',
+        { what: 'redis cache' },
+      );
+      expect(await redis.cli('EXISTS', 'dental:cache:patient:6')).toBe('1');
+      await waitUntil(async () => (await redis.cli('KEYS', 'school:revoked:t:*')) !== '', {
+        what: 'revocation replayed',
+      });
+      const other = await startApp({ REDIS_URL: redis.url }, database);
+      try {
+        expect((await Client.for(other).get('/school/me', { token: t.accessToken })).status).toBe(
+          401,
+        );
+      } finally {
+        await other.shutdown();
+      }
+    } finally {
+      await app.shutdown();
+    }
+  });
+});
+
+describe('REDIS_ENABLED=false', () => {
+  it('runs on memory alone', async () => {
+    const app = await startApp({ REDIS_ENABLED: 'false', RATE_LIMIT_ENABLED: 'true' }, database);
+    try {
+      const c = Client.for(app, { useCookies: true });
+      expect((await c.get('/ready')).body.status).toBe('degraded');
+      await c.get('/dental/dashboard/stats');
+      expect((await c.get('/dental/dashboard/stats')).headers.get('x-cache')).toBe('HIT');
+      expect(
+        (await c.post('/care/auth/login', { email: 'carer@care.test', password: 'demo-password' }))
+          .status,
+      ).toBe(200);
+      expect((await c.get('/care/clients')).status).toBe(200);
+    } finally {
+      await app.shutdown();
+    }
+  });
+});
+
+describe('with Redis up', () => {
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  it('global and API limits come from env; probes are never limited', async () => {
+    const app = await startApp(
+      {
+        REDIS_URL: redis.url,
+        RATE_LIMIT_ENABLED: 'true',
+        GLOBAL_RATE_LIMIT: '6',
+        API_RATE_LIMIT: '3',
+      },
+      database,
+    );
+    try {
+      await app.redis.waitUntilReady();
+      const c = Client.for(app);
+      for (let i = 0; i < 3; i++) expect((await c.get('/dental/staff')).status).toBe(200);
+      const api = await c.get('/dental/staff');
+      expect(api.status).toBe(429);
+      expect(api.body.error.code).toBe('rate_limited');
+      expect((await c.get('/openapi.json')).status).toBe(200);
+      expect((await c.get('/openapi.json')).status).toBe(200);
+      expect((await c.get('/openapi.json')).status).toBe(429);
+      for (let i = 0; i < 10; i++) expect((await c.get('/health')).status).toBe(200);
+      expect((await c.get('/ready')).status).toBe(200);
+      const text = (await c.get('/metrics')).body as string;
+      expect(text).toMatch(/rate_limit_blocked_total\{limiter="api"\} 1/);
+      expect(text).toMatch(/rate_limit_blocked_total\{limiter="global"\} 1/);
+    } finally {
+      await app.shutdown();
+    }
+  });
+
+  it('RATE_LIMIT_ENABLED=false turns every limit off', async () => {
+    const app = await startApp(
+      {
+        REDIS_URL: redis.url,
+        RATE_LIMIT_ENABLED: 'false',
+        GLOBAL_RATE_LIMIT: '1',
+        API_RATE_LIMIT: '1',
+      },
+      database,
+    );
+    try {
+      const c = Client.for(app);
+      for (let i = 0; i < 5; i++) expect((await c.get('/dental/staff')).status).toBe(200);
+    } finally {
+      await app.shutdown();
+    }
+  });
+
+  it('graceful shutdown ends open SSE streams and finishes well within 10 s', async () => {
+    const app = await startApp({ REDIS_URL: redis.url }, database);
+    const c = Client.for(app, { useCookies: true });
+    await c.post('/care/auth/login', { email: 'nurse@care.test', password: 'demo-password' });
+    const res = await fetch(`${c.base}/care/alerts/stream`, {
+      headers: { cookie: c.cookieHeader() },
+    });
+    expect(res.status).toBe(200);
+    const body = res.text();
+    const started = Date.now();
+    await app.shutdown('test');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await body).toMatch(/event: shutdown/);
+  });
+
+  it('/ready is 503 when the database is down, and bad input is still a 4xx', async () => {
+    const own = await openDatabase({ seed: { patients: 20, appointments: 50 } });
+    const app = await startApp({ REDIS_URL: redis.url }, own);
+    try {
+      const c = Client.for(app);
+      expect((await c.get('/ready')).status).toBe(200);
+      await own.close();
+      const ready = await c.get('/ready');
+      expect(ready.status).toBe(503);
+      expect(ready.body).toMatchObject({
+        status: 'unavailable',
+        checks: { database: { healthy: false } },
+      });
+      expect((await c.get('/dental/patients/abc')).status).toBe(400);
+    } finally {
+      await app.shutdown();
+    }
+  });
+});
