@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Logger } from '@redis-toolkit/connection';
+import type { Logger, RedisClient } from '@redis-toolkit/connection';
 import type { Backend, RawDecision } from './backend.js';
 import { RateLimitCostError, RedisUnavailableError } from './errors.js';
 import { makeKeyFn } from './keys.js';
@@ -109,7 +109,7 @@ class RedisLimiter implements Limiter {
 
   async refund(key: string, cost = 1): Promise<void> {
     const full = this.keyFor(key);
-    if (!this.degraded || Date.now() >= this.openUntil) {
+    if ((!this.degraded || Date.now() >= this.openUntil) && clientConnected(this.o.redis)) {
       try {
         await this.callRedis(() => this.redisBackend.refund(full, cost));
         return;
@@ -143,7 +143,12 @@ class RedisLimiter implements Limiter {
     counts: boolean,
   ): Promise<RateLimitDecision> {
     const full = this.keyFor(key);
-    if (Date.now() < this.openUntil) return this.fallback(key, full, op, counts, undefined);
+    if (Date.now() < this.openUntil) return this.fallback(key, full, op, counts);
+    if (!clientConnected(this.o.redis)) {
+      // A reconnecting client would only queue the command until the timeout: decide at once.
+      this.markDegraded(new Error(`Redis client is ${this.o.redis.status}`));
+      return this.fallback(key, full, op, counts);
+    }
     let call: Promise<RawDecision>;
     try {
       call = op(this.redisBackend, full);
@@ -157,7 +162,7 @@ class RedisLimiter implements Limiter {
       },
       (error: unknown) => {
         this.noteFailure(error);
-        return this.fallback(key, full, op, counts, error);
+        return this.fallback(key, full, op, counts);
       },
     );
   }
@@ -175,17 +180,10 @@ class RedisLimiter implements Limiter {
     full: string,
     op: (backend: Backend, fullKey: string) => Promise<RawDecision>,
     counts: boolean,
-    failure: unknown,
   ): Promise<RateLimitDecision> {
     if (counts) {
       this.counters.fallbacks++;
       this.events.emit('fallback', { key, policy: this.o.onRedisError });
-    }
-    if (failure !== undefined) {
-      this.log.warn(
-        { err: failure, limiter: this.o.name, policy: this.o.onRedisError },
-        'rate-limit: Redis unavailable, applying onRedisError policy',
-      );
     }
     if (this.o.onRedisError === 'memory') {
       return this.record(key, this.dress(await op(this.memory, full), 'memory'), counts);
@@ -209,13 +207,28 @@ class RedisLimiter implements Limiter {
 
   private noteFailure(error: unknown): void {
     this.counters.redisErrors++;
-    this.degraded = true;
     this.openUntil = Date.now() + this.o.retryRedisAfterMs;
     this.events.emit('redisError', { error });
+    this.markDegraded(error);
+  }
+
+  /** One warning per outage (not per probe or per request); `recover()` logs the way back. */
+  private markDegraded(cause: unknown): void {
+    if (this.degraded) return;
+    this.degraded = true;
+    this.log.warn(
+      { err: cause, limiter: this.o.name, policy: this.o.onRedisError },
+      'rate-limit: Redis unavailable, applying onRedisError policy until it answers again',
+    );
   }
 
   /** Every Redis call goes through here: raced with the timeout, feeding the circuit. */
   private callRedis<T>(fn: () => Promise<T>): Promise<T> {
+    if (!clientConnected(this.o.redis)) {
+      const error = new Error(`Redis client is ${this.o.redis.status}`);
+      this.markDegraded(error);
+      return Promise.reject(error);
+    }
     return withTimeout(fn(), this.o.commandTimeoutMs).then(
       (value) => {
         if (this.degraded) this.recover();
@@ -247,6 +260,17 @@ class RedisLimiter implements Limiter {
       source,
     };
   }
+}
+
+const LOST = new Set(['reconnecting', 'close', 'end', 'disconnecting']);
+
+/**
+ * False once the client has lost its connection and is waiting to retry: a command would only sit
+ * in the offline queue until the timeout. A client still making its first connection
+ * (`connecting`, or `wait` for lazyConnect) is given the chance, bounded by `commandTimeoutMs`.
+ */
+function clientConnected(redis: RedisClient): boolean {
+  return !LOST.has(redis.status);
 }
 
 /**

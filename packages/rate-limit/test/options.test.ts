@@ -15,8 +15,8 @@ import {
 const redis = new Redis({ lazyConnect: true, port: 1, enableOfflineQueue: false });
 
 describe('options', () => {
-  it('parses durations as ms or strings', () => {
-    expect(parseDuration(1500, 'window')).toBe(1500);
+  it('parses durations: a number is seconds, strings carry a unit (the toolkit rule)', () => {
+    expect(parseDuration(1.5, 'window')).toBe(1500);
     expect(parseDuration('500ms', 'window')).toBe(500);
     expect(parseDuration('30s', 'window')).toBe(30_000);
     expect(parseDuration('15m', 'window')).toBe(900_000);

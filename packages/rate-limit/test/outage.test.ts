@@ -190,3 +190,50 @@ describeEachTopology(
   },
   ['standalone'],
 );
+
+describeEachTopology(
+  'while the client is reconnecting',
+  (ctx) => {
+    it('decides at once from the fallback and warns once per outage, not per request', async () => {
+      const server = ctx.standalone!;
+      const redis = ctx.client({ maxRetriesPerRequest: null, retryStrategy: () => 50 });
+      await redis.ping();
+      const warnings: string[] = [];
+      const infos: string[] = [];
+      const record = (into: string[]) => (a: unknown, b?: unknown) => {
+        into.push(typeof a === 'string' ? a : String(b));
+      };
+      const limiter = createLimiter({
+        redis,
+        name: uniqueName('reconnecting'),
+        window: '1m',
+        limit: 1000,
+        commandTimeoutMs: 2_000,
+        logger: {
+          debug: () => {},
+          info: record(infos),
+          warn: record(warnings),
+          error: record(warnings),
+        },
+      });
+      expect((await limiter.consume('k')).source).toBe('redis');
+      await server.kill();
+      await waitUntil(() => redis.status !== 'ready', { what: 'client notices the outage' });
+      const started = performance.now();
+      for (let i = 0; i < 50; i++) {
+        expect((await limiter.consume('k')).source).toBe('memory');
+      }
+      // 50 decisions without waiting for the 2 s command timeout even once
+      expect(performance.now() - started).toBeLessThan(1_000);
+      expect(warnings).toHaveLength(1);
+      await server.restart();
+      await waitUntil(async () => (await limiter.consume('k')).source === 'redis', {
+        what: 'back on Redis',
+        timeoutMs: 10_000,
+      });
+      expect(warnings).toHaveLength(1);
+      expect(infos.some((m) => m.includes('answers again'))).toBe(true);
+    });
+  },
+  ['standalone'],
+);
