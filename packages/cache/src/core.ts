@@ -376,7 +376,8 @@ export class Core {
       if (times === undefined) return undefined; // cannot verify tags: treat as a miss
       for (const tag of env.t) {
         const at = times.get(tag);
-        if (at !== undefined && at >= env.c) env.e = Math.min(env.e, at);
+        // Invalidated means known to be wrong, unlike expired (merely old): never served as stale.
+        if (at !== undefined && at >= env.c) return undefined;
       }
     }
     if (env.g <= now()) return undefined;

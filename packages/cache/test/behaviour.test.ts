@@ -171,6 +171,31 @@ describeEachTopology('cache behaviour', (ctx) => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it('an invalidated entry is gone, never served as stale when the loader then fails', async () => {
+    const prefix = uniquePrefix();
+    const cache = createCache({ redis: ctx.client(), prefix, l1: { maxEntries: 100 } });
+    const other = createCache({ redis: ctx.client(), prefix });
+    await cache.getOrSet('patient:9', async () => ({ name: 'Ada' }), {
+      ttl: 60,
+      grace: '1h',
+      tags: ['patient:9'],
+    });
+    await cache.invalidateTags(['patient:9']);
+    const deleted = new Error('patient 9 not found');
+    for (const c of [cache, other]) {
+      await expect(
+        c.getOrSet(
+          'patient:9',
+          async () => {
+            throw deleted;
+          },
+          { ttl: 60, grace: '1h', tags: ['patient:9'] },
+        ),
+      ).rejects.toBe(deleted);
+    }
+    await Promise.all([cache.close(), other.close()]);
+  });
+
   it('deleteByPattern counts, stays in its namespace and honours the ioredis keyPrefix', async () => {
     const raw = ctx.client();
     const prefixed = ctx.client({ keyPrefix: 'app1:' });
