@@ -101,31 +101,21 @@ export function createPlatform(
     overrides: { limit: number; window: string },
     skipInfra: boolean,
   ): RequestHandler => {
-    const make = (redisClient: RedisClient, outage: boolean): RateLimitMiddleware => {
-      const mw = createRateLimiter({
-        ...preset,
-        ...overrides,
-        window: overrides.window as `${number}m`,
-        redis: redisClient,
-        prefix: 'rl:',
-        onRedisError: env.RATE_LIMIT_ON_REDIS_ERROR,
-        message: rateLimitMessage(preset.message),
-        // The outage twin never reaches Redis: it answers by policy at once and stays quiet
-        // (the app logs the outage once).
-        ...(outage
-          ? { retryRedisAfterMs: 3_600_000 }
-          : { logger: log(`rate-limit:${preset.name}`) }),
-        ...(skipInfra ? { skip: (req) => isInfra(req.path) } : {}),
-      });
-      metrics.watchLimiter(mw);
-      return mw;
-    };
-    const primary = make(client, false);
-    // While the connection is not ready the primary would wait up to its command timeout for
-    // each Redis probe; route requests to a twin on the offline client instead (memory/allow/deny
-    // by RATE_LIMIT_ON_REDIS_ERROR, immediately).
-    const duringOutage = make(offline, true);
-    return (req, res, next) => (redis.status === 'ready' ? primary : duringOutage)(req, res, next);
+    // While the client is reconnecting the limiter answers by policy at once (memory/allow/deny by
+    // RATE_LIMIT_ON_REDIS_ERROR) and logs the outage once; it returns to Redis by itself.
+    const mw: RateLimitMiddleware = createRateLimiter({
+      ...preset,
+      ...overrides,
+      window: overrides.window as `${number}m`,
+      redis: client,
+      prefix: 'rl:',
+      onRedisError: env.RATE_LIMIT_ON_REDIS_ERROR,
+      message: rateLimitMessage(preset.message),
+      logger: log(`rate-limit:${preset.name}`),
+      ...(skipInfra ? { skip: (req) => isInfra(req.path) } : {}),
+    });
+    metrics.watchLimiter(mw);
+    return mw;
   };
   const limiters = env.RATE_LIMIT_ENABLED
     ? {
