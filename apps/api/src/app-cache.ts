@@ -1,98 +1,53 @@
-import { type Cache, createCache } from '@redis-toolkit/cache';
+import { type Cache, type CacheEvents, createCache } from '@redis-toolkit/cache';
 import type { RedisConnection } from '@redis-toolkit/connection';
 import type { Logger } from 'pino';
 
 /**
- * The cache of one domain (dental, school, care) as the routes see it.
+ * The cache of one domain (dental, school, care), under the `{name}:` prefix.
  *
- * Default (`l1MaxEntries = 0`): reads and writes go to a Redis-only cache while Redis is `ready`,
- * so a read after a write is fresh on every instance at once (no in-process copy to go stale).
- * While Redis is not ready they go to a memory-only cache of this instance, and tag
- * invalidations Redis could not record are replayed when it is back, so entries written before
- * the outage cannot resurface stale.
+ * Default (`l1MaxEntries = 0`): the package's `l1.mode: 'fallback'`. Reads and writes go to Redis
+ * only while it answers, so a read after a write is fresh on every instance at once; while Redis
+ * fails (or the circuit is open) they go to this instance's memory, which is dropped when Redis is
+ * back. Invalidations Redis could not take are replayed before Redis is read again.
  *
- * With `l1MaxEntries > 0` the package's two-tier mode is used instead (L1 + Redis + pub/sub bus):
- * faster hits, but another instance's L1 is only refreshed when the bus message arrives
- * (usually within a millisecond, not guaranteed before the next request).
+ * With `l1MaxEntries > 0`: `l1.mode: 'tier'` (L1 + Redis + pub/sub bus): faster hits, but another
+ * instance's L1 is only refreshed when the bus message arrives (usually within a millisecond, not
+ * guaranteed before the next request).
+ *
+ * Without a Redis client (`REDIS_ENABLED=false`): memory only.
  */
-export class AppCache {
-  private readonly pending = new Set<string>();
-  private readonly unsubscribe: () => void;
+export function createAppCache(
+  name: string,
+  redis: RedisConnection,
+  logger: Logger,
+  l1MaxEntries: number,
+): Cache {
+  return createCache({
+    ...(redis.client ? { redis: redis.client } : {}),
+    prefix: `${name}:`,
+    defaultTtl: '5m',
+    l1:
+      l1MaxEntries > 0 && redis.client
+        ? { maxEntries: l1MaxEntries, maxBytes: 64 * 1024 * 1024, mode: 'tier' }
+        : { maxEntries: 10_000, maxBytes: 32 * 1024 * 1024, mode: 'fallback' },
+    logger,
+  });
+}
 
-  private constructor(
-    readonly name: string,
-    private readonly redis: RedisConnection,
-    /** Redis-backed (or two-tier) cache. */
-    readonly shared: Cache | undefined,
-    /** This instance's memory, used while Redis is not ready. */
-    readonly local: Cache,
-    private readonly logger: Logger,
-  ) {
-    this.unsubscribe = redis.on('status', (status) => {
-      if (status === 'ready') void this.replay();
+/**
+ * `cache` as seen by a metrics watcher that should count only what it answers from Redis
+ * (`memory: false`) or without it (`memory: true`: memory-only cache, outage, pending replay).
+ */
+export function storeView(cache: Cache, memory: boolean): Cache {
+  const view = Object.create(cache) as Cache;
+  view.on = <K extends keyof CacheEvents>(
+    event: K,
+    listener: (payload: CacheEvents[K]) => void,
+  ): Cache => {
+    cache.on(event, (payload) => {
+      if (cache.stats().degraded === memory) listener(payload);
     });
-  }
-
-  static create(
-    name: string,
-    redis: RedisConnection,
-    logger: Logger,
-    l1MaxEntries: number,
-  ): AppCache {
-    const prefix = `${name}:`;
-    const shared = redis.client
-      ? createCache({
-          redis: redis.client,
-          prefix,
-          defaultTtl: '5m',
-          ...(l1MaxEntries > 0
-            ? { l1: { maxEntries: l1MaxEntries, maxBytes: 64 * 1024 * 1024 } }
-            : {}),
-          logger,
-        })
-      : undefined;
-    const local = createCache({
-      prefix,
-      defaultTtl: '5m',
-      l1: { maxEntries: 10_000, maxBytes: 32 * 1024 * 1024 },
-      logger,
-    });
-    return new AppCache(name, redis, shared, local, logger);
-  }
-
-  /** The cache to use for this request. */
-  active(): Cache {
-    return this.shared && this.redis.status === 'ready' && this.pending.size === 0
-      ? this.shared
-      : this.local;
-  }
-
-  /** Invalidates in both tiers; what Redis could not record is replayed once it is back. */
-  async invalidateTags(tags: readonly string[]): Promise<void> {
-    await this.local.invalidateTags(tags);
-    if (!this.shared) return;
-    const recorded = this.redis.status === 'ready' ? await this.shared.invalidateTags(tags) : false;
-    if (!recorded) for (const tag of tags) this.pending.add(tag);
-  }
-
-  private async replay(): Promise<void> {
-    if (this.pending.size === 0 || !this.shared) return;
-    const tags = [...this.pending];
-    if (await this.shared.invalidateTags(tags)) {
-      for (const tag of tags) this.pending.delete(tag);
-      this.logger.info(
-        { cache: this.name, tags: tags.length },
-        'cache: replayed invalidations made while redis was down',
-      );
-    }
-  }
-
-  async ready(): Promise<boolean> {
-    return this.shared ? this.shared.ready() : true;
-  }
-
-  async close(): Promise<void> {
-    this.unsubscribe();
-    await Promise.allSettled([this.shared?.close(), this.local.close()]);
-  }
+    return view;
+  };
+  return view;
 }

@@ -1,3 +1,4 @@
+import type { Cache } from '@redis-toolkit/cache';
 import type { RedisClient, RedisConnection } from '@redis-toolkit/connection';
 import {
   createRateLimiter,
@@ -10,7 +11,7 @@ import { createTokenBlacklist, type TokenBlacklist } from '@redis-toolkit/token-
 import type { RequestHandler } from 'express';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { AppCache } from './app-cache.js';
+import { createAppCache, storeView } from './app-cache.js';
 import type { CacheSwitch } from './cached.js';
 import type { AppEnv } from './env.js';
 import type { Metrics } from './metrics.js';
@@ -18,7 +19,7 @@ import { REFRESH_TOKEN_TTL_SECONDS } from './school/tokens.js';
 
 /** The Redis-backed building blocks of one app instance, created from the env. */
 export interface Platform {
-  caches: { dental: AppCache; school: AppCache; care: AppCache };
+  caches: { dental: Cache; school: Cache; care: Cache };
   cacheSwitch: CacheSwitch;
   blacklist: TokenBlacklist;
   sessions: SessionMiddleware;
@@ -63,9 +64,12 @@ export function createPlatform(
   const log = (component: string) => logger.child({ component });
 
   const makeCache = (name: 'dental' | 'school' | 'care') => {
-    const cache = AppCache.create(name, redis, log(`cache:${name}`), env.CACHE_L1_MAX_ENTRIES);
-    if (cache.shared) metrics.watchCache(name, cache.shared);
-    metrics.watchCache(name, cache.local, 'memory');
+    const cache = createAppCache(name, redis, log(`cache:${name}`), env.CACHE_L1_MAX_ENTRIES);
+    if (redis.client) {
+      // store="redis" while Redis answers, store="memory" during an outage / pending replay
+      metrics.watchCache(name, storeView(cache, false));
+      metrics.watchCache(name, storeView(cache, true), 'memory');
+    } else metrics.watchCache(name, cache, 'memory');
     return cache;
   };
   const caches = {

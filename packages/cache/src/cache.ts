@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Core, FAIL, type Found } from './core.js';
+import type { L1Entry } from './core.js';
+import { Core, FAIL, type Found, type Maybe, TAG_TTL_MS } from './core.js';
 import { parseDuration } from './duration.js';
 import { CacheConfigError, CacheUndefinedValueError } from './errors.js';
 import { encodeSegment, escapeGlob } from './keys.js';
@@ -73,20 +74,14 @@ export class Cache {
   /** L1 then L2; counts a hit (fresh only) or a miss. Returns stale entries too (within grace). */
   private async lookup(full: string): Promise<Found | undefined> {
     const core = this.core;
-    const entry = core.l1Get(full);
-    if (entry && entry.e > Date.now()) {
-      core.counters.l1Hits++;
-      core.emit('hit', { key: full, tier: 'l1' });
-      return {
-        value: core.l1Value(entry),
-        e: entry.e,
-        g: entry.g,
-        c: entry.c,
-        t: entry.t,
-        tier: 'l1',
-      };
+    let entry = core.tiered ? core.l1Get(full) : undefined;
+    if (entry && entry.e > Date.now()) return this.l1Hit(full, entry);
+    const l2 = await this.l2Read(full);
+    if (l2 === FAIL && core.fallback) {
+      // fallback mode: memory answers only while Redis does not
+      entry = core.l1Get(full);
+      if (entry && entry.e > Date.now()) return this.l1Hit(full, entry);
     }
-    const l2 = core.redis ? await core.l2Get(full) : undefined;
     if (l2 && l2 !== FAIL && l2.e > Date.now()) {
       core.counters.l2Hits++;
       core.emit('hit', { key: full, tier: 'l2' });
@@ -107,26 +102,60 @@ export class Cache {
     return undefined;
   }
 
+  private l1Hit(full: string, entry: L1Entry): Found {
+    const core = this.core;
+    core.counters.l1Hits++;
+    core.emit('hit', { key: full, tier: 'l1' });
+    return {
+      value: core.l1Value(entry),
+      e: entry.e,
+      g: entry.g,
+      c: entry.c,
+      t: entry.t,
+      tier: 'l1',
+    };
+  }
+
+  /** GET from Redis when it may be used (undefined without Redis, FAIL when unavailable). */
+  private async l2Read(full: string): Promise<Maybe<Found | undefined>> {
+    const core = this.core;
+    if (!core.redis) return undefined;
+    if (!(await core.usable())) return FAIL;
+    return core.l2Get(full);
+  }
+
   /** Stores a value in both tiers. Throws only for a value that cannot be cached (nothing is written then). */
   async set(key: string, value: unknown, options?: SetOptions): Promise<void> {
     const full = this.full(key);
     const { env, data, px } = this.envelope(full, value, options);
-    await this.write(full, env, data, px);
+    await this.write(full, env, data, px, true);
   }
 
+  /**
+   * `explicit`: the caller replaced the value (set/mset/expire), so when Redis cannot take it, its
+   * old copy there is wrong and is deleted on replay. A loader's fill replaces nothing.
+   */
   private async write(
     full: string,
     env: Envelope,
     data: string | Buffer,
     px: number,
+    explicit: boolean,
   ): Promise<void> {
     const core = this.core;
-    core.l1SetData(full, env, data);
+    if (core.tiered) core.l1SetData(full, env, data);
     core.counters.sets++;
     core.emit('set', { key: full });
     if (!core.redis) return;
-    const ok = await core.run('set', (c) => c.set(full, data, 'PX', px));
-    if (ok !== FAIL) core.publish({ y: 'set', k: [full] });
+    const ok = (await core.usable())
+      ? await core.run('set', (c) => c.set(full, data, 'PX', px))
+      : FAIL;
+    if (ok !== FAIL) {
+      core.publish({ y: 'set', k: [full] });
+      return;
+    }
+    if (core.fallback) core.l1SetData(full, env, data);
+    if (explicit) core.addPending('keys', [full]);
   }
 
   /** Removes keys from both tiers (and from every instance's L1). Returns how many Redis removed. */
@@ -139,9 +168,13 @@ export class Cache {
     core.counters.deletes += fulls.length;
     core.emit('delete', { keys: fulls });
     if (!core.redis) return local;
-    const removed = await core.unlink(fulls);
+    const removed = (await core.usable()) ? await core.unlink(fulls) : FAIL;
+    if (removed === FAIL) {
+      core.addPending('keys', fulls);
+      return local;
+    }
     core.publish({ y: 'del', k: fulls });
-    return removed === FAIL ? local : removed;
+    return removed;
   }
 
   /** True when a fresh value exists. */
@@ -167,7 +200,7 @@ export class Cache {
     const env: Envelope = { v: found.value, e: now + ms, g: now + ms + grace, c: found.c };
     if (found.t) env.t = found.t;
     const data = serializeOrThrow(this.core.serializer, env, full);
-    await this.write(full, env, data, ms + grace);
+    await this.write(full, env, data, ms + grace, true);
     return true;
   }
 
@@ -176,17 +209,24 @@ export class Cache {
     const core = this.core;
     const fulls = keys.map((k) => this.full(k));
     const out: (T | undefined)[] = new Array(fulls.length).fill(undefined);
-    const missing: number[] = [];
-    const now = Date.now();
-    fulls.forEach((full, i) => {
-      const entry = core.l1Get(full);
-      if (entry && entry.e > now) {
-        core.counters.l1Hits++;
-        out[i] = core.l1Value(entry) as T;
-      } else missing.push(i);
-    });
+    const fromL1 = (indexes: number[]): number[] => {
+      const left: number[] = [];
+      const now = Date.now();
+      for (const i of indexes) {
+        const entry = core.l1Get(fulls[i]!);
+        if (entry && entry.e > now) {
+          core.counters.l1Hits++;
+          out[i] = core.l1Value(entry) as T;
+        } else left.push(i);
+      }
+      return left;
+    };
+    let missing = fulls.map((_, i) => i);
+    if (core.tiered) missing = fromL1(missing);
     if (missing.length > 0 && core.redis) {
-      const raws = await core.multiGet(missing.map((i) => fulls[i]!));
+      const raws = (await core.usable())
+        ? await core.multiGet(missing.map((i) => fulls[i]!))
+        : FAIL;
       if (raws !== FAIL) {
         for (let j = 0; j < missing.length; j++) {
           const i = missing[j]!;
@@ -198,8 +238,8 @@ export class Cache {
         }
         return out;
       }
+      if (core.fallback) missing = fromL1(missing);
     }
-    for (const i of missing) void i;
     core.counters.misses += missing.length;
     return out;
   }
@@ -211,11 +251,21 @@ export class Cache {
       const full = this.full(e.key);
       return { full, ...this.envelope(full, e.value, e) };
     });
-    for (const item of items) core.l1SetData(item.full, item.env, item.data);
+    if (core.tiered) for (const item of items) core.l1SetData(item.full, item.env, item.data);
     core.counters.sets += items.length;
     if (!core.redis || items.length === 0) return;
-    const ok = await core.multiSet(items.map((i) => ({ key: i.full, data: i.data, px: i.px })));
-    if (ok !== FAIL) core.publish({ y: 'set', k: items.map((i) => i.full) });
+    const ok = (await core.usable())
+      ? await core.multiSet(items.map((i) => ({ key: i.full, data: i.data, px: i.px })))
+      : FAIL;
+    if (ok !== FAIL) {
+      core.publish({ y: 'set', k: items.map((i) => i.full) });
+      return;
+    }
+    if (core.fallback) for (const item of items) core.l1SetData(item.full, item.env, item.data);
+    core.addPending(
+      'keys',
+      items.map((i) => i.full),
+    );
   }
 
   /**
@@ -226,7 +276,8 @@ export class Cache {
   getOrSet<T>(key: string, loader: () => T | Promise<T>, options?: GetOrSetOptions): Promise<T> {
     const full = this.full(key);
     const core = this.core;
-    const entry = core.l1Get(full);
+    // fallback mode: L1 is consulted only after Redis failed (in fill)
+    const entry = core.tiered ? core.l1Get(full) : undefined;
     if (entry && entry.e > Date.now()) {
       core.counters.l1Hits++;
       core.emit('hit', { key: full, tier: 'l1' });
@@ -245,10 +296,10 @@ export class Cache {
     options: GetOrSetOptions | undefined,
   ): Promise<T> {
     const core = this.core;
-    let stale: Found | undefined;
-    const entry = core.l1Get(full);
-    if (entry)
-      stale = {
+    const l1Found = (): Found | undefined => {
+      const entry = core.l1Get(full);
+      if (!entry) return undefined;
+      return {
         value: core.l1Value(entry),
         e: entry.e,
         g: entry.g,
@@ -256,18 +307,26 @@ export class Cache {
         t: entry.t,
         tier: 'l1',
       };
-    let redisUp = Boolean(core.redis);
-    if (core.redis) {
-      const l2 = await core.l2Get(full);
-      if (l2 === FAIL) redisUp = false;
-      else if (l2) {
-        if (l2.e > Date.now()) {
-          core.counters.l2Hits++;
-          core.emit('hit', { key: full, tier: 'l2' });
-          return l2.value as T;
-        }
-        stale = l2;
+    };
+    let stale = core.tiered ? l1Found() : undefined;
+    const l2 = await this.l2Read(full);
+    const redisUp = l2 !== FAIL && Boolean(core.redis);
+    if (l2 && l2 !== FAIL) {
+      if (l2.e > Date.now()) {
+        core.counters.l2Hits++;
+        core.emit('hit', { key: full, tier: 'l2' });
+        return l2.value as T;
       }
+      stale = l2;
+    }
+    if (l2 === FAIL && core.fallback) {
+      const found = l1Found();
+      if (found && found.e > Date.now()) {
+        core.counters.l1Hits++;
+        core.emit('hit', { key: full, tier: 'l1' });
+        return found.value as T;
+      }
+      stale = found;
     }
     core.counters.misses++;
     core.emit('miss', { key: full });
@@ -288,7 +347,7 @@ export class Cache {
       const value = await loader();
       if (value !== undefined) {
         const { env, data, px } = this.envelope(full, value, options);
-        await this.write(full, env, data, px);
+        await this.write(full, env, data, px, false);
       }
       return value;
     })();
@@ -379,10 +438,15 @@ export class Cache {
     for (const tag of list) core.tagTimes.set(tag, Math.max(at, core.tagTimes.get(tag) ?? 0));
     core.l1DropTags(list);
     if (!core.redis) return true;
-    const ok = await core.multiSet(
-      list.map((tag) => ({ key: core.tagKey(tag), data: String(at), px: 400 * 86_400_000 })),
-    );
-    if (ok === FAIL) return false;
+    const ok = (await core.usable())
+      ? await core.multiSet(
+          list.map((tag) => ({ key: core.tagKey(tag), data: String(at), px: TAG_TTL_MS })),
+        )
+      : FAIL;
+    if (ok === FAIL) {
+      core.addPending('tags', list);
+      return false;
+    }
     core.publish({ y: 'tags', g: list, a: at });
     return true;
   }
@@ -399,13 +463,17 @@ export class Cache {
     const logical = escapeGlob(this.keyPrefix) + pattern;
     const local = core.l1DropPattern(logical);
     if (!core.redis) return local;
-    const { count, complete } = await core.scanDelete(logical);
-    if (!complete)
+    const { count, complete } = (await core.usable())
+      ? await core.scanDelete(logical)
+      : { count: 0, complete: false };
+    if (complete) core.publish({ y: 'pattern', p: logical });
+    else {
       core.logger.warn(
         { pattern: logical, count },
-        'cache: pattern delete incomplete (redis unavailable)',
+        'cache: pattern delete incomplete (redis unavailable); queued for replay',
       );
-    core.publish({ y: 'pattern', p: logical });
+      core.addPending('patterns', [logical]);
+    }
     core.counters.deletes += count;
     return count;
   }

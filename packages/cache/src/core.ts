@@ -58,6 +58,8 @@ const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop 
 /** Longest time an invalidation waits to share one PUBLISH with others. */
 export const BUS_BATCH_MS = 2;
 const preciseNow = (): number => performance.timeOrigin + performance.now();
+/** Tag invalidation keys outlive any entry (400 days). */
+export const TAG_TTL_MS = 400 * 86_400_000;
 
 /** Shared state behind a cache and all its namespaces: tiers, breaker, bus, counters. */
 export class Core {
@@ -71,6 +73,11 @@ export class Core {
   readonly logger: Logger;
   readonly l1: LRUCache<string, L1Entry> | undefined;
   readonly l1TtlMs: number | undefined;
+  /** L1 mode 'fallback' with a Redis client: L1 only while Redis fails. */
+  readonly fallback: boolean;
+  /** L1 in front of Redis on every call ('tier' mode, or a memory-only cache). */
+  readonly tiered: boolean;
+  readonly maxPending: number;
   readonly freezeMode: boolean;
   readonly defaultTtlMs: number;
   readonly defaultGraceMs: number;
@@ -99,7 +106,22 @@ export class Core {
     timeouts: 0,
     fallbacks: 0,
     busReceived: 0,
+    replayed: 0,
   };
+  /** Invalidations Redis could not take, replayed (deduplicated) when it answers again. */
+  readonly pending = {
+    tags: new Set<string>(),
+    keys: new Set<string>(),
+    patterns: new Set<string>(),
+  };
+  /** Fallback mode: Redis failed and has not answered since (answers come from L1). */
+  private outage = false;
+  private reportedDegraded = false;
+  private recovery: Promise<boolean> | undefined;
+  private recoveryTimer: NodeJS.Timeout | undefined;
+  /** After a failed recovery, calls answer without Redis until the next background attempt. */
+  private retryAt = 0;
+  private readonly recoveryIntervalMs: number;
   private subscriber: RedisClient | undefined;
   private subscribed: Promise<boolean> | undefined;
   private subscriberReady = false;
@@ -141,6 +163,9 @@ export class Core {
       if (l1.copy !== undefined && l1.copy !== 'freeze' && l1.copy !== 'clone') {
         throw new CacheConfigError('l1.copy', "expected 'freeze' or 'clone'");
       }
+      if (l1.mode !== undefined && l1.mode !== 'tier' && l1.mode !== 'fallback') {
+        throw new CacheConfigError('l1.mode', "expected 'tier' or 'fallback'");
+      }
       this.l1TtlMs = l1.ttl === undefined ? undefined : parseDuration(l1.ttl, 'l1.ttl');
       this.freezeMode = (l1.copy ?? 'freeze') === 'freeze';
       this.l1 = new LRUCache<string, L1Entry>({
@@ -154,8 +179,16 @@ export class Core {
       this.l1TtlMs = undefined;
       this.freezeMode = true;
     }
-    this.busEnabled = Boolean(this.redis && this.l1 && options.bus !== false);
+    this.fallback = Boolean(this.redis && this.l1 && options.l1?.mode === 'fallback');
+    this.tiered = Boolean(this.l1) && !this.fallback;
+    this.maxPending = options.maxPendingInvalidations ?? 1000;
+    if (!Number.isInteger(this.maxPending) || this.maxPending < 1) {
+      throw new CacheConfigError('maxPendingInvalidations', 'expected a positive integer');
+    }
+    // Fallback mode reads Redis on every call (tag times included), so it needs no bus subscriber.
+    this.busEnabled = Boolean(this.redis && this.tiered && options.bus !== false);
     this.publishEnabled = Boolean(this.redis && options.bus !== false);
+    let cooldownMs = 1000;
     if (options.circuitBreaker !== false && this.redis) {
       const cb = options.circuitBreaker ?? {};
       const threshold = cb.failureThreshold ?? 5;
@@ -165,15 +198,15 @@ export class Core {
           'expected a positive integer',
         );
       }
-      this.breaker = new CircuitBreaker(
-        threshold,
-        parseDuration(cb.cooldown ?? '2s', 'circuitBreaker.cooldown'),
-        (state) => {
-          this.logger.warn({ state }, `cache: redis circuit ${state}`);
-          this.emit('circuit', { state });
-        },
-      );
+      cooldownMs = parseDuration(cb.cooldown ?? '2s', 'circuitBreaker.cooldown');
+      this.breaker = new CircuitBreaker(threshold, cooldownMs, (state) => {
+        this.logger.warn({ state }, `cache: redis circuit ${state}`);
+        this.emit('circuit', { state });
+      });
     }
+    // after a failed recovery, the next attempt (in the background) comes this much later: one
+    // breaker probe per cool-down; without a breaker, once a second
+    this.recoveryIntervalMs = Math.max(50, cooldownMs + 10);
     if (this.busEnabled) void this.ensureSubscriber();
   }
 
@@ -192,6 +225,7 @@ export class Core {
     if (!client || this.closed) return Promise.resolve(FAIL);
     if (this.breaker && !this.breaker.allow()) {
       this.counters.fallbacks++;
+      this.noteFailure();
       this.emit('redis:error', { operation, error: new CacheCircuitOpenError() });
       return Promise.resolve(FAIL);
     }
@@ -205,6 +239,7 @@ export class Core {
         this.counters.fallbacks++;
         if (error instanceof CacheTimeoutError) this.counters.timeouts++;
         this.breaker?.failure();
+        this.noteFailure();
         this.logger.warn(
           { operation, err: error instanceof Error ? error.message : String(error) },
           'cache: redis call failed; falling back',
@@ -382,7 +417,7 @@ export class Core {
     }
     if (env.g <= now()) return undefined;
     const value = env.v;
-    if (this.l1) {
+    if (this.l1 && this.tiered) {
       const ttl = this.ttlFor(env.g - now());
       if (this.freezeMode && deepFreezeIfPlain(env.v)) {
         this.l1.set(
@@ -474,6 +509,170 @@ export class Core {
     this.tagTimes.clear();
     this.logger.info({ reason }, 'cache: L1 dropped');
     this.emit('bus:reset', { reason });
+  }
+
+  // ---------------------------------------------------------------- outage and replay
+
+  /** True while Redis must not be used: invalidations await replay, or (fallback) Redis failed. */
+  get degraded(): boolean {
+    return this.outage || this.pendingSize() > 0;
+  }
+
+  pendingSize(): number {
+    const p = this.pending;
+    return p.tags.size + p.keys.size + p.patterns.size;
+  }
+
+  /** Glob of every entry of this cache (all namespaces): what an overflowed pending set replays as. */
+  get everything(): string {
+    return `${escapeGlob(this.root)}:*`;
+  }
+
+  /**
+   * Whether a call may use Redis now. When degraded, first replays pending invalidations (one
+   * attempt shared by concurrent callers; the breaker's half-open probe when the circuit is open).
+   */
+  usable(): boolean | Promise<boolean> {
+    if (!this.degraded) return true;
+    return this.recover();
+  }
+
+  /** A Redis call failed: in fallback mode, switch to L1 (dropping leftovers of an earlier outage). */
+  private noteFailure(): void {
+    if (this.closed || !this.fallback || this.outage) return;
+    this.outage = true;
+    this.l1?.clear();
+    this.logger.warn('cache: redis unavailable; answering from memory (fallback mode)');
+    this.syncDegraded();
+    this.scheduleRecovery();
+  }
+
+  /** Records an invalidation Redis could not take, for replay. Bounded: see `maxPendingInvalidations`. */
+  addPending(kind: 'tags' | 'keys' | 'patterns', values: readonly string[]): void {
+    if (!this.redis || values.length === 0) return;
+    const p = this.pending;
+    const all = this.everything;
+    if (p.patterns.has(all)) return; // the whole namespace will be cleared anyway
+    for (const v of values) p[kind].add(v);
+    if (kind === 'patterns' && values.includes(all)) {
+      p.tags.clear();
+      p.keys.clear();
+      p.patterns.clear();
+      p.patterns.add(all);
+    } else if (this.pendingSize() > this.maxPending) {
+      this.logger.error(
+        { max: this.maxPending, pattern: all },
+        'cache: too many invalidations pending while redis is unavailable; ' +
+          'the whole cache namespace will be cleared when redis is back',
+      );
+      p.tags.clear();
+      p.keys.clear();
+      p.patterns.clear();
+      p.patterns.add(all);
+    }
+    this.syncDegraded();
+    this.scheduleRecovery();
+  }
+
+  private syncDegraded(): void {
+    const active = this.degraded;
+    if (active === this.reportedDegraded) return;
+    this.reportedDegraded = active;
+    this.emit('degraded', { active });
+  }
+
+  private scheduleRecovery(): void {
+    if (this.recoveryTimer || this.closed || !this.redis) return;
+    this.recoveryTimer = setTimeout(() => {
+      this.recoveryTimer = undefined;
+      if (this.degraded) void this.recover(true);
+    }, this.recoveryIntervalMs);
+    this.recoveryTimer.unref?.();
+  }
+
+  /**
+   * Replays pending invalidations (or PINGs); true when Redis may be used again. After a failed
+   * attempt, calls get false at once until the background retry (`force`) has run.
+   */
+  recover(force = false): Promise<boolean> {
+    if (!this.degraded) return Promise.resolve(true);
+    if (this.closed || !this.redis) return Promise.resolve(false);
+    if (!force && !this.recovery && now() < this.retryAt) return Promise.resolve(false);
+    this.recovery ??= this.replay().finally(() => {
+      this.recovery = undefined;
+    });
+    return this.recovery;
+  }
+
+  private async replay(): Promise<boolean> {
+    const p = this.pending;
+    const tags = [...p.tags];
+    const keys = [...p.keys];
+    const patterns = [...p.patterns];
+    const total = tags.length + keys.length + patterns.length;
+    let ok = true;
+    if (total === 0) {
+      ok = (await this.run('ping', (c) => c.ping())) !== FAIL;
+    } else {
+      if (tags.length > 0) {
+        // Replay time, not the original time: entries written meanwhile are dropped too (safe).
+        const at = now();
+        const res = await this.multiSet(
+          tags.map((tag) => ({ key: this.tagKey(tag), data: String(at), px: TAG_TTL_MS })),
+        );
+        if (res === FAIL) ok = false;
+        else {
+          for (const tag of tags) {
+            p.tags.delete(tag);
+            this.tagTimes.set(tag, Math.max(at, this.tagTimes.get(tag) ?? 0));
+          }
+          this.publish({ y: 'tags', g: tags, a: at });
+        }
+      }
+      if (ok && keys.length > 0) {
+        if ((await this.unlink(keys)) === FAIL) ok = false;
+        else {
+          for (const key of keys) p.keys.delete(key);
+          this.publish({ y: 'del', k: keys });
+        }
+      }
+      for (const pattern of patterns) {
+        if (!ok) break;
+        if (!(await this.scanDelete(pattern)).complete) ok = false;
+        else {
+          p.patterns.delete(pattern);
+          this.publish({ y: 'pattern', p: pattern });
+        }
+      }
+    }
+    if (!ok || this.pendingSize() > 0) {
+      this.retryAt = now() + this.recoveryIntervalMs;
+      this.scheduleRecovery();
+      return false;
+    }
+    this.retryAt = 0;
+    if (total > 0) {
+      this.counters.replayed += total;
+      const cleared = patterns.includes(this.everything);
+      this.logger.info(
+        { tags: tags.length, keys: keys.length, patterns: patterns.length, cleared },
+        'cache: replayed invalidations made while redis was unavailable',
+      );
+      this.emit('replay', {
+        tags: tags.length,
+        keys: keys.length,
+        patterns: patterns.length,
+        cleared,
+      });
+    }
+    if (this.outage) {
+      this.outage = false;
+      // nothing written during the outage may shadow Redis
+      this.l1?.clear();
+      this.logger.info('cache: redis is back; memory fallback dropped');
+    }
+    this.syncDegraded();
+    return true;
   }
 
   // ---------------------------------------------------------------- bus
@@ -612,6 +811,8 @@ export class Core {
   async close(): Promise<void> {
     this.flush();
     this.closed = true;
+    if (this.recoveryTimer) clearTimeout(this.recoveryTimer);
+    this.recoveryTimer = undefined;
     for (const set of this.waiters.values()) for (const done of [...set]) done();
     const sub = this.subscriber;
     this.subscriber = undefined;
@@ -632,6 +833,8 @@ export class Core {
       hits: c.l1Hits + c.l2Hits,
       circuit: this.breaker?.state ?? 'closed',
       l1: { entries: this.l1?.size ?? 0, bytes: this.l1?.calculatedSize ?? 0 },
+      pendingInvalidations: this.pendingSize(),
+      degraded: this.degraded,
     };
   }
 }

@@ -16,6 +16,14 @@ export interface L1Options {
    * stored serialized form on every hit (a private mutable copy, cost grows with size).
    */
   copy?: 'freeze' | 'clone';
+  /**
+   * What L1 is for (only with a `redis` client; a memory-only cache always uses L1).
+   * `'tier'` (default): L1 in front of Redis on every read, kept coherent by the pub/sub bus (a read
+   * on another instance may see the old value until the bus message arrives, usually ~ms).
+   * `'fallback'`: Redis only while it answers (a read after a write is fresh on every instance);
+   * L1 only while Redis fails or the circuit is open; L1 is dropped when Redis is back.
+   */
+  mode?: 'tier' | 'fallback';
 }
 
 export interface CacheOptions {
@@ -39,6 +47,12 @@ export interface CacheOptions {
   commandTimeoutMs?: number;
   /** Circuit breaker on Redis failures. Default `{ failureThreshold: 5, cooldown: '2s' }`; `false` disables. */
   circuitBreaker?: CircuitBreakerOptions | false;
+  /**
+   * Most invalidations (tags, deleted keys, patterns, keys written while Redis failed) kept for
+   * replay when Redis returns. Past it they are replaced by one "clear this cache's namespace" on
+   * replay (and an error is logged). Default 1000.
+   */
+  maxPendingInvalidations?: number;
   /** Distributed lock defaults for `getOrSet(..., { lock: true })`. */
   lock?: {
     /** Lock expiry so a dead holder cannot block others forever. Default '10s'. */
@@ -86,6 +100,15 @@ export interface CacheStats {
   l1: { entries: number; bytes: number };
   /** Bus messages received from other instances. */
   busReceived: number;
+  /** Invalidations Redis could not take when they were made, replayed after it came back. */
+  replayed: number;
+  /** Invalidations waiting for Redis (deduplicated; 1 after an overflow = clear the namespace). */
+  pendingInvalidations: number;
+  /**
+   * True while Redis is not used for reads: invalidations await replay, or (fallback mode) Redis
+   * failed and answers come from L1 / the loader.
+   */
+  degraded: boolean;
 }
 
 export interface CacheEvents {
@@ -98,4 +121,8 @@ export interface CacheEvents {
   circuit: { state: CircuitState };
   'bus:received': { type: string; keys: string[]; sentAt: number; delayMs: number };
   'bus:reset': { reason: string };
+  /** Redis stopped / started being used for reads (see `stats().degraded`). */
+  degraded: { active: boolean };
+  /** Pending invalidations were applied to Redis (`cleared`: the namespace was cleared after an overflow). */
+  replay: { tags: number; keys: number; patterns: number; cleared: boolean };
 }

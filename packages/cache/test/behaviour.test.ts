@@ -248,6 +248,42 @@ describeEachTopology('cache behaviour', (ctx) => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it('l1 fallback mode reads Redis on every call: fresh across instances at once (tags, mget, lock)', async () => {
+    const prefix = uniquePrefix();
+    const l1 = { maxEntries: 100, mode: 'fallback' } as const;
+    const a = createCache({ redis: ctx.client(), prefix, l1 });
+    const b = createCache({ redis: ctx.client(), prefix, l1 });
+    for (let i = 0; i < 20; i++) {
+      await a.mset([
+        { key: 'x', value: i },
+        { key: 'y', value: 100 - i, tags: ['t'] },
+      ]);
+      expect(await b.mget(['x', 'y'])).toEqual([i, 100 - i]);
+    }
+    expect(await b.getOrSet('tagged', () => 'v1', { tags: ['t'] })).toBe('v1');
+    await a.invalidateTags(['t']);
+    expect(await b.get('tagged')).toBeUndefined();
+    expect(await b.get('y')).toBeUndefined();
+    let runs = 0;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? a : b).getOrSet(
+          'locked',
+          async () => {
+            runs++;
+            await new Promise((r) => setTimeout(r, 100));
+            return 'once';
+          },
+          { lock: true },
+        ),
+      ),
+    );
+    expect(runs).toBe(1);
+    expect(new Set(results)).toEqual(new Set(['once']));
+    expect(a.stats().l1.entries + b.stats().l1.entries).toBe(0);
+    await Promise.all([a.close(), b.close()]);
+  });
+
   it('defineKeys encodes segments so ids cannot collide or widen a pattern', async () => {
     const keys = defineKeys('dental', {
       patient: (id: string) => ['patient', id],

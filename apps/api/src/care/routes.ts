@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { defineKeys } from '@redis-toolkit/cache';
+import { type Cache, defineKeys } from '@redis-toolkit/cache';
 import type { SessionMiddleware } from '@redis-toolkit/session';
 import { type Request, type RequestHandler, Router } from 'express';
 import { z } from 'zod';
-import type { AppCache } from '../app-cache.js';
 import { type CacheSwitch, cached } from '../cached.js';
 import { verifyPassword } from '../db/password.js';
 import type { Metrics } from '../metrics.js';
@@ -39,7 +38,7 @@ export interface CareDeps {
   repo: CareRepository;
   sessions: SessionMiddleware;
   authLimiter: RequestHandler;
-  cache: AppCache;
+  cache: Cache;
   cacheSwitch: CacheSwitch;
   presence: Presence;
   alerts: AlertHub;
@@ -122,7 +121,7 @@ export function careRoutes({
     const carer = carerId(req);
     const items = await cached(
       res,
-      cache.active(),
+      cache,
       cacheSwitch,
       CareKeys.ofCarer(carer),
       () => repo.clientsOf(carer),

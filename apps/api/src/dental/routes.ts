@@ -1,7 +1,7 @@
+import type { Cache } from '@redis-toolkit/cache';
 import { cacheResponse } from '@redis-toolkit/cache/express';
 import { type RequestHandler, type Response, Router } from 'express';
 import { z } from 'zod';
-import type { AppCache } from '../app-cache.js';
 import { type CacheSwitch, cached } from '../cached.js';
 import { body, HttpError, params, query } from '../validate.js';
 import { CacheKeys, DentalTtl, Tags } from './keys.js';
@@ -53,7 +53,7 @@ const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not 
 
 export interface DentalDeps {
   repo: DentalRepository;
-  cache: AppCache;
+  cache: Cache;
   cacheSwitch: CacheSwitch;
 }
 
@@ -72,7 +72,7 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
     const { page, limit } = query(req, pageQuery);
     const result = await cached(
       res,
-      cache.active(),
+      cache,
       cacheSwitch,
       CacheKeys.patients(page, limit),
       () => repo.listPatients(page, limit),
@@ -88,7 +88,7 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
     const { id } = params(req, idParams);
     const patient = await cached(
       res,
-      cache.active(),
+      cache,
       cacheSwitch,
       CacheKeys.patient(id),
       // null is cached too (a negative entry, dropped by the create's tag invalidation): a loader
@@ -142,7 +142,7 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
     const { id } = params(req, idParams);
     const list = await cached(
       res,
-      cache.active(),
+      cache,
       cacheSwitch,
       CacheKeys.treatments(id),
       () => repo.treatmentsOf(id),
@@ -172,7 +172,7 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
     const { id } = params(req, idParams);
     const list = await cached(
       res,
-      cache.active(),
+      cache,
       cacheSwitch,
       CacheKeys.invoices(id),
       () => repo.invoicesOf(id),
@@ -188,7 +188,7 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
     const { id } = params(req, idParams);
     const invoice = await cached(
       res,
-      cache.active(),
+      cache,
       cacheSwitch,
       CacheKeys.invoice(id),
       async () => (await repo.getInvoice(id)) ?? null,
@@ -212,17 +212,10 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
 
   // ---- appointments ----
   const byDate = async (res: Response, date: string, key: string) => {
-    const items = await cached(
-      res,
-      cache.active(),
-      cacheSwitch,
-      key,
-      () => repo.appointmentsOn(date),
-      {
-        ttl: DentalTtl.appointments,
-        tags: [Tags.appointmentsOn(date), Tags.appointmentLists],
-      },
-    );
+    const items = await cached(res, cache, cacheSwitch, key, () => repo.appointmentsOn(date), {
+      ttl: DentalTtl.appointments,
+      tags: [Tags.appointmentsOn(date), Tags.appointmentLists],
+    });
     res.json({ date, items });
   };
   router.get('/appointments', async (req, res) => {
@@ -238,8 +231,7 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
     const { id } = params(req, idParams);
     // get + set by hand: the patient's tag is only known once the row is loaded.
     const key = CacheKeys.appointment(id);
-    const store = cache.active();
-    const hit = cacheSwitch.enabled ? await store.get(key) : undefined;
+    const hit = cacheSwitch.enabled ? await cache.get(key) : undefined;
     if (hit) {
       res.setHeader('X-Cache', 'HIT').json(hit);
       return;
@@ -247,7 +239,7 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
     const appointment = await repo.getAppointment(id);
     if (!appointment) throw notFound('Appointment');
     if (cacheSwitch.enabled) {
-      await store.set(key, appointment, {
+      await cache.set(key, appointment, {
         ttl: DentalTtl.appointments,
         tags: [Tags.appointment(id), Tags.patientAppointments(appointment.patientId)],
       });
@@ -276,22 +268,9 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
   });
 
   // ---- staff (response cache with ETag) and dashboard ----
-  const staffShared =
-    cache.shared &&
-    cacheResponse({ cache: cache.shared, ttl: DentalTtl.staff, tags: [Tags.staff] });
-  const staffLocal = cacheResponse({
-    cache: cache.local,
-    ttl: DentalTtl.staff,
-    tags: [Tags.staff],
-  });
-  const staffCache: RequestHandler = (req, res, next) => {
-    if (!cacheSwitch.enabled) return next();
-    return (cache.active() === cache.shared && staffShared ? staffShared : staffLocal)(
-      req,
-      res,
-      next,
-    );
-  };
+  const staffResponses = cacheResponse({ cache, ttl: DentalTtl.staff, tags: [Tags.staff] });
+  const staffCache: RequestHandler = (req, res, next) =>
+    cacheSwitch.enabled ? staffResponses(req, res, next) : next();
   router.get('/staff', staffCache, async (_req, res) => {
     res.json({ items: await repo.listStaff() });
   });
@@ -299,7 +278,7 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
   router.get('/dashboard/stats', async (_req, res) => {
     const stats = await cached(
       res,
-      cache.active(),
+      cache,
       cacheSwitch,
       CacheKeys.dashboardStats(),
       () => repo.dashboardStats(),

@@ -1,9 +1,8 @@
-import { defineKeys } from '@redis-toolkit/cache';
+import { type Cache, defineKeys } from '@redis-toolkit/cache';
 import { bearerToken, type TokenBlacklist } from '@redis-toolkit/token-blacklist';
 import { type Request, type RequestHandler, Router } from 'express';
 import { decodeJwt } from 'jose';
 import { z } from 'zod';
-import type { AppCache } from '../app-cache.js';
 import { type CacheSwitch, cached } from '../cached.js';
 import { verifyPassword } from '../db/password.js';
 import type { SchoolRole } from '../db/schema.js';
@@ -60,7 +59,7 @@ export interface SchoolDeps {
   repo: SchoolRepository;
   tokens: TokenService;
   blacklist: TokenBlacklist;
-  cache: AppCache;
+  cache: Cache;
   cacheSwitch: CacheSwitch;
   authLimiter: RequestHandler;
   metrics: Metrics;
@@ -113,7 +112,7 @@ export function schoolRoutes({
   const getRole = async (name: SchoolRole, res: Parameters<RequestHandler>[1]) => {
     const found = await cached(
       res,
-      cache.active(),
+      cache,
       cacheSwitch,
       SchoolKeys.role(name),
       async () => (await repo.getRole(name)) ?? null,
@@ -238,7 +237,7 @@ export function schoolRoutes({
     else tags.push(SchoolTags.allGrades);
     const dashboard = await cached(
       res,
-      cache.active(),
+      cache,
       cacheSwitch,
       SchoolKeys.dashboard(roleName, userId),
       async () => {
