@@ -1,4 +1,4 @@
-import { type Cache, type CacheEvents, createCache } from '@redis-toolkit/cache';
+import { type Cache, createCache } from '@redis-toolkit/cache';
 import type { RedisConnection } from '@redis-toolkit/connection';
 import type { Logger } from 'pino';
 
@@ -32,22 +32,4 @@ export function createAppCache(
         : { maxEntries: 10_000, maxBytes: 32 * 1024 * 1024, mode: 'fallback' },
     logger,
   });
-}
-
-/**
- * `cache` as seen by a metrics watcher that should count only what it answers from Redis
- * (`memory: false`) or without it (`memory: true`: memory-only cache, outage, pending replay).
- */
-export function storeView(cache: Cache, memory: boolean): Cache {
-  const view = Object.create(cache) as Cache;
-  view.on = <K extends keyof CacheEvents>(
-    event: K,
-    listener: (payload: CacheEvents[K]) => void,
-  ): Cache => {
-    cache.on(event, (payload) => {
-      if (cache.stats().degraded === memory) listener(payload);
-    });
-    return view;
-  };
-  return view;
 }

@@ -104,34 +104,20 @@ export function createMetrics() {
         next();
       };
     },
-    watchCache(name: string, cache: Cache, store: 'redis' | 'memory' = 'redis') {
+    /** `store` is `memory` for answers given without Redis (memory-only cache, outage, pending replay). */
+    watchCache(name: string, cache: Cache, memoryOnly = false) {
       const root = cache.keyPrefix;
       const namespaceOf = (key: string) => {
         const rest = key.startsWith(root) ? key.slice(root.length) : key;
         const i = rest.indexOf(':');
         return i === -1 ? rest : rest.slice(0, i);
       };
-      cache.on('hit', ({ key, tier }) =>
-        cacheOps.inc({ cache: name, namespace: namespaceOf(key), result: 'hit', tier, store }),
-      );
-      cache.on('miss', ({ key }) =>
-        cacheOps.inc({
-          cache: name,
-          namespace: namespaceOf(key),
-          result: 'miss',
-          tier: 'none',
-          store,
-        }),
-      );
-      cache.on('stale', ({ key }) =>
-        cacheOps.inc({
-          cache: name,
-          namespace: namespaceOf(key),
-          result: 'stale',
-          tier: 'none',
-          store,
-        }),
-      );
+      const store = () => (memoryOnly || cache.stats().degraded ? 'memory' : 'redis');
+      const count = (key: string, result: 'hit' | 'miss' | 'stale', tier: string) =>
+        cacheOps.inc({ cache: name, namespace: namespaceOf(key), result, tier, store: store() });
+      cache.on('hit', ({ key, tier }) => count(key, 'hit', tier));
+      cache.on('miss', ({ key }) => count(key, 'miss', 'none'));
+      cache.on('stale', ({ key }) => count(key, 'stale', 'none'));
       cache.on('redis:error', () => cacheRedisErrors.inc({ cache: name }));
     },
     watchLimiter(limiter: RateLimitMiddleware) {

@@ -11,7 +11,7 @@ import { createTokenBlacklist, type TokenBlacklist } from '@redis-toolkit/token-
 import type { RequestHandler } from 'express';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { createAppCache, storeView } from './app-cache.js';
+import { createAppCache } from './app-cache.js';
 import type { CacheSwitch } from './cached.js';
 import type { AppEnv } from './env.js';
 import type { Metrics } from './metrics.js';
@@ -65,11 +65,7 @@ export function createPlatform(
 
   const makeCache = (name: 'dental' | 'school' | 'care') => {
     const cache = createAppCache(name, redis, log(`cache:${name}`), env.CACHE_L1_MAX_ENTRIES);
-    if (redis.client) {
-      // store="redis" while Redis answers, store="memory" during an outage / pending replay
-      metrics.watchCache(name, storeView(cache, false));
-      metrics.watchCache(name, storeView(cache, true), 'memory');
-    } else metrics.watchCache(name, cache, 'memory');
+    metrics.watchCache(name, cache, !redis.client);
     return cache;
   };
   const caches = {
