@@ -115,4 +115,4 @@ if (failures) {
   console.error(`${failures} packed-package check(s) failed`);
   process.exit(1);
 }
-console.log(`packed packages: ${packages.length} passed, 0 failed`);
+console.log(`packed: ${packages.length} passed, 0 failed`);
