@@ -90,15 +90,7 @@ export class Cache {
     core.counters.misses++;
     core.emit('miss', { key: full });
     if (l2 && l2 !== FAIL) return l2;
-    if (entry)
-      return {
-        value: core.l1Value(entry),
-        e: entry.e,
-        g: entry.g,
-        c: entry.c,
-        t: entry.t,
-        tier: 'l1',
-      };
+    if (entry) return this.foundInL1(entry);
     return undefined;
   }
 
@@ -106,14 +98,12 @@ export class Cache {
     const core = this.core;
     core.counters.l1Hits++;
     core.emit('hit', { key: full, tier: 'l1' });
-    return {
-      value: core.l1Value(entry),
-      e: entry.e,
-      g: entry.g,
-      c: entry.c,
-      t: entry.t,
-      tier: 'l1',
-    };
+    return this.foundInL1(entry);
+  }
+
+  private foundInL1(entry: L1Entry): Found {
+    const { e, g, c, t } = entry;
+    return { value: this.core.l1Value(entry), e, g, c, t, tier: 'l1' };
   }
 
   /** GET from Redis when it may be used (undefined without Redis, FAIL when unavailable). */
@@ -298,15 +288,7 @@ export class Cache {
     const core = this.core;
     const l1Found = (): Found | undefined => {
       const entry = core.l1Get(full);
-      if (!entry) return undefined;
-      return {
-        value: core.l1Value(entry),
-        e: entry.e,
-        g: entry.g,
-        c: entry.c,
-        t: entry.t,
-        tier: 'l1',
-      };
+      return entry ? this.foundInL1(entry) : undefined;
     };
     let stale = core.tiered ? l1Found() : undefined;
     const l2 = await this.l2Read(full);
