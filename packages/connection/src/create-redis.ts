@@ -1,4 +1,5 @@
 import { Cluster, Redis } from 'ioredis';
+import { isCluster } from './client-kind.js';
 import { boundClusterCommands } from './cluster-timeout.js';
 import type { RedisConfig, RedisConfigInput } from './config-types.js';
 import type {
@@ -181,7 +182,7 @@ async function quitOrDisconnect(client: RedisClient, timeoutMs: number): Promise
   });
   try {
     if (client.status === 'ready' && (await settlesWithin(client.quit(), ended, timeoutMs))) return;
-    const sockets = client instanceof Cluster ? client.nodes('all') : [client];
+    const sockets = isCluster(client) ? client.nodes('all') : [client];
     client.disconnect();
     for (const node of sockets) node.stream?.destroy();
     // disconnect() changes the status: re-read it through a widened type.

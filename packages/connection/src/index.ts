@@ -1,4 +1,5 @@
 export { type BackoffOptions, backoffDelay } from './backoff.js';
+export { isCluster, isSingleNode } from './client-kind.js';
 export type {
   HostPort,
   RedisClusterConfig,
