@@ -1,4 +1,5 @@
 import type { RedisConfig } from './config-types.js';
+import type { RedisRuntime } from './runtime/runtime.js';
 import type { Logger, RedisClient } from './types.js';
 
 /**
@@ -43,6 +44,11 @@ export interface RedisConnection {
   /** The most recent connection error (redacted), cleared when ready again. */
   readonly lastError: Error | undefined;
   readonly name: string;
+  /**
+   * The shared health and command guard of `client` (`undefined` when disabled): every package
+   * given this connection uses it, so an outage is detected once and answered by all at once.
+   */
+  readonly runtime: RedisRuntime | undefined;
   /** The validated configuration in use. */
   readonly config: RedisConfig;
   /** Subscribe to status changes; returns an unsubscribe function. Listener errors are logged, never thrown. */

@@ -12,7 +12,8 @@ import { defineRedisConfig } from './define.js';
 import { checkHealth } from './health.js';
 import { clusterOptions, describeTarget, redisOptions } from './ioredis-options.js';
 import { redactError, redactSecrets } from './redact.js';
-import { isAuthError, messageOf, StatusTracker } from './status.js';
+import { RedisRuntime } from './runtime/runtime.js';
+import { explainFatal, isFatalError, messageOf, StatusTracker } from './status.js';
 import { type RedisClient, silentLogger } from './types.js';
 
 type Enabled = Exclude<RedisConfig, { enabled: false }>;
@@ -49,20 +50,25 @@ export function createRedis(
 
   const client = newClient(config, name);
   const duplicates = new Set<RedisClient>();
+  // The shared health of this client: every package that gets this connection uses it.
+  const runtime = RedisRuntime.for(client, {
+    name,
+    logger,
+    commandTimeoutMs: Math.min(config.commandTimeoutMs, 500),
+    secrets,
+  });
 
-  client.on('error', (raw: unknown) => {
-    const error = explain(raw, secrets);
+  const onError = (raw: unknown) => {
+    const error = explainFatal(explain(raw, secrets), config);
     tracker.lastError = error;
-    if (!closing && isAuthError(error)) {
+    if (!closing) runtime.report('connection', error);
+    if (!closing && isFatalError(error)) {
       clearDown();
       tracker.set('down', error);
     }
-  });
-  client.on('node error', (raw: unknown) => {
-    const error = explain(raw, secrets);
-    tracker.lastError = error;
-    if (!closing && isAuthError(error)) tracker.set('down', error);
-  });
+  };
+  client.on('error', onError);
+  client.on('node error', onError);
   client.on('ready', () => {
     if (closing) return;
     clearDown();
@@ -132,9 +138,11 @@ export function createRedis(
     waitUntilReady(timeoutMs = 10_000) {
       return waitForReady(tracker, timeoutMs, name);
     },
+    runtime,
     close({ timeoutMs = 2000 }: { timeoutMs?: number } = {}) {
       if (closed) return closed;
       closing = true;
+      runtime.shutdown();
       clearDown();
       tracker.set('closed');
       closed = Promise.all([...duplicates, client].map((c) => quitOrDisconnect(c, timeoutMs))).then(
@@ -256,6 +264,7 @@ function disabledConnection(
       return tracker.status;
     },
     lastError: undefined,
+    runtime: undefined,
     on: (_event, listener) => tracker.on(listener),
     off: (_event, listener) => tracker.off(listener),
     health: async () => ({

@@ -28,4 +28,5 @@ export { DURATION_FORM, type Duration, type DurationUnit, durationToMs } from '.
 export { ENV_VARIABLES, loadRedisConfig } from './env.js';
 export { errors, RedisConfigError } from './errors.js';
 export { redactUrl } from './redact.js';
+export * from './runtime/index.js';
 export { type LogFn, type Logger, type RedisClient, silentLogger } from './types.js';

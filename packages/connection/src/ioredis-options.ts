@@ -67,6 +67,8 @@ export function redisOptions(
     ...(sentinelTls ? { sentinelTLS: sentinelTls, enableTLSForSentinelMode: true } : {}),
     sentinelRetryStrategy: (times: number) => backoffDelay(times, retry),
     sentinelMaxConnections: 10,
+    // Without it ioredis keeps writing to a demoted master for ~10 s after a failover.
+    failoverDetector: true,
   };
 }
 

@@ -16,16 +16,32 @@ export function redactUrl(url: string): string {
   });
 }
 
-/** Replaces every occurrence of each secret (and its URL-encoded form) in `text` with `***`. */
+/**
+ * Replaces each secret (and its URL-encoded form) in `text` with `***` where it stands as a token
+ * of its own — not inside a longer word, so a password `cause` never turns `because` into
+ * `be***` while `AUTH cause`, `:cause@` and `"cause"` are still masked.
+ */
 export function redactSecrets(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) {
     if (!secret) continue;
-    for (const form of new Set([secret, encodeURIComponent(secret)])) {
-      out = out.split(form).join(MASK);
+    for (const form of new Set([secret, safeEncode(secret)])) {
+      const escaped = form.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+      out = out.replace(
+        new RegExp(`(?<![\\p{L}\\p{N}_])${escaped}(?![\\p{L}\\p{N}_])`, 'gu'),
+        MASK,
+      );
     }
   }
   return out;
+}
+
+function safeEncode(text: string): string {
+  try {
+    return encodeURIComponent(text);
+  } catch {
+    return text; // a lone surrogate cannot be URL-encoded; the raw form is masked anyway
+  }
 }
 
 /**

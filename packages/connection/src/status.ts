@@ -9,6 +9,7 @@ export class StatusTracker {
   status: RedisStatus;
   lastError: Error | undefined;
   private readonly listeners = new Set<RedisStatusListener>();
+  private readyOnce = false;
 
   constructor(
     initial: RedisStatus,
@@ -54,13 +55,16 @@ export class StatusTracker {
     const withError = error ? { ...fields, err: messageOf(error) } : fields; // already redacted by the caller
     switch (next) {
       case 'ready':
-        this.logger.info(fields, 'redis ready');
+        if (this.readyOnce) this.logger.debug(fields, 'redis ready');
+        else this.logger.info(fields, 'redis ready');
+        this.readyOnce = true;
         break;
+      // The runtime writes the one warn line per outage; status changes within it are detail.
       case 'reconnecting':
-        this.logger.warn(withError, 'redis connection lost, reconnecting');
+        this.logger.debug(withError, 'redis connection lost, reconnecting');
         break;
       case 'down':
-        this.logger.warn(withError, 'redis down, retrying in the background');
+        this.logger.debug(withError, 'redis down, retrying in the background');
         break;
       case 'closed':
         this.logger.info(fields, 'redis connection closed');
@@ -75,11 +79,22 @@ export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-const AUTH_ERROR = /WRONGPASS|NOAUTH|NOPERM|invalid password|invalid username-password|ERR AUTH/i;
+const FATAL_ERROR =
+  /WRONGPASS|NOAUTH|NOPERM|invalid password|invalid username-password|ERR AUTH|DB index is out of range/i;
 
-/** Errors that retrying will not fix: the client goes straight to `down`. */
-export function isAuthError(error: Error): boolean {
-  if (AUTH_ERROR.test(error.message)) return true;
+/** Errors that retrying will not fix (credentials, a database the server does not have): straight to `down`. */
+export function isFatalError(error: Error): boolean {
+  if (FATAL_ERROR.test(error.message)) return true;
   const last = (error as { lastNodeError?: unknown }).lastNodeError;
-  return last instanceof Error && AUTH_ERROR.test(last.message);
+  return last instanceof Error && FATAL_ERROR.test(last.message);
+}
+
+/** Rewrites errors whose cause is a setting so the message names it (`REDIS_DB`). */
+export function explainFatal(error: Error, config: { db?: number; mode: string }): Error {
+  if (!/DB index is out of range/i.test(error.message)) return error;
+  const named = new Error(
+    `REDIS_DB=${config.db ?? '?'} is out of range for this server (${error.message}); use a database the server has (redis.conf \`databases\`, 16 by default)`,
+  );
+  named.name = error.name;
+  return named;
 }
