@@ -1,5 +1,33 @@
+export {
+  type CapturedLogger,
+  type CaptureLogFn,
+  captureLogger,
+  type LogEntry,
+  type LogLevel,
+} from './capture-logger.js';
 export { type RedisClusterHandle, type StartClusterOptions, startCluster } from './cluster.js';
-export { MISSING_REDIS_SERVER, RedisTestServerError } from './errors.js';
+export {
+  type CookieClient,
+  cookieClient,
+  type HttpReply,
+  type RequestOptions,
+} from './cookie-client.js';
+export { CookieJar } from './cookie-jar.js';
+export {
+  MISSING_REDIS_SERVER,
+  RedisTestServerError,
+  TestKitError,
+  type TestKitErrorCode,
+  WaitTimeoutError,
+} from './errors.js';
+export { type Instance, type Instances, startInstances } from './instances.js';
+export { type Listening, type ListenOptions, listen } from './listen.js';
+export {
+  type NodeInstance,
+  type ProcessExit,
+  type SpawnNodeOptions,
+  spawnNodeInstance,
+} from './node-instance.js';
 export { freePort, waitUntil } from './process.js';
 export { type SentinelHandle, type StartSentinelOptions, startSentinel } from './sentinel.js';
 export { type RedisServer, type StartRedisOptions, startRedis } from './standalone.js';

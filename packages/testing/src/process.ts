@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { MISSING_REDIS_SERVER, RedisTestServerError } from './errors.js';
+import { MISSING_REDIS_SERVER, RedisTestServerError, WaitTimeoutError } from './errors.js';
 
 let checkedBinary = false;
 
@@ -51,9 +51,14 @@ function installExitHook(): void {
  * Spawns a server process plus a detached watchdog that SIGKILLs it once this test process
  * disappears, so even a SIGKILLed test runner leaves no redis-server behind.
  */
-export function spawnServer(binary: string, args: string[], cwd: string): ChildProcess {
+export function spawnServer(
+  binary: string,
+  args: string[],
+  cwd: string,
+  env?: NodeJS.ProcessEnv,
+): ChildProcess {
   installExitHook();
-  const child = spawn(binary, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(binary, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   child.once('exit', () => live.delete(child));
   if (child.pid) {
@@ -127,14 +132,59 @@ export async function waitUntil(
   { timeoutMs = 15_000, intervalMs = 50, what = 'condition' } = {},
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let attempts = 0;
+  let lastError: unknown;
+  let lastValue: unknown;
   for (;;) {
+    attempts += 1;
     try {
-      if (await check()) return;
-    } catch {
-      // not yet
+      // A check that never settles (a command queued on an offline client) must not outlive the deadline.
+      const value = await withinDeadline(check, deadline);
+      // Truthy, as before: callers written in JS may return a non-boolean.
+      if (value !== PENDING && value) return;
+      lastValue = value;
+      lastError = undefined;
+    } catch (error) {
+      lastError = error;
+      lastValue = undefined;
     }
-    if (Date.now() > deadline)
-      throw new RedisTestServerError(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
+    if (Date.now() >= deadline) {
+      throw new WaitTimeoutError(
+        `timed out after ${timeoutMs} ms waiting for ${what} (${attempts} attempts; ${describeLast(lastError, lastValue)})`,
+        lastError,
+        lastValue,
+        attempts,
+      );
+    }
+    await new Promise((r) =>
+      setTimeout(r, Math.min(intervalMs, Math.max(0, deadline - Date.now()))),
+    );
   }
+}
+
+const PENDING = Symbol('pending');
+
+async function withinDeadline(
+  check: () => Promise<boolean> | boolean,
+  deadline: number,
+): Promise<boolean | typeof PENDING> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<typeof PENDING>((resolve) => {
+    timer = setTimeout(() => resolve(PENDING), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([Promise.resolve().then(check), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function describeLast(lastError: unknown, lastValue: unknown): string {
+  if (lastError !== undefined) {
+    const text =
+      lastError instanceof Error ? `${lastError.name}: ${lastError.message}` : String(lastError);
+    return `last error: ${text}`;
+  }
+  if (lastValue === PENDING) return 'last check was still pending at the deadline';
+  return `last value: ${JSON.stringify(lastValue) ?? String(lastValue)}`;
 }
