@@ -12,9 +12,11 @@ import { dentalRepository } from './dental/repository.js';
 import { dentalRoutes } from './dental/routes.js';
 import type { AppEnv } from './env.js';
 import { errorHandler, notFound } from './errors.js';
+import { inputGuard } from './input-guard.js';
 import type { Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import type { Platform } from './platform.js';
+import { requestTimeout } from './request-timeout.js';
 import { healthRoutes } from './routes/health.js';
 import { schoolRepository } from './school/repository.js';
 import { schoolRoutes } from './school/routes.js';
@@ -59,7 +61,9 @@ export function createApp({
   );
   app.use(metrics.httpMiddleware());
   app.use(platform.limiters.global);
+  app.use(requestTimeout(env.REQUEST_TIMEOUT));
   app.use(express.json({ limit: '100kb' }));
+  app.use(inputGuard);
   app.use(healthRoutes(redis, database));
   app.get('/metrics', async (_req, res) => {
     res.setHeader('Content-Type', metrics.registry.contentType);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { translateGuideEnv } from './guide-env.js';
 
 const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-in-production!';
 const DEV_SESSION_SECRET = 'dev-only-session-secret-change-me-in-production!';
@@ -13,6 +14,19 @@ const duration = z
   .string()
   .regex(/^\d+(ms|s|m|h|d)$/, "expected a duration such as '30s', '15m', '1h'");
 
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000 } as const;
+/** The toolkit's duration rule: a bare number is seconds; or a number with ms, s or m. */
+const durationMs = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?(ms|s|m)?$/, "expected seconds (10) or a duration such as '10s', '500ms'")
+    .transform((v) => {
+      const [, n, unit] = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v) as RegExpExecArray;
+      return Math.round(Number(n) * UNIT_MS[(unit ?? 's') as keyof typeof UNIT_MS]);
+    })
+    .pipe(z.number().min(min, `at least ${min} ms`).max(max, `at most ${max} ms`));
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -21,6 +35,8 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(8_000),
   /** Express `trust proxy` (hop count). 0 = the socket address is the client. */
   TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+  /** Time for a request (headers and body) to arrive; a slower one gets 408. Seconds or '10s'. */
+  REQUEST_TIMEOUT: durationMs(100, 600_000).default(10_000),
 
   /** Unset: embedded PGlite in memory. Set: a real PostgreSQL through `pg`. */
   DATABASE_URL: z.string().url().optional(),
@@ -62,6 +78,10 @@ export interface AppEnv
   JWT_SECRET: string;
   SESSION_SECRET: string;
   SESSION_ON_REDIS_ERROR: 'fail' | 'memory';
+  /** REQUEST_TIMEOUT in milliseconds. */
+  REQUEST_TIMEOUT: number;
+  /** The environment `loadRedisConfig` reads: guide variables translated (see guide-env.ts). */
+  redisEnv: Record<string, string | undefined>;
   /** Human-readable warnings to log once at start (dev secrets in use, ...). */
   warnings: string[];
 }
@@ -114,7 +134,8 @@ export function loadAppEnv(env: NodeJS.ProcessEnv = process.env): AppEnv {
     throw new AppConfigError(problems.join('; '));
   }
   const raw = parsed.data;
-  const warnings: string[] = [];
+  const { redisEnv, notes } = translateGuideEnv(cleaned);
+  const warnings: string[] = [...notes];
   const JWT_SECRET = secret(raw, 'JWT_SECRET', DEV_JWT_SECRET, warnings);
   const SESSION_SECRET = secret(raw, 'SESSION_SECRET', DEV_SESSION_SECRET, warnings);
   if (!raw.RATE_LIMIT_ENABLED) warnings.push('RATE_LIMIT_ENABLED=false: every rate limit is off');
@@ -125,6 +146,7 @@ export function loadAppEnv(env: NodeJS.ProcessEnv = process.env): AppEnv {
     // Production: a session must never silently live in one instance's memory.
     SESSION_ON_REDIS_ERROR:
       raw.SESSION_ON_REDIS_ERROR ?? (raw.NODE_ENV === 'production' ? 'fail' : 'memory'),
+    redisEnv,
     warnings,
   };
 }

@@ -8,7 +8,13 @@ export const notFound: RequestHandler = (req, res) => {
     .json({ error: { code: 'not_found', message: `No route for ${req.method} ${req.path}` } });
 };
 
-export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
+export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, next) => {
+  // Already answered (a 408 from the request timeout, then the body parser sees the abort):
+  // Express's final handler only closes the connection.
+  if (res.headersSent) {
+    next(error);
+    return;
+  }
   if (error instanceof HttpError) {
     for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
     res.status(error.status).json({ error: { code: error.code, message: error.message } });
@@ -74,6 +80,14 @@ function databaseError(
         code: 'invalid_reference',
         message: `Refers to a record that does not exist${info ? `: ${info}` : ''}`,
       };
+    case '22021': // character not in repertoire: NUL in text
+    case '22P05': // untranslatable character
+      return {
+        status: 400,
+        code: 'invalid_value',
+        message: 'A text value contains a character the database cannot store',
+      };
+    case '22001': // string too long for its column
     case '22P02':
     case '22007':
     case '22008':

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRedis, loadRedisConfig, type RedisConnection } from '@redis-toolkit/connection';
 import { pino } from 'pino';
@@ -38,7 +38,7 @@ export async function startServer(
     redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
   });
   for (const warning of appEnv.warnings) logger.warn(warning);
-  const redisConfig = loadRedisConfig(env);
+  const redisConfig = loadRedisConfig(appEnv.redisEnv);
 
   const started = Date.now();
   const database =
@@ -91,7 +91,18 @@ export async function startServer(
     alerts,
   });
 
-  const server = app.listen(appEnv.PORT, appEnv.HOST);
+  // Node's own timeouts as the backstop of the app's JSON 408 (request-timeout.ts): headers must
+  // arrive within REQUEST_TIMEOUT, a whole request a second later; checked every 500 ms instead of
+  // Node's default 30 s, which would let a stalled client hold a socket far longer.
+  const server = createServer(
+    {
+      requestTimeout: appEnv.REQUEST_TIMEOUT + 1_000,
+      headersTimeout: appEnv.REQUEST_TIMEOUT,
+      connectionsCheckingInterval: 500,
+    },
+    app,
+  );
+  server.listen(appEnv.PORT, appEnv.HOST);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

@@ -1,5 +1,8 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { ENV_VARIABLES, loadRedisConfig } from '@redis-toolkit/connection';
 import { describe, expect, it } from 'vitest';
 import { AppConfigError, loadAppEnv } from '../src/env.js';
+import { Client, startApp } from './helpers.js';
 
 const long = 'x'.repeat(32);
 
@@ -40,5 +43,130 @@ describe('environment', () => {
     );
     expect(() => loadAppEnv({ DATABASE_SCHEMA: 'Robert; drop' })).toThrow(AppConfigError);
     expect(loadAppEnv({ RATE_LIMIT_ENABLED: 'off' }).RATE_LIMIT_ENABLED).toBe(false);
+  });
+
+  it('REQUEST_TIMEOUT: seconds or a duration, default 10 s', () => {
+    expect(loadAppEnv({}).REQUEST_TIMEOUT).toBe(10_000);
+    expect(loadAppEnv({ REQUEST_TIMEOUT: '3' }).REQUEST_TIMEOUT).toBe(3_000);
+    expect(loadAppEnv({ REQUEST_TIMEOUT: '10s' }).REQUEST_TIMEOUT).toBe(10_000);
+    expect(loadAppEnv({ REQUEST_TIMEOUT: '1.5s' }).REQUEST_TIMEOUT).toBe(1_500);
+    expect(loadAppEnv({ REQUEST_TIMEOUT: '500ms' }).REQUEST_TIMEOUT).toBe(500);
+    expect(loadAppEnv({ REQUEST_TIMEOUT: '2m' }).REQUEST_TIMEOUT).toBe(120_000);
+    expect(() => loadAppEnv({ REQUEST_TIMEOUT: 'soon' })).toThrow(
+      /REQUEST_TIMEOUT="soon" is invalid/,
+    );
+    expect(() => loadAppEnv({ REQUEST_TIMEOUT: '0' })).toThrow(/REQUEST_TIMEOUT/);
+    expect(() => loadAppEnv({ REQUEST_TIMEOUT: '1h' })).toThrow(/REQUEST_TIMEOUT/);
+  });
+});
+
+describe("the guides' REDIS_* / CACHE_* variables", () => {
+  const redis = (env: Record<string, string>) => loadRedisConfig(loadAppEnv(env).redisEnv);
+
+  it('every variable the guides use is read by the toolkit, translated, or refused', () => {
+    // The guides live outside the repo: read them when present, and always check the names they
+    // used when this test was written.
+    const guides = '/work/shared/guides';
+    const text = existsSync(guides)
+      ? readdirSync(guides)
+          .filter((f) => f.endsWith('.txt'))
+          .map((f) => readFileSync(`${guides}/${f}`, 'utf8'))
+          .join('\n')
+      : '';
+    const used = new Set(text.match(/\b(REDIS|CACHE)_[A-Z0-9_]+/g) ?? []);
+    for (const v of [
+      'CACHE_PROVIDER',
+      'CACHE_TTL_DAY',
+      'CACHE_TTL_LONG',
+      'CACHE_TTL_MEDIUM',
+      'CACHE_TTL_SHORT',
+      'REDIS_CONNECT_TIMEOUT',
+      'REDIS_MAX_RETRIES',
+      'REDIS_RETRY_DELAY',
+      'REDIS_RETRY_STRATEGY',
+    ])
+      used.add(v);
+    const toolkit = new Set<string>(Object.values(ENV_VARIABLES));
+    const translated: Record<string, string> = {
+      CACHE_PROVIDER: 'memory',
+      REDIS_CONNECT_TIMEOUT: '10000',
+      REDIS_MAX_RETRIES: '3',
+      REDIS_RETRY_DELAY: '500',
+      REDIS_RETRY_STRATEGY: 'exponential',
+    };
+    for (const name of used) {
+      if (toolkit.has(name)) continue;
+      if (name in translated) {
+        const env = loadAppEnv({ [name]: translated[name] as string });
+        expect(env.warnings.join('\n'), name).toContain(name);
+      } else {
+        expect(() => loadAppEnv({ [name]: '300' }), name).toThrow(
+          new RegExp(`${name} is not supported`),
+        );
+      }
+    }
+  });
+
+  it('CACHE_PROVIDER=memory runs without Redis (REDIS_ENABLED=false); =redis is the default', () => {
+    expect(redis({ CACHE_PROVIDER: 'memory', REDIS_URL: 'redis://h:6379' }).enabled).toBe(false);
+    expect(redis({ CACHE_PROVIDER: 'memory', REDIS_ENABLED: 'false' }).enabled).toBe(false);
+    expect(redis({ CACHE_PROVIDER: 'redis' }).enabled).toBe(true);
+    expect(() => loadAppEnv({ CACHE_PROVIDER: 'memory', REDIS_ENABLED: 'true' })).toThrow(
+      /CACHE_PROVIDER=memory conflicts with REDIS_ENABLED=true/,
+    );
+    expect(() => loadAppEnv({ CACHE_PROVIDER: 'memcached' })).toThrow(
+      /CACHE_PROVIDER="memcached" is invalid.*REDIS_ENABLED/,
+    );
+  });
+
+  it('CACHE_PROVIDER=memory: the app starts with no Redis client and serves', async () => {
+    // A URL nothing listens on: should the translation ever break, nothing reaches a real Redis.
+    const app = await startApp({ CACHE_PROVIDER: 'memory', REDIS_URL: 'redis://127.0.0.1:1' });
+    try {
+      expect(app.redis.client).toBeNull();
+      expect((await Client.for(app).get('/dental/patients/1')).status).toBe(200);
+    } finally {
+      await app.shutdown();
+    }
+  }, 60_000);
+
+  it('REDIS_CONNECT_TIMEOUT, REDIS_RETRY_DELAY, REDIS_MAX_RETRIES feed the toolkit settings', () => {
+    const config = redis({
+      REDIS_CONNECT_TIMEOUT: '10000',
+      REDIS_RETRY_DELAY: '500',
+      REDIS_MAX_RETRIES: '3',
+      REDIS_RETRY_STRATEGY: 'exponential',
+    });
+    expect(config).toMatchObject({
+      enabled: true,
+      connectTimeoutMs: 10_000,
+      retryBaseMs: 500,
+      maxRetriesPerRequest: 3,
+    });
+    const warnings = loadAppEnv({ REDIS_CONNECT_TIMEOUT: '10000' }).warnings.join('\n');
+    expect(warnings).toMatch(/REDIS_CONNECT_TIMEOUT=10000 read as REDIS_CONNECT_TIMEOUT_MS/);
+  });
+
+  it('bad or conflicting guide values name both variables', () => {
+    expect(() => loadAppEnv({ REDIS_CONNECT_TIMEOUT: '10s' })).toThrow(
+      /REDIS_CONNECT_TIMEOUT="10s" is invalid.*REDIS_CONNECT_TIMEOUT_MS/,
+    );
+    expect(() =>
+      loadAppEnv({ REDIS_CONNECT_TIMEOUT: '10000', REDIS_CONNECT_TIMEOUT_MS: '5000' }),
+    ).toThrow(/conflicts with REDIS_CONNECT_TIMEOUT_MS=5000/);
+    expect(() =>
+      loadAppEnv({ REDIS_MAX_RETRIES: '3', REDIS_MAX_RETRIES_PER_REQUEST: '1' }),
+    ).toThrow(/REDIS_MAX_RETRIES=3 conflicts with REDIS_MAX_RETRIES_PER_REQUEST=1/);
+    expect(() => loadAppEnv({ REDIS_MAX_RETRIES: 'many' })).toThrow(/REDIS_MAX_RETRIES="many"/);
+    expect(() => loadAppEnv({ REDIS_RETRY_STRATEGY: 'linear' })).toThrow(
+      /REDIS_RETRY_STRATEGY="linear" is not supported.*REDIS_RETRY_BASE_MS/,
+    );
+    expect(() => loadAppEnv({ CACHE_TTL_SHORT: '300' })).toThrow(
+      /CACHE_TTL_SHORT is not supported by redis-toolkit/,
+    );
+    // Matching values are not a conflict.
+    expect(redis({ REDIS_RETRY_DELAY: '200', REDIS_RETRY_BASE_MS: '200' })).toMatchObject({
+      retryBaseMs: 200,
+    });
   });
 });

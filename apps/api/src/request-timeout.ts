@@ -1,0 +1,27 @@
+import type { RequestHandler } from 'express';
+
+/**
+ * Answers 408 with the app's JSON error body when a request's body has not fully arrived within
+ * `timeoutMs` of its headers, then closes the connection (the rest of the body will never be read).
+ * Node's own `server.requestTimeout` stays as the backstop a little later; it can only send a bare 408.
+ */
+export function requestTimeout(timeoutMs: number): RequestHandler {
+  return (req, res, next) => {
+    const timer = setTimeout(() => {
+      if (req.complete || res.headersSent) return;
+      res.setHeader('Connection', 'close');
+      res.status(408).json({
+        error: {
+          code: 'request_timeout',
+          message: `The request body did not arrive within ${timeoutMs} ms`,
+        },
+      });
+      res.once('finish', () => req.socket.destroy());
+    }, timeoutMs);
+    timer.unref();
+    const clear = () => clearTimeout(timer);
+    req.once('end', clear);
+    res.once('close', clear);
+    next();
+  };
+}

@@ -1,0 +1,197 @@
+import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
+import { type RedisServer, startRedis } from '@redis-toolkit/testing';
+import express from 'express';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorHandler } from '../src/errors.js';
+import type { RunningServer } from '../src/index.js';
+import { Client, startApp } from './helpers.js';
+import { hostileRun } from './hostile-inputs.js';
+
+const NUL = 'a\u0000b';
+const LONE = '\ud800';
+
+/** The app's error body: `{ error: { code, message } }` (never Express's HTML page). */
+function expectJsonError(res: { status: number; body: unknown }, status: number) {
+  expect(res.status).toBe(status);
+  expect(res.body).toMatchObject({
+    error: { code: expect.any(String), message: expect.any(String) },
+  });
+}
+
+/** Sends headers announcing 100 body bytes, then only 10, and reports what comes back and when. */
+function stalledBody(port: number): Promise<{ ms: number; reply: string }> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const socket = connect(port, '127.0.0.1');
+    let reply = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      reply += chunk;
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve({ ms: Date.now() - started, reply }));
+    socket.write(
+      'POST /dental/patients HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"firstNam',
+    );
+    // A client that never finishes must not keep the test alive either.
+    setTimeout(() => socket.destroy(), 15_000).unref();
+  });
+}
+
+const patient = {
+  firstName: 'Nul',
+  lastName: 'Test',
+  email: 'nul.test@example.test',
+  phone: '+1-555-0100',
+  dateOfBirth: '1980-01-01',
+};
+
+/** The error handler's safety net, fed the database's own error for NUL in text (22021). */
+async function databaseNulReply(app: RunningServer) {
+  const probe = express();
+  probe.get('/', async () => {
+    await sql`select ${'a\u0000b'}::text as t`.execute(app.database.db);
+  });
+  probe.use(errorHandler);
+  const server = probe.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  try {
+    const { port } = server.address() as { port: number };
+    return await new Client(`http://127.0.0.1:${port}`).get('/');
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+function storedTextCases(app: () => RunningServer) {
+  it('a NUL the schemas let through still maps to 400, not 500 (database error 22021)', async () => {
+    const res = await databaseNulReply(app());
+    expectJsonError(res, 400);
+    expect(res.body.error.code).toBe('invalid_value');
+  });
+
+  it('NUL in a stored string is a 400 with the JSON error body (create and update)', async () => {
+    const c = Client.for(app());
+    expectJsonError(await c.post('/dental/patients', { ...patient, firstName: NUL }), 400);
+    expectJsonError(await c.patch('/dental/patients/1', { lastName: NUL }), 400);
+    expectJsonError(
+      await c.post('/dental/appointments', {
+        patientId: 1,
+        staffId: 1,
+        startsAt: '2026-12-01T10:00:00Z',
+        reason: NUL,
+      }),
+      400,
+    );
+    expectJsonError(
+      await c.post('/dental/patients/1/treatments', {
+        code: 'D1110',
+        description: NUL,
+        costCents: 100,
+      }),
+      400,
+    );
+    // Other C0 controls in a one-line field, and a lone surrogate, are refused the same way.
+    expectJsonError(await c.patch('/dental/patients/1', { phone: '555\u001b[2J' }), 400);
+    expectJsonError(await c.patch('/dental/patients/1', { firstName: `x${LONE}` }), 400);
+    // Nothing was written.
+    expect((await c.get('/dental/patients/1')).body.lastName).not.toContain('\u0000');
+  });
+}
+
+describe('input robustness (PGlite, rate limits on)', () => {
+  let redis: RedisServer;
+  let app: RunningServer;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    app = await startApp({
+      REDIS_URL: redis.url,
+      RATE_LIMIT_ENABLED: 'true',
+      GLOBAL_RATE_LIMIT: '1000000',
+      API_RATE_LIMIT: '1000000',
+      AUTH_RATE_LIMIT: '1000000',
+      REQUEST_TIMEOUT: '1s',
+    });
+    await app.redis.waitUntilReady();
+  });
+  afterAll(async () => {
+    await app?.shutdown();
+    await redis?.stop();
+  });
+
+  storedTextCases(() => app);
+
+  it('a lone surrogate in the login e-mail is a 400 (school and care), even before the limiter', async () => {
+    const c = Client.for(app);
+    for (const path of ['/school/auth/login', '/care/auth/login']) {
+      expectJsonError(await c.post(path, { email: `a${LONE}@x.test`, password: 'x' }), 400);
+      expectJsonError(await c.post(path, { email: LONE, password: 'x' }), 400);
+      expectJsonError(
+        await c.post(path, { email: 'teacher@school.test', password: `p${LONE}` }),
+        400,
+      );
+    }
+  });
+
+  it('a body that never arrives is answered 408 (JSON) within REQUEST_TIMEOUT', async () => {
+    const { ms, reply } = await stalledBody(app.port);
+    expect(reply).toMatch(/^HTTP\/1\.1 408/);
+    expect(reply).toMatch(/"code":"request_timeout"/);
+    expect(ms).toBeLessThan(3_000 + 2_000); // 1 s timeout + Node's 1 s check interval + a loaded machine
+  });
+
+  it('hostile inputs on every route: no 5xx', async () => {
+    const failures = await hostileRun(app);
+    expect(failures).toEqual([]);
+  }, 180_000);
+});
+
+const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+async function postgresReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+const postgres = await postgresReachable();
+if (!postgres)
+  console.warn(`input robustness on PostgreSQL skipped: nothing answers at ${DATABASE_URL}`);
+
+describe.skipIf(!postgres)('input robustness (real PostgreSQL, own schema)', () => {
+  const schema = `api_robust_${randomBytes(4).toString('hex')}`;
+  let redis: RedisServer;
+  let app: RunningServer;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    app = await startApp({ REDIS_URL: redis.url, DATABASE_URL, DATABASE_SCHEMA: schema });
+    await app.redis.waitUntilReady();
+  });
+  afterAll(async () => {
+    await app?.shutdown();
+    await redis?.stop();
+    const admin = new pg.Client({ connectionString: DATABASE_URL });
+    await admin.connect();
+    try {
+      await admin.query(`drop schema if exists ${schema} cascade`); // only the schema this suite created
+    } finally {
+      await admin.end();
+    }
+  });
+
+  storedTextCases(() => app);
+
+  it('hostile inputs on every route: no 5xx', async () => {
+    expect(await hostileRun(app)).toEqual([]);
+  }, 180_000);
+});
