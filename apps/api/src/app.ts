@@ -14,7 +14,7 @@ import type { AppEnv } from './env.js';
 import { errorHandler, notFound } from './errors.js';
 import { inputGuard } from './input-guard.js';
 import type { Metrics } from './metrics.js';
-import { openApiDocument } from './openapi.js';
+import { openApiHandler } from './openapi.js';
 import type { Platform } from './platform.js';
 import { requestTimeout } from './request-timeout.js';
 import { healthRoutes } from './routes/health.js';
@@ -69,9 +69,7 @@ export function createApp({
     res.setHeader('Content-Type', metrics.registry.contentType);
     res.send(await metrics.registry.metrics());
   });
-  app.get('/openapi.json', (_req, res) => {
-    res.json(openApiDocument);
-  });
+  app.get('/openapi.json', openApiHandler());
 
   const { db } = database;
   app.use(

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { type Cache, defineKeys } from '@redis-toolkit/cache';
 import type { SessionMiddleware } from '@redis-toolkit/session';
 import { type Request, type RequestHandler, Router } from 'express';
-import { z } from 'zod';
 import { type CacheSwitch, cached } from '../cached.js';
 import { verifyPassword } from '../db/password.js';
 import type { Metrics } from '../metrics.js';
@@ -10,22 +9,11 @@ import { body, HttpError, params } from '../validate.js';
 import type { AlertHub } from './alerts.js';
 import type { Presence } from './presence.js';
 import type { CareRepository } from './repository.js';
+import { alertBody, careLevelBody, clientParams, loginBody, sessionParams } from './schemas.js';
 
 /** `clients:carer:{id}` (5 min) under the cache's `care:` prefix. */
 export const CareKeys = defineKeys('clients', { ofCarer: (carerId: number) => ['carer', carerId] });
 export const CareTags = { clientsOf: (carerId: number) => `carer:${carerId}:clients` } as const;
-
-const id = z.coerce.number().int().positive().max(2_147_483_647);
-const loginBody = z.object({ email: z.email().max(200), password: z.string().min(1).max(200) });
-const sessionParams = z.object({
-  id: z.string().regex(/^[A-Za-z0-9_-]{22}$/, 'expected a session id from GET /care/sessions'),
-});
-const careLevelBody = z.object({ careLevel: z.enum(['low', 'medium', 'high']) });
-const alertBody = z.object({
-  clientId: z.number().int().positive(),
-  severity: z.enum(['info', 'warning', 'critical']),
-  message: z.string().trim().min(1).max(500),
-});
 
 /** Extra fields this app keeps in a care session, next to the package's reserved `auth`. */
 interface CareSessionFields {
@@ -135,7 +123,7 @@ export function careRoutes({
 
   router.patch('/clients/:id', requireLogin, async (req, res) => {
     const carer = carerId(req);
-    const { id: clientId } = params(req, z.object({ id }));
+    const { id: clientId } = params(req, clientParams);
     const { careLevel } = body(req, careLevelBody);
     const updated = await repo.updateCareLevel(carer, clientId, careLevel);
     if (!updated) throw new HttpError(404, 'not_found', 'No such client for this carer');

@@ -1,52 +1,20 @@
 import type { Cache } from '@redis-toolkit/cache';
 import { cacheResponse } from '@redis-toolkit/cache/express';
 import { type RequestHandler, type Response, Router } from 'express';
-import { z } from 'zod';
 import { type CacheSwitch, cached } from '../cached.js';
 import { body, HttpError, params, query } from '../validate.js';
 import { CacheKeys, DentalTtl, Tags } from './keys.js';
 import type { DentalRepository } from './repository.js';
-
-const id = z.coerce.number().int().positive().max(2_147_483_647);
-const idParams = z.object({ id });
-const isoDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD')
-  .refine(
-    (s) => !Number.isNaN(Date.parse(s)) && new Date(s).toISOString().startsWith(s),
-    'not a calendar date',
-  );
-const pageQuery = z.object({
-  page: z.coerce.number().int().min(1).max(10_000).default(1),
-  limit: z.coerce.number().int().min(1).max(100).default(10),
-});
-const patientBody = z.object({
-  firstName: z.string().trim().min(1).max(100),
-  lastName: z.string().trim().min(1).max(100),
-  email: z
-    .email()
-    .max(200)
-    .transform((e) => e.toLowerCase()),
-  phone: z.string().trim().min(3).max(40),
-  dateOfBirth: isoDate,
-});
-const appointmentBody = z.object({
-  patientId: id,
-  staffId: id,
-  startsAt: z.iso.datetime({ offset: true }),
-  durationMin: z.number().int().min(5).max(480).default(30),
-  reason: z.string().trim().min(1).max(200),
-});
-const statusBody = z.object({ status: z.enum(['scheduled', 'completed', 'cancelled']) });
-const treatmentBody = z.object({
-  appointmentId: id.nullable().optional(),
-  code: z
-    .string()
-    .trim()
-    .regex(/^D\d{4}$/, 'expected an ADA code such as D1110'),
-  description: z.string().trim().min(1).max(200),
-  costCents: z.number().int().min(0).max(10_000_000),
-});
+import {
+  appointmentBody,
+  dateQuery,
+  idParams,
+  pageQuery,
+  patientBody,
+  patientPatchBody,
+  statusBody,
+  treatmentBody,
+} from './schemas.js';
 
 const utcDate = (value: Date | string) => new Date(value).toISOString().slice(0, 10);
 const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not found`);
@@ -111,10 +79,7 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
 
   router.patch('/patients/:id', async (req, res) => {
     const { id } = params(req, idParams);
-    const input = body(
-      req,
-      patientBody.partial().refine((v) => Object.keys(v).length > 0, 'send at least one field'),
-    );
+    const input = body(req, patientPatchBody);
     const patient = await repo.updatePatient(id, input);
     if (!patient) throw notFound('Patient');
     await invalidate([Tags.patientList, Tags.patient(id)]);
@@ -219,7 +184,7 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
     res.json({ date, items });
   };
   router.get('/appointments', async (req, res) => {
-    const { date } = query(req, z.object({ date: isoDate }));
+    const { date } = query(req, dateQuery);
     await byDate(res, date, CacheKeys.appointments(date));
   });
   router.get('/appointments/today', async (_req, res) => {

@@ -2,13 +2,20 @@ import { type Cache, defineKeys } from '@redis-toolkit/cache';
 import { bearerToken, type TokenBlacklist } from '@redis-toolkit/token-blacklist';
 import { type Request, type RequestHandler, Router } from 'express';
 import { decodeJwt } from 'jose';
-import { z } from 'zod';
 import { type CacheSwitch, cached } from '../cached.js';
 import { verifyPassword } from '../db/password.js';
 import type { SchoolRole } from '../db/schema.js';
 import type { Metrics } from '../metrics.js';
 import { body, HttpError, params } from '../validate.js';
 import type { SchoolRepository } from './repository.js';
+import {
+  gradeBody,
+  loginBody,
+  logoutBody,
+  permissionsBody,
+  refreshBody,
+  roleParams,
+} from './schemas.js';
 import { InvalidTokenError, type TokenClaims, type TokenService } from './tokens.js';
 
 /** `role:{name}` (1 h) and `dashboard:{role}:{id}` (5 min), under the cache's `school:` prefix. */
@@ -28,23 +35,6 @@ export const SchoolTags = {
   student: (id: number) => `student:${id}`,
   parent: (id: number) => `parent:${id}`,
 } as const;
-
-const roles = ['super_admin', 'school_admin', 'teacher', 'staff', 'student', 'parent'] as const;
-const loginBody = z.object({ email: z.email().max(200), password: z.string().min(1).max(200) });
-const refreshBody = z.object({ refreshToken: z.string().min(10).max(4096) });
-const logoutBody = z.object({ refreshToken: z.string().min(10).max(4096).optional() });
-const roleParams = z.object({ name: z.enum(roles) });
-const permissionsBody = z.object({
-  permissions: z
-    .array(z.string().regex(/^[a-z*]+(:[a-z*]+)*$/, 'expected scope:action'))
-    .min(1)
-    .max(50),
-});
-const gradeBody = z.object({
-  studentId: z.number().int().positive(),
-  classId: z.number().int().positive(),
-  score: z.number().int().min(0).max(100),
-});
 
 declare global {
   namespace Express {

@@ -1,0 +1,177 @@
+import type { OpenAPIRegistry, RouteConfig } from '@asteasolutions/zod-to-openapi';
+import {
+  errors,
+  headers,
+  INVALID_BODY,
+  json,
+  noContent,
+  ok,
+  RATE_LIMITED,
+  SECURITY,
+  TOO_LARGE,
+} from '../openapi/common.js';
+import { z } from '../openapi/zod.js';
+import {
+  alertBody,
+  CareClient,
+  CareClientList,
+  CareLoginResult,
+  CareMe,
+  CreatedAlert,
+  careLevelBody,
+  clientParams,
+  Heartbeat,
+  loginBody,
+  OnlineCarers,
+  SessionList,
+  sessionParams,
+} from './schemas.js';
+
+const jsonBody = (schema: Parameters<typeof json>[0]) => ({
+  required: true,
+  content: json(schema),
+});
+const SIGN_IN = 'Not signed in (`unauthenticated`): POST /care/auth/login first';
+
+/** Every route of `careRoutes`, mounted at `/care` behind the global and `api` limiters. */
+export function registerCarePaths(registry: OpenAPIRegistry): void {
+  const path = ({ signedIn, ...route }: RouteConfig & { signedIn: boolean }) =>
+    registry.registerPath({
+      ...route,
+      path: `/care${route.path}`,
+      tags: ['care'],
+      ...(signedIn ? { security: [{ [SECURITY.cookie]: [] }] } : {}),
+      responses: {
+        ...route.responses,
+        ...errors({
+          ...RATE_LIMITED,
+          503: `Session store unreachable with SESSION_ON_REDIS_ERROR=fail (\`session_store_unavailable\`), or ${RATE_LIMITED[503]}`,
+        }),
+      },
+    });
+
+  path({
+    method: 'post',
+    path: '/auth/login',
+    summary: 'Sign in: a new session (7 days) in the `care.sid` cookie',
+    signedIn: false,
+    request: { body: jsonBody(loginBody) },
+    responses: {
+      200: ok('Signed in', CareLoginResult, {
+        headers: z.object({
+          'Set-Cookie': z.string().openapi({ description: 'care.sid session cookie (HttpOnly)' }),
+        }),
+      }),
+      ...errors({
+        400: INVALID_BODY,
+        401: 'Wrong e-mail or password (`invalid_credentials`)',
+        413: TOO_LARGE,
+      }),
+    },
+  });
+  path({
+    method: 'post',
+    path: '/auth/logout',
+    summary: 'End this session and clear the cookie',
+    signedIn: true,
+    responses: { 204: noContent('Signed out'), ...errors({ 401: SIGN_IN }) },
+  });
+  path({
+    method: 'get',
+    path: '/me',
+    summary: 'The signed-in carer and this session',
+    signedIn: true,
+    responses: { 200: ok('The carer', CareMe), ...errors({ 401: SIGN_IN }) },
+  });
+  path({
+    method: 'get',
+    path: '/sessions',
+    summary: 'This carer’s sessions (devices), most recent first',
+    signedIn: true,
+    responses: { 200: ok('The sessions', SessionList), ...errors({ 401: SIGN_IN }) },
+  });
+  path({
+    method: 'delete',
+    path: '/sessions/{id}',
+    summary: 'Sign one of this carer’s devices out',
+    signedIn: true,
+    request: { params: sessionParams },
+    responses: {
+      204: noContent('Revoked'),
+      ...errors({
+        400: 'Not a session id (`validation_failed`)',
+        401: SIGN_IN,
+        404: 'No such session for this carer (`not_found`)',
+      }),
+    },
+  });
+  path({
+    method: 'get',
+    path: '/clients',
+    summary: 'This carer’s clients (cached 5 min)',
+    signedIn: true,
+    responses: {
+      200: ok('The clients', CareClientList, { headers: headers.xCache }),
+      ...errors({ 401: SIGN_IN }),
+    },
+  });
+  path({
+    method: 'patch',
+    path: '/clients/{id}',
+    summary: 'Change a client’s care level',
+    signedIn: true,
+    request: { params: clientParams, body: jsonBody(careLevelBody) },
+    responses: {
+      200: ok('The updated client', CareClient),
+      ...errors({
+        400: `${INVALID_BODY}; also an invalid id`,
+        401: SIGN_IN,
+        404: 'No such client for this carer (`not_found`)',
+        413: TOO_LARGE,
+      }),
+    },
+  });
+  path({
+    method: 'post',
+    path: '/presence/heartbeat',
+    summary: 'Mark this carer online for 5 minutes',
+    signedIn: true,
+    responses: { 200: ok('Recorded', Heartbeat), ...errors({ 401: SIGN_IN }) },
+  });
+  path({
+    method: 'get',
+    path: '/presence/online',
+    summary: 'Carers with a heartbeat in the last 5 minutes, most recent first',
+    signedIn: true,
+    responses: { 200: ok('Online carers', OnlineCarers), ...errors({ 401: SIGN_IN }) },
+  });
+  path({
+    method: 'post',
+    path: '/alerts',
+    summary: 'Raise an alert about one of this carer’s clients; pushed to their open streams',
+    signedIn: true,
+    request: { body: jsonBody(alertBody) },
+    responses: {
+      201: ok('Raised', CreatedAlert),
+      ...errors({
+        400: INVALID_BODY,
+        401: SIGN_IN,
+        404: 'No such client for this carer (`not_found`)',
+        413: TOO_LARGE,
+      }),
+    },
+  });
+  path({
+    method: 'get',
+    path: '/alerts/stream',
+    summary: 'Server-sent events: `ready`, then one `alert` event per alert, `shutdown` on drain',
+    signedIn: true,
+    responses: {
+      200: {
+        description: 'An SSE stream that stays open',
+        content: { 'text/event-stream': { schema: z.string() } },
+      },
+      ...errors({ 401: SIGN_IN }),
+    },
+  });
+}

@@ -1,0 +1,236 @@
+import type { OpenAPIRegistry, ResponseConfig, RouteConfig } from '@asteasolutions/zod-to-openapi';
+import {
+  errors,
+  headers,
+  INVALID_BODY,
+  json,
+  noContent,
+  ok,
+  RATE_LIMITED,
+  TOO_LARGE,
+} from '../openapi/common.js';
+import { z } from '../openapi/zod.js';
+import {
+  Appointment,
+  AppointmentDay,
+  AppointmentStatusChange,
+  appointmentBody,
+  CreatedTreatment,
+  DashboardStats,
+  dateQuery,
+  Invoice,
+  InvoiceList,
+  idParams,
+  PaidInvoice,
+  Patient,
+  PatientPage,
+  pageQuery,
+  patientBody,
+  patientPatchBody,
+  StaffList,
+  statusBody,
+  TreatmentList,
+  treatmentBody,
+} from './schemas.js';
+
+const INVALID_ID = 'Invalid id (`validation_failed`)';
+const cachedOk = (description: string, schema: Parameters<typeof ok>[1]): ResponseConfig =>
+  ok(description, schema, { headers: headers.xCache });
+const jsonBody = (schema: Parameters<typeof json>[0]) => ({
+  required: true,
+  content: json(schema),
+});
+
+/** Every route of `dentalRoutes`, mounted at `/dental` behind the global and `api` limiters. */
+export function registerDentalPaths(registry: OpenAPIRegistry): void {
+  const path = (route: RouteConfig) =>
+    registry.registerPath({
+      ...route,
+      path: `/dental${route.path}`,
+      tags: ['dental'],
+      responses: { ...route.responses, ...errors(RATE_LIMITED) },
+    });
+
+  path({
+    method: 'get',
+    path: '/patients',
+    summary: 'One page of patients, by id (cached 10 min)',
+    request: { query: pageQuery },
+    responses: {
+      200: cachedOk('The page', PatientPage),
+      ...errors({ 400: 'Invalid page or limit (`validation_failed`)' }),
+    },
+  });
+  path({
+    method: 'post',
+    path: '/patients',
+    summary: 'Register a patient (e-mail stored lower-case)',
+    request: { body: jsonBody(patientBody) },
+    responses: {
+      201: ok('Created', Patient),
+      ...errors({
+        400: INVALID_BODY,
+        409: 'A patient with this e-mail exists (`conflict`)',
+        413: TOO_LARGE,
+      }),
+    },
+  });
+  path({
+    method: 'get',
+    path: '/patients/{id}',
+    summary: 'One patient (cached 30 min, misses too)',
+    request: { params: idParams },
+    responses: {
+      200: cachedOk('The patient', Patient),
+      ...errors({ 400: INVALID_ID, 404: 'No such patient (`not_found`)' }),
+    },
+  });
+  path({
+    method: 'patch',
+    path: '/patients/{id}',
+    summary: 'Change some of a patient’s fields',
+    request: { params: idParams, body: jsonBody(patientPatchBody) },
+    responses: {
+      200: ok('The updated patient', Patient),
+      ...errors({
+        400: `${INVALID_BODY}; also an empty body or an invalid id`,
+        404: 'No such patient (`not_found`)',
+        409: 'Another patient has this e-mail (`conflict`)',
+        413: TOO_LARGE,
+      }),
+    },
+  });
+  path({
+    method: 'delete',
+    path: '/patients/{id}',
+    summary: 'Delete a patient with their appointments, treatments and invoices',
+    request: { params: idParams },
+    responses: {
+      204: noContent('Deleted'),
+      ...errors({ 400: INVALID_ID, 404: 'No such patient (`not_found`)' }),
+    },
+  });
+  path({
+    method: 'get',
+    path: '/patients/{id}/treatments',
+    summary: 'A patient’s treatments, newest first (an unknown patient has none)',
+    request: { params: idParams },
+    responses: { 200: cachedOk('The treatments', TreatmentList), ...errors({ 400: INVALID_ID }) },
+  });
+  path({
+    method: 'post',
+    path: '/patients/{id}/treatments',
+    summary: 'Record a treatment; opens an invoice for its cost',
+    request: { params: idParams, body: jsonBody(treatmentBody) },
+    responses: {
+      201: ok('The treatment and its invoice', CreatedTreatment),
+      ...errors({
+        400: `${INVALID_BODY}; also an invalid id`,
+        404: 'No such patient (`not_found`)',
+        413: TOO_LARGE,
+        422: 'appointmentId names no appointment (`invalid_reference`)',
+      }),
+    },
+  });
+  path({
+    method: 'get',
+    path: '/patients/{id}/invoices',
+    summary: 'A patient’s invoices, newest first (an unknown patient has none)',
+    request: { params: idParams },
+    responses: { 200: cachedOk('The invoices', InvoiceList), ...errors({ 400: INVALID_ID }) },
+  });
+  path({
+    method: 'get',
+    path: '/invoices/{id}',
+    summary: 'One invoice',
+    request: { params: idParams },
+    responses: {
+      200: cachedOk('The invoice', Invoice),
+      ...errors({ 400: INVALID_ID, 404: 'No such invoice (`not_found`)' }),
+    },
+  });
+  path({
+    method: 'post',
+    path: '/invoices/{id}/pay',
+    summary: 'Mark an open invoice paid',
+    request: { params: idParams },
+    responses: {
+      200: ok('The paid invoice', PaidInvoice),
+      ...errors({
+        400: INVALID_ID,
+        404: 'No such invoice (`not_found`)',
+        409: 'The invoice is not open (`invoice_not_open`)',
+      }),
+    },
+  });
+  path({
+    method: 'get',
+    path: '/appointments',
+    summary: 'Appointments on one UTC day, by start time',
+    request: { query: dateQuery },
+    responses: {
+      200: cachedOk('The day', AppointmentDay),
+      ...errors({ 400: 'Missing or invalid date (`validation_failed`)' }),
+    },
+  });
+  path({
+    method: 'get',
+    path: '/appointments/today',
+    summary: 'Appointments today (UTC)',
+    responses: { 200: cachedOk('Today', AppointmentDay) },
+  });
+  path({
+    method: 'get',
+    path: '/appointments/{id}',
+    summary: 'One appointment',
+    request: { params: idParams },
+    responses: {
+      200: cachedOk('The appointment', Appointment),
+      ...errors({ 400: INVALID_ID, 404: 'No such appointment (`not_found`)' }),
+    },
+  });
+  path({
+    method: 'post',
+    path: '/appointments',
+    summary: 'Book an appointment',
+    request: { body: jsonBody(appointmentBody) },
+    responses: {
+      201: ok('Booked', Appointment),
+      ...errors({
+        400: INVALID_BODY,
+        413: TOO_LARGE,
+        422: 'patientId or staffId names no record (`invalid_reference`)',
+      }),
+    },
+  });
+  path({
+    method: 'patch',
+    path: '/appointments/{id}',
+    summary: 'Change an appointment’s status',
+    request: { params: idParams, body: jsonBody(statusBody) },
+    responses: {
+      200: ok('The new status', AppointmentStatusChange),
+      ...errors({
+        400: `${INVALID_BODY}; also an invalid id`,
+        404: 'No such appointment (`not_found`)',
+        413: TOO_LARGE,
+      }),
+    },
+  });
+  path({
+    method: 'get',
+    path: '/staff',
+    summary: 'All staff (whole-response cache with ETag, 24 h)',
+    request: { headers: z.object({ 'if-none-match': z.string().optional() }) },
+    responses: {
+      200: ok('The staff', StaffList, { headers: headers.xCacheResponse }),
+      304: { description: 'If-None-Match matched the ETag', headers: headers.xCacheResponse },
+    },
+  });
+  path({
+    method: 'get',
+    path: '/dashboard/stats',
+    summary: 'Clinic aggregates (cached 5 min, served stale up to 1 h if the database fails)',
+    responses: { 200: cachedOk('The stats', DashboardStats) },
+  });
+}

@@ -1,0 +1,128 @@
+import type { OpenAPIRegistry, ResponseConfig } from '@asteasolutions/zod-to-openapi';
+import type { ZodType } from 'zod';
+import { z } from './zod.js';
+
+/** Every error the app sends: `{ error: { code, message } }` (errors.ts, the limiters, the session store). */
+export const ErrorBody = z
+  .strictObject({
+    error: z.strictObject({
+      code: z.string().openapi({ example: 'validation_failed' }),
+      message: z.string().openapi({ example: 'Invalid params: id: expected number' }),
+    }),
+  })
+  .openapi('Error');
+
+export const isoDateTime = z.iso.datetime({ offset: true });
+export const int = z.number().int();
+
+export const json = (schema: ZodType) => ({ 'application/json': { schema } });
+
+const headerRef = (name: string) => ({ $ref: `#/components/headers/${name}` });
+
+/** Reusable response headers, registered once as components. */
+export function registerHeaders(registry: OpenAPIRegistry): void {
+  registry.registerComponent('headers', 'XCache', {
+    description:
+      'Whether the database was asked: MISS (loaded and stored), HIT (from the cache), BYPASS (caching off: CACHE_ENABLED=false, or a response the cache must not keep)',
+    schema: { type: 'string', enum: ['HIT', 'MISS', 'BYPASS'] },
+  });
+  registry.registerComponent('headers', 'XCacheResponse', {
+    description:
+      'Response cache state: HIT, MISS, STALE (the handler failed and a stored response within its grace period was served), BYPASS (caching off)',
+    schema: { type: 'string', enum: ['HIT', 'MISS', 'STALE', 'BYPASS'] },
+  });
+  registry.registerComponent('headers', 'RetryAfter', {
+    description: 'Seconds to wait before retrying',
+    schema: { type: 'string', pattern: '^\\d+$' },
+  });
+  registry.registerComponent('headers', 'RateLimit', {
+    description: 'IETF draft-7 combined rate-limit header (`limit=…, remaining=…, reset=…`)',
+    schema: { type: 'string' },
+  });
+  registry.registerComponent('headers', 'RateLimitPolicy', {
+    description: 'IETF draft-7 rate-limit policy (`<limit>;w=<window seconds>`)',
+    schema: { type: 'string' },
+  });
+  registry.registerComponent('headers', 'WWWAuthenticate', {
+    description: 'Bearer challenge',
+    schema: { type: 'string' },
+  });
+  registry.registerComponent('headers', 'ETag', {
+    description: 'Weak validator of the cached response; send it back as If-None-Match',
+    schema: { type: 'string' },
+  });
+}
+
+export const headers = {
+  xCache: { 'X-Cache': headerRef('XCache') },
+  xCacheResponse: { 'X-Cache': headerRef('XCacheResponse'), ETag: headerRef('ETag') },
+  retryAfter: { 'Retry-After': headerRef('RetryAfter') },
+  wwwAuthenticate: { 'WWW-Authenticate': headerRef('WWWAuthenticate') },
+} as const;
+
+export const SECURITY = { bearer: 'bearerAuth', cookie: 'careSession' } as const;
+
+export function registerSecuritySchemes(registry: OpenAPIRegistry): void {
+  registry.registerComponent('securitySchemes', SECURITY.bearer, {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'Access token from POST /school/auth/login or /school/auth/refresh (15 minutes)',
+  });
+  registry.registerComponent('securitySchemes', SECURITY.cookie, {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'care.sid',
+    description: 'Signed session cookie set by POST /care/auth/login (7 days)',
+  });
+}
+
+/** A JSON success response, with the cache header when the route reads through a cache. */
+export const ok = (
+  description: string,
+  schema: ZodType,
+  extra: Pick<ResponseConfig, 'headers'> = {},
+): ResponseConfig => ({ description, content: json(schema), ...extra });
+
+export const noContent = (description: string): ResponseConfig => ({ description });
+
+type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 500 | 503;
+
+const errorHeaders: Partial<Record<ErrorStatus, ResponseConfig['headers']>> = {
+  429: {
+    ...headers.retryAfter,
+    RateLimit: headerRef('RateLimit'),
+    'RateLimit-Policy': headerRef('RateLimitPolicy'),
+  },
+  503: headers.retryAfter,
+};
+
+/** Error responses, all with the `Error` body; `description` says when each one happens. */
+export function errors(
+  described: Partial<Record<ErrorStatus, string>>,
+): Record<string, ResponseConfig> {
+  return Object.fromEntries(
+    Object.entries(described).map(([status, description]) => {
+      const extra = errorHeaders[Number(status) as ErrorStatus];
+      return [
+        status,
+        {
+          description: description ?? '',
+          content: json(ErrorBody),
+          ...(extra ? { headers: extra } : {}),
+        },
+      ];
+    }),
+  );
+}
+
+/** What any route behind the global and `api` limiters can answer besides its own responses. */
+export const RATE_LIMITED = {
+  429: 'Rate limited (`rate_limited`); `Retry-After` says when to try again',
+  500: 'Unexpected server error (`internal_error`); details stay in the log',
+  503: 'Rate-limit store unreachable with RATE_LIMIT_ON_REDIS_ERROR=deny (`rate_limited`)',
+} as const;
+
+export const INVALID_BODY =
+  'Invalid body (`validation_failed` names the field, `bad_request` for malformed JSON)';
+export const TOO_LARGE = 'Body over 100 kB';

@@ -1,0 +1,183 @@
+import type { OpenAPIRegistry, ResponseConfig, RouteConfig } from '@asteasolutions/zod-to-openapi';
+import {
+  errors,
+  headers,
+  INVALID_BODY,
+  json,
+  noContent,
+  ok,
+  RATE_LIMITED,
+  SECURITY,
+  TOO_LARGE,
+} from '../openapi/common.js';
+import {
+  Dashboard,
+  Grade,
+  gradeBody,
+  LoginResult,
+  LogoutAllResult,
+  loginBody,
+  logoutBody,
+  Me,
+  permissionsBody,
+  Role,
+  refreshBody,
+  roleParams,
+  TokenPair,
+} from './schemas.js';
+
+const jsonBody = (schema: Parameters<typeof json>[0], required = true) => ({
+  required,
+  content: json(schema),
+});
+const UNAUTHENTICATED =
+  'Missing, invalid or expired access token (`unauthenticated`), or a revoked one (`token_revoked`, after logout / logout-all)';
+const withChallenge = (responses: Record<string, ResponseConfig>) => {
+  const unauthorized = responses[401];
+  if (unauthorized) unauthorized.headers = headers.wwwAuthenticate;
+  return responses;
+};
+
+/** Every route of `schoolRoutes`, mounted at `/school` behind the global and `api` limiters. */
+export function registerSchoolPaths(registry: OpenAPIRegistry): void {
+  const path = ({ authenticated, ...route }: RouteConfig & { authenticated: boolean }) =>
+    registry.registerPath({
+      ...route,
+      path: `/school${route.path}`,
+      tags: ['school'],
+      ...(authenticated ? { security: [{ [SECURITY.bearer]: [] }] } : {}),
+      responses: { ...route.responses, ...errors(RATE_LIMITED) },
+    });
+
+  path({
+    method: 'post',
+    path: '/auth/login',
+    summary: 'Sign in: an access token (15 min) and a refresh token (7 days)',
+    authenticated: false,
+    request: { body: jsonBody(loginBody) },
+    responses: {
+      200: ok('Signed in', LoginResult),
+      ...errors({
+        400: INVALID_BODY,
+        401: 'Wrong e-mail or password (`invalid_credentials`)',
+        413: TOO_LARGE,
+      }),
+    },
+  });
+  path({
+    method: 'post',
+    path: '/auth/refresh',
+    summary: 'Trade a refresh token for a new pair (rotation; a reused token ends every session)',
+    authenticated: false,
+    request: { body: jsonBody(refreshBody) },
+    responses: {
+      200: ok('A new token pair', TokenPair),
+      ...withChallenge(
+        errors({
+          400: INVALID_BODY,
+          401: 'Invalid or expired refresh token, a revoked or reused one (`token_revoked`), or the user is gone',
+          413: TOO_LARGE,
+        }),
+      ),
+    },
+  });
+  path({
+    method: 'post',
+    path: '/auth/logout',
+    summary: 'Revoke this access token and, when sent, its refresh token',
+    authenticated: true,
+    request: { body: jsonBody(logoutBody, false) },
+    responses: {
+      204: noContent('Signed out'),
+      ...withChallenge(errors({ 400: INVALID_BODY, 401: UNAUTHENTICATED, 413: TOO_LARGE })),
+    },
+  });
+  path({
+    method: 'post',
+    path: '/auth/logout-all',
+    summary: 'Revoke every token of this user issued until now',
+    authenticated: true,
+    responses: {
+      200: ok('Every earlier token is revoked', LogoutAllResult),
+      ...withChallenge(errors({ 401: UNAUTHENTICATED })),
+    },
+  });
+  path({
+    method: 'get',
+    path: '/me',
+    summary: 'The signed-in user and their role’s permissions (role cached 1 h)',
+    authenticated: true,
+    responses: {
+      200: ok('The user', Me, { headers: headers.xCache }),
+      ...withChallenge(
+        errors({ 401: UNAUTHENTICATED, 404: 'The user no longer exists (`not_found`)' }),
+      ),
+    },
+  });
+  path({
+    method: 'get',
+    path: '/roles/{name}',
+    summary: 'One role and its permissions (cached 1 h)',
+    authenticated: true,
+    request: { params: roleParams },
+    responses: {
+      200: ok('The role', Role, { headers: headers.xCache }),
+      ...withChallenge(
+        errors({
+          400: 'Unknown role name (`validation_failed`)',
+          401: UNAUTHENTICATED,
+          404: 'Role not found (`not_found`)',
+        }),
+      ),
+    },
+  });
+  path({
+    method: 'put',
+    path: '/roles/{name}/permissions',
+    summary: 'Replace a role’s permissions (super_admin only)',
+    authenticated: true,
+    request: { params: roleParams, body: jsonBody(permissionsBody) },
+    responses: {
+      200: ok('The updated role', Role),
+      ...withChallenge(
+        errors({
+          400: `${INVALID_BODY}; also an unknown role name`,
+          401: UNAUTHENTICATED,
+          403: 'Not a super_admin (`forbidden`)',
+          404: 'Role not found (`not_found`)',
+          413: TOO_LARGE,
+        }),
+      ),
+    },
+  });
+  path({
+    method: 'get',
+    path: '/dashboard',
+    summary: 'The signed-in role’s dashboard (cached 5 min, dropped when a grade changes it)',
+    authenticated: true,
+    responses: {
+      200: ok('The dashboard', Dashboard, { headers: headers.xCache }),
+      ...withChallenge(errors({ 401: UNAUTHENTICATED })),
+    },
+  });
+  path({
+    method: 'post',
+    path: '/grades',
+    summary: 'Record a grade (teacher of the class, school_admin or super_admin)',
+    authenticated: true,
+    request: { body: jsonBody(gradeBody) },
+    responses: {
+      201: ok('Recorded', Grade),
+      ...withChallenge(
+        errors({
+          400: INVALID_BODY,
+          401: UNAUTHENTICATED,
+          403: 'Role not allowed, or a teacher who does not teach this class (`forbidden`)',
+          404: 'Class not found (`not_found`)',
+          413: TOO_LARGE,
+          422: 'The student is not enrolled in the class (`not_enrolled`)',
+        }),
+      ),
+    },
+  });
+}
