@@ -58,9 +58,19 @@ export function createRedis(
     secrets,
   });
 
+  // A setting the server refuses (REDIS_DB out of range): ioredis would carry on in DB 0, so stop.
+  let misconfigured: Error | undefined;
   const onError = (raw: unknown) => {
     const error = explainFatal(explain(raw, secrets), config);
     tracker.lastError = error;
+    if (error !== raw && /REDIS_DB=/.test(error.message) && !misconfigured) {
+      misconfigured = error;
+      runtime.report('connection', error);
+      clearDown();
+      tracker.set('down', error);
+      client.disconnect();
+      return;
+    }
     if (!closing) runtime.report('connection', error);
     if (!closing && isFatalError(error)) {
       clearDown();
@@ -70,7 +80,7 @@ export function createRedis(
   client.on('error', onError);
   client.on('node error', onError);
   client.on('ready', () => {
-    if (closing) return;
+    if (closing || misconfigured) return;
     clearDown();
     tracker.set('ready');
   });
@@ -90,6 +100,7 @@ export function createRedis(
   client.on('close', lost);
   client.on('reconnecting', lost);
   client.on('end', () => {
+    if (misconfigured) tracker.lastError = misconfigured;
     if (!closing)
       tracker.set('down', tracker.lastError ?? new Error('ioredis ended the connection'));
   });

@@ -26,7 +26,7 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
   for (const secret of secrets) {
     if (!secret) continue;
     for (const form of new Set([secret, safeEncode(secret)])) {
-      const escaped = form.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+      const escaped = form.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'); // `u` flag: no `\-`
       out = out.replace(
         new RegExp(`(?<![\\p{L}\\p{N}_])${escaped}(?![\\p{L}\\p{N}_])`, 'gu'),
         MASK,

@@ -1,0 +1,108 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  createFileOutbox,
+  encodeKeySegment,
+  escapeGlob,
+  nearest,
+  redactSecrets,
+  refuseUnknownOptions,
+  ToolkitError,
+  ToolkitEvents,
+} from '../src/index.js';
+
+describe('key segments', () => {
+  it('never throws, and distinct inputs give distinct segments', () => {
+    const inputs = [
+      'a',
+      'a:b',
+      'a%3Ab',
+      '*',
+      '?',
+      '[x]',
+      '{tag}',
+      ' ',
+      '\u0000',
+      '\ud800',
+      '\udc00',
+      '😀',
+      'é',
+      '\\',
+    ];
+    const out = inputs.map(encodeKeySegment);
+    expect(new Set(out).size).toBe(inputs.length);
+    for (const s of out) expect(s).not.toMatch(/[:*?[\]{}\s\u0000\\]/);
+    expect(encodeKeySegment('\ud800')).toBe('%uD800');
+    expect(encodeKeySegment('😀')).toBe('😀');
+    expect(encodeKeySegment(42)).toBe('42');
+  });
+  it('escapes glob metacharacters', () => {
+    expect(escapeGlob('a*b?[c]\\')).toBe('a\\*b\\?\\[c\\]\\\\');
+  });
+});
+
+describe('options', () => {
+  class BadOption extends ToolkitError {
+    static override readonly code = 'E_TEST_CONFIG';
+  }
+  const make = (field: string, message: string) => new BadOption(message, { field });
+  it('refuses unknown options naming the nearest known one', () => {
+    expect(() => refuseUnknownOptions({ tll: 1 }, ['ttl', 'prefix'], make)).toThrow(
+      /unknown option `tll` \(did you mean `ttl`\?\)/,
+    );
+    try {
+      refuseUnknownOptions({ encryption: {} }, ['ttl', 'prefix'], make);
+      expect.unreachable('must throw');
+    } catch (error) {
+      expect(error).toBeInstanceOf(BadOption);
+      expect((error as BadOption).code).toBe('E_TEST_CONFIG');
+      expect(BadOption.code).toBe('E_TEST_CONFIG');
+      expect((error as BadOption).field).toBe('encryption');
+    }
+    expect(nearest('comandTimeout', ['commandTimeout', 'redis'])).toBe('commandTimeout');
+    expect(nearest('zzzzzz', ['redis'])).toBeUndefined();
+  });
+});
+
+describe('redaction', () => {
+  it('masks a secret standing alone, not inside other words', () => {
+    expect(redactSecrets('because of cause', ['cause'])).toBe('because of ***');
+    expect(redactSecrets('redis://:cause@host', ['cause'])).toBe('redis://:***@host');
+    expect(redactSecrets('AUTH "s3cr3t!"', ['s3cr3t!'])).toBe('AUTH "***"');
+  });
+});
+
+describe('events', () => {
+  it('counts every emit and delivers the shared shape to listeners', () => {
+    const events = new ToolkitEvents('cache', 'users');
+    events.emit('hit', 'get');
+    const seen: unknown[] = [];
+    events.on((e) => seen.push(e));
+    events.emit('hit', 'mget', 7);
+    expect(events.snapshot().hit).toBe(8);
+    expect(seen).toEqual([
+      { package: 'cache', type: 'hit', name: 'users', operation: 'mget', count: 7 },
+    ]);
+  });
+});
+
+describe('file outbox', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'outbox-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  it('keeps entries across instances, oldest first, and removes replayed ones', async () => {
+    const a = createFileOutbox<{ jti: string }>({ directory: dir, maxEntries: 3 });
+    const b = createFileOutbox<{ jti: string }>({ directory: dir, maxEntries: 3 });
+    await a.append({ id: 'r1', kind: 'revoke', payload: { jti: '1' }, createdAt: 1 });
+    await a.append({ id: 'r/2', kind: 'revoke', payload: { jti: '2' }, createdAt: 2 });
+    expect((await b.list(10)).map((e) => e.id)).toEqual(['r1', 'r/2']);
+    await b.remove(['r1']);
+    expect(await a.size()).toBe(1);
+    await a.append({ id: 'r3', kind: 'revoke', payload: { jti: '3' }, createdAt: 3 });
+    await a.append({ id: 'r4', kind: 'revoke', payload: { jti: '4' }, createdAt: 4 });
+    await expect(
+      a.append({ id: 'r5', kind: 'revoke', payload: { jti: '5' }, createdAt: 5 }),
+    ).rejects.toThrow(/full/);
+  });
+});
