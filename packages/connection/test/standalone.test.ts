@@ -267,9 +267,14 @@ describe('failure behaviour', () => {
     expect(await redis.client?.get('after')).toBe('restart');
 
     expect(statuses).toEqual(['reconnecting', 'down', 'ready']);
+    await waitUntil(() => redis.runtime?.available === true, { what: 'outage to end' });
     const changeLines = lines.filter((l) => l.level !== 'debug');
-    // ready (initial) + reconnecting + down + ready: one line per change, not one per retry.
-    expect(changeLines).toHaveLength(4);
+    // ready (initial) + outage started (warn) + outage ended (info): not one per retry or change.
+    expect(changeLines.map((l) => `${l.level} ${l.msg}`)).toEqual([
+      'info redis ready',
+      expect.stringMatching(/^warn redis outage started/),
+      'info redis outage ended',
+    ]);
     expect(retries).toBeGreaterThan(changeLines.length * 3);
   });
 
