@@ -1,5 +1,6 @@
 import type { OpenAPIRegistry, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import {
+  BODY_LIMITS,
   errors,
   headers,
   INVALID_BODY,
@@ -8,7 +9,6 @@ import {
   ok,
   RATE_LIMITED,
   SECURITY,
-  TOO_LARGE,
 } from '../openapi/common.js';
 import { z } from '../openapi/zod.js';
 import {
@@ -65,7 +65,7 @@ export function registerCarePaths(registry: OpenAPIRegistry): void {
       ...errors({
         400: INVALID_BODY,
         401: 'Wrong e-mail or password (`invalid_credentials`)',
-        413: TOO_LARGE,
+        ...BODY_LIMITS,
       }),
     },
   });
@@ -127,7 +127,7 @@ export function registerCarePaths(registry: OpenAPIRegistry): void {
         400: `${INVALID_BODY}; also an invalid id`,
         401: SIGN_IN,
         404: 'No such client for this carer (`not_found`)',
-        413: TOO_LARGE,
+        ...BODY_LIMITS,
       }),
     },
   });
@@ -157,7 +157,7 @@ export function registerCarePaths(registry: OpenAPIRegistry): void {
         400: INVALID_BODY,
         401: SIGN_IN,
         404: 'No such client for this carer (`not_found`)',
-        413: TOO_LARGE,
+        ...BODY_LIMITS,
       }),
     },
   });

@@ -1,5 +1,6 @@
 import type { OpenAPIRegistry, ResponseConfig, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import {
+  BODY_LIMITS,
   errors,
   headers,
   INVALID_BODY,
@@ -7,7 +8,6 @@ import {
   noContent,
   ok,
   RATE_LIMITED,
-  TOO_LARGE,
 } from '../openapi/common.js';
 import { z } from '../openapi/zod.js';
 import {
@@ -71,7 +71,7 @@ export function registerDentalPaths(registry: OpenAPIRegistry): void {
       ...errors({
         400: INVALID_BODY,
         409: 'A patient with this e-mail exists (`conflict`)',
-        413: TOO_LARGE,
+        ...BODY_LIMITS,
       }),
     },
   });
@@ -96,7 +96,7 @@ export function registerDentalPaths(registry: OpenAPIRegistry): void {
         400: `${INVALID_BODY}; also an empty body or an invalid id`,
         404: 'No such patient (`not_found`)',
         409: 'Another patient has this e-mail (`conflict`)',
-        413: TOO_LARGE,
+        ...BODY_LIMITS,
       }),
     },
   });
@@ -127,7 +127,7 @@ export function registerDentalPaths(registry: OpenAPIRegistry): void {
       ...errors({
         400: `${INVALID_BODY}; also an invalid id`,
         404: 'No such patient (`not_found`)',
-        413: TOO_LARGE,
+        ...BODY_LIMITS,
         422: 'appointmentId names no appointment (`invalid_reference`)',
       }),
     },
@@ -198,7 +198,7 @@ export function registerDentalPaths(registry: OpenAPIRegistry): void {
       201: ok('Booked', Appointment),
       ...errors({
         400: INVALID_BODY,
-        413: TOO_LARGE,
+        ...BODY_LIMITS,
         422: 'patientId or staffId names no record (`invalid_reference`)',
       }),
     },
@@ -213,7 +213,7 @@ export function registerDentalPaths(registry: OpenAPIRegistry): void {
       ...errors({
         400: `${INVALID_BODY}; also an invalid id`,
         404: 'No such appointment (`not_found`)',
-        413: TOO_LARGE,
+        ...BODY_LIMITS,
       }),
     },
   });

@@ -86,7 +86,7 @@ export const ok = (
 
 export const noContent = (description: string): ResponseConfig => ({ description });
 
-type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 500 | 503;
+type ErrorStatus = 400 | 401 | 403 | 404 | 408 | 409 | 413 | 422 | 429 | 500 | 503;
 
 const errorHeaders: Partial<Record<ErrorStatus, ResponseConfig['headers']>> = {
   429: {
@@ -125,4 +125,8 @@ export const RATE_LIMITED = {
 
 export const INVALID_BODY =
   'Invalid body (`validation_failed` names the field, `bad_request` for malformed JSON)';
-export const TOO_LARGE = 'Body over 100 kB';
+/** What any route that reads a JSON body can also answer. */
+export const BODY_LIMITS = {
+  408: 'The body did not arrive within REQUEST_TIMEOUT (`request_timeout`)',
+  413: 'Body over 100 kB',
+} as const;

@@ -1,5 +1,6 @@
 import type { OpenAPIRegistry, ResponseConfig, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import {
+  BODY_LIMITS,
   errors,
   headers,
   INVALID_BODY,
@@ -8,7 +9,6 @@ import {
   ok,
   RATE_LIMITED,
   SECURITY,
-  TOO_LARGE,
 } from '../openapi/common.js';
 import {
   Dashboard,
@@ -60,7 +60,7 @@ export function registerSchoolPaths(registry: OpenAPIRegistry): void {
       ...errors({
         400: INVALID_BODY,
         401: 'Wrong e-mail or password (`invalid_credentials`)',
-        413: TOO_LARGE,
+        ...BODY_LIMITS,
       }),
     },
   });
@@ -76,7 +76,7 @@ export function registerSchoolPaths(registry: OpenAPIRegistry): void {
         errors({
           400: INVALID_BODY,
           401: 'Invalid or expired refresh token, a revoked or reused one (`token_revoked`), or the user is gone',
-          413: TOO_LARGE,
+          ...BODY_LIMITS,
         }),
       ),
     },
@@ -89,7 +89,7 @@ export function registerSchoolPaths(registry: OpenAPIRegistry): void {
     request: { body: jsonBody(logoutBody, false) },
     responses: {
       204: noContent('Signed out'),
-      ...withChallenge(errors({ 400: INVALID_BODY, 401: UNAUTHENTICATED, 413: TOO_LARGE })),
+      ...withChallenge(errors({ 400: INVALID_BODY, 401: UNAUTHENTICATED, ...BODY_LIMITS })),
     },
   });
   path({
@@ -145,7 +145,7 @@ export function registerSchoolPaths(registry: OpenAPIRegistry): void {
           401: UNAUTHENTICATED,
           403: 'Not a super_admin (`forbidden`)',
           404: 'Role not found (`not_found`)',
-          413: TOO_LARGE,
+          ...BODY_LIMITS,
         }),
       ),
     },
@@ -174,7 +174,7 @@ export function registerSchoolPaths(registry: OpenAPIRegistry): void {
           401: UNAUTHENTICATED,
           403: 'Role not allowed, or a teacher who does not teach this class (`forbidden`)',
           404: 'Class not found (`not_found`)',
-          413: TOO_LARGE,
+          ...BODY_LIMITS,
           422: 'The student is not enrolled in the class (`not_enrolled`)',
         }),
       ),
