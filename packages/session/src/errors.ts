@@ -1,42 +1,35 @@
-/** Thrown at startup for invalid options; `code` names the problem, `field` the option. */
-export class SessionConfigError extends Error {
-  static readonly codes = {
-    secretMissing: 'ERR_SESSION_SECRET_MISSING',
-    secretTooShort: 'ERR_SESSION_SECRET_TOO_SHORT',
-    invalidOption: 'ERR_SESSION_INVALID_OPTION',
-  } as const;
-  override readonly name = 'SessionConfigError';
-  readonly code: (typeof SessionConfigError.codes)[keyof typeof SessionConfigError.codes];
-  readonly field: string;
-  constructor(
-    code: (typeof SessionConfigError.codes)[keyof typeof SessionConfigError.codes],
-    field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message} [${code}]`);
-    this.code = code;
-    this.field = field;
+import { ToolkitError } from '@redis-toolkit/connection';
+
+/** An invalid option at startup; `field` names the option (`secret[1]`, `cookie.maxAge`…). */
+export class SessionConfigError extends ToolkitError {
+  static override readonly code: string = 'E_SESSION_INVALID_OPTION';
+  constructor(field: string, message: string) {
+    super(`${field}: ${message}`, { field });
   }
+}
+
+/** No cookie signing secret was given (refused in every environment). */
+export class SessionSecretMissingError extends SessionConfigError {
+  static override readonly code = 'E_SESSION_SECRET_MISSING';
+}
+
+/** A secret shorter than 32 characters in production. */
+export class SessionSecretTooShortError extends SessionConfigError {
+  static override readonly code = 'E_SESSION_SECRET_TOO_SHORT';
 }
 
 /**
- * Redis could not be reached in time (down, paused, reconnecting, circuit open). The original
- * error, if any, is the `cause`. The middleware turns it into a 503 under `onRedisError: 'fail'`.
+ * Redis could not serve the session under `onRedisError: 'deny'` (outage, timeout, or a
+ * security-critical write no replica confirmed). The runtime's `RedisUnavailableError` is the
+ * `cause`. The middleware and `errorHandler` answer it with 503 + `Retry-After`.
  */
-export class SessionStoreUnavailableError extends Error {
-  static readonly code = 'session_store_unavailable';
-  override readonly name = 'SessionStoreUnavailableError';
-  readonly code = SessionStoreUnavailableError.code;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
+export class SessionStoreUnavailableError extends ToolkitError {
+  static override readonly code = 'E_SESSION_UNAVAILABLE';
 }
 
-/** A request argument (user id, session handle) that cannot be used. */
-export class SessionInputError extends Error {
-  static readonly code = 'ERR_SESSION_INVALID_INPUT';
-  override readonly name = 'SessionInputError';
-  readonly code = SessionInputError.code;
+/** A request argument (session id, user id, listed id) that cannot be used: answered 400. */
+export class SessionInputError extends ToolkitError {
+  static override readonly code = 'E_SESSION_INVALID_INPUT';
 }
 
 export function isSessionStoreUnavailable(error: unknown): error is SessionStoreUnavailableError {
@@ -46,6 +39,8 @@ export function isSessionStoreUnavailable(error: unknown): error is SessionStore
 /** Every error this package throws, by name. */
 export const errors = {
   SessionConfigError,
+  SessionSecretMissingError,
+  SessionSecretTooShortError,
   SessionStoreUnavailableError,
   SessionInputError,
 } as const;

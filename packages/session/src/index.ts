@@ -3,13 +3,16 @@ export {
   isSessionStoreUnavailable,
   SessionConfigError,
   SessionInputError,
+  SessionSecretMissingError,
+  SessionSecretTooShortError,
   SessionStoreUnavailableError,
 } from './errors.js';
-export { sessionHandle } from './keys.js';
 export { createSessionMiddleware, type SessionMiddleware } from './middleware.js';
 export { parseDuration } from './options.js';
-export { RedisSessionStore, type RedisSessionStoreOptions } from './redis-store.js';
+export { sessionHandle } from './store/keys.js';
+export type { RedisSessionStore } from './store/store.js';
 export type {
+  DurabilityOptions,
   Duration,
   LoginDetails,
   OnRedisError,

@@ -1,12 +1,9 @@
+import { logSafeError, type ToolkitListener } from '@redis-toolkit/connection';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import session from 'express-session';
-import {
-  isSessionStoreUnavailable,
-  SessionInputError,
-  SessionStoreUnavailableError,
-} from './errors.js';
+import { SessionInputError, SessionStoreUnavailableError } from './errors.js';
 import { resolveOptions } from './options.js';
-import { RedisSessionStore } from './redis-store.js';
+import { RedisSessionStore } from './store/store.js';
 import type {
   LoginDetails,
   SessionMiddlewareOptions,
@@ -30,30 +27,21 @@ export interface SessionMiddleware extends RequestHandler {
   revokeSession(userId: string | number, id: string): Promise<boolean>;
   /** Destroys every session of the user except `except` (a session id, e.g. `req.sessionID`, or a listed `id`). */
   revokeUserSessions(userId: string | number, options?: { except?: string }): Promise<number>;
-  /** Express error handler answering 503 for `session_store_unavailable` raised inside routes (e.g. by `login`). */
+  /** Express error handler: 503 for `E_SESSION_UNAVAILABLE`, 400 for `E_SESSION_INVALID_INPUT` raised in routes. */
   readonly errorHandler: ErrorRequestHandler;
+  /** Every event of this instance (hit, miss, error, fallback, block, revocation). */
+  readonly events: { on(listener: ToolkitListener): () => void };
   stats(): SessionStats;
 }
 
 /**
- * Express session middleware on Redis with secure defaults. Mount it once; use the helpers for
- * login, logout and device management.
+ * Express session middleware on Redis (or memory only, without `redis`) with secure defaults.
+ * Mount it once; use the helpers for login, logout and device management.
  */
 export function createSessionMiddleware(options: SessionMiddlewareOptions): SessionMiddleware {
   const o = resolveOptions(options);
-  const { logger } = o;
-  const store = new RedisSessionStore({
-    redis: options.redis,
-    prefix: o.prefix,
-    ttlMs: o.ttlMs,
-    tombstoneTtlMs: o.tombstoneTtlMs,
-    onRedisError: o.onRedisError,
-    commandTimeoutMs: o.commandTimeoutMs,
-    cooldownMs: o.cooldownMs,
-    memoryMaxSessions: o.memoryMaxSessions,
-    activityResolutionMs: o.activityResolutionMs,
-    logger,
-  });
+  const { logger, runtime } = o;
+  const store = new RedisSessionStore(o);
   const cookie: session.CookieOptions = {
     path: '/',
     httpOnly: true,
@@ -74,17 +62,14 @@ export function createSessionMiddleware(options: SessionMiddlewareOptions): Sess
     ...(options.trustProxy === undefined ? {} : { proxy: options.trustProxy }),
   });
 
-  const unavailable = (res: Response, error: SessionStoreUnavailableError): void => {
+  const answer = (res: Response, error: SessionStoreUnavailableError | SessionInputError): void => {
+    const unavailable = error instanceof SessionStoreUnavailableError;
+    // The runtime does not publish when its next probe runs: 1 s is the shared fallback.
+    if (unavailable) res.set('Retry-After', '1');
     res
-      .status(503)
-      .set('Retry-After', String(o.retryAfterSeconds))
-      .json({
-        error: {
-          code: SessionStoreUnavailableError.code,
-          message: 'Session store unavailable, retry shortly.',
-        },
-      });
-    logger.debug({ err: error.message }, 'session: answered 503');
+      .status(unavailable ? 503 : 400)
+      .json({ error: { code: error.code, message: error.message } });
+    logger.debug({ err: logSafeError(error).message }, 'session: answered from the policy');
   };
 
   let warnedProxy = false;
@@ -113,13 +98,13 @@ export function createSessionMiddleware(options: SessionMiddlewareOptions): Sess
       if (passed || res.headersSent) {
         // A save/touch at the end of the response failed: the response is already going out.
         logger.error(
-          { err: (error as Error)?.message },
+          { err: logSafeError(error).message },
           'session: could not persist the session after the response',
         );
         return;
       }
-      if (isSessionStoreUnavailable(error)) {
-        unavailable(res, error);
+      if (error instanceof SessionStoreUnavailableError || error instanceof SessionInputError) {
+        answer(res, error);
         return;
       }
       next(error);
@@ -127,15 +112,18 @@ export function createSessionMiddleware(options: SessionMiddlewareOptions): Sess
   };
 
   const errorHandler: ErrorRequestHandler = (error, _req, res, next) => {
-    if (isSessionStoreUnavailable(error) && !res.headersSent) unavailable(res, error);
+    const ours =
+      error instanceof SessionStoreUnavailableError || error instanceof SessionInputError;
+    if (ours && !res.headersSent) answer(res, error);
     else next(error);
   };
 
   const login: SessionMiddleware['login'] = async (req, user, details = {}) => {
-    if (!req.session)
+    if (!req.session) {
       throw new SessionInputError(
         'login: req.session is missing; mount the session middleware first',
       );
+    }
     const userId = normalizeUserId(user?.id);
     await new Promise<void>((resolve, reject) =>
       req.session.regenerate((err) => (err ? reject(err) : resolve())),
@@ -148,18 +136,11 @@ export function createSessionMiddleware(options: SessionMiddlewareOptions): Sess
       ...(ip ? { ip } : {}),
       ...(userAgent ? { userAgent } : {}),
     };
+    store.markLoginWrite(req.session);
     await new Promise<void>((resolve, reject) =>
       req.session.save((err) => (err ? reject(err) : resolve())),
     );
-    try {
-      await store.indexAdd(req.sessionID, req.session as session.SessionData);
-    } catch (error) {
-      if (o.onRedisError === 'memory' && isSessionStoreUnavailable(error)) {
-        logger.warn(
-          'session: logged in while redis is down; this session is missing from the user index',
-        );
-      } else throw error;
-    }
+    await store.indexAdd(req.sessionID, req.session as session.SessionData);
   };
 
   const logout: SessionMiddleware['logout'] = async (req, res) => {
@@ -177,20 +158,24 @@ export function createSessionMiddleware(options: SessionMiddlewareOptions): Sess
     store,
     login,
     logout,
-    listUserSessions: (userId: string | number, opts?: { current?: string }) =>
+    listUserSessions: async (userId: string | number, opts?: { current?: string }) =>
       store.listUserSessions(normalizeUserId(userId), opts?.current),
-    revokeSession: (userId: string | number, id: string) => {
+    revokeSession: async (userId: string | number, id: string) => {
       if (typeof id !== 'string' || id.length === 0 || id.length > 64) {
-        return Promise.reject(
-          new SessionInputError('revokeSession: id must be an id from listUserSessions'),
-        );
+        throw new SessionInputError('revokeSession: id must be an id from listUserSessions');
       }
       return store.revokeSession(normalizeUserId(userId), id);
     },
-    revokeUserSessions: (userId: string | number, opts?: { except?: string }) =>
+    revokeUserSessions: async (userId: string | number, opts?: { except?: string }) =>
       store.revokeUserSessions(normalizeUserId(userId), opts?.except),
     errorHandler,
-    stats: () => ({ ...store.stats }),
+    events: { on: (listener: ToolkitListener) => store.events.on(listener) },
+    stats: (): SessionStats => ({
+      ...store.events.snapshot(),
+      ...store.counters,
+      memoryEntries: store.memoryEntries,
+      redis: runtime ? (runtime.available ? 'up' : 'down') : 'absent',
+    }),
   });
 }
 

@@ -28,14 +28,14 @@ describe('startup validation', () => {
             production: false,
           }),
         ),
-      ).toBe('ERR_SESSION_SECRET_MISSING');
+      ).toBe('E_SESSION_SECRET_MISSING');
     }
   });
 
   it('a short secret is refused in production (naming the array slot) and warned about in development', () => {
     expect(
       codeOf(() => createSessionMiddleware({ redis, secret: 'short', production: true })),
-    ).toBe('ERR_SESSION_SECRET_TOO_SHORT');
+    ).toBe('E_SESSION_SECRET_TOO_SHORT');
     try {
       createSessionMiddleware({ redis, secret: [SECRET, 'short'], production: true });
     } catch (error) {
@@ -55,7 +55,7 @@ describe('startup validation', () => {
     process.env.NODE_ENV = 'production';
     try {
       expect(codeOf(() => createSessionMiddleware({ redis, secret: 'short' }))).toBe(
-        'ERR_SESSION_SECRET_TOO_SHORT',
+        'E_SESSION_SECRET_TOO_SHORT',
       );
     } finally {
       process.env.NODE_ENV = before;
@@ -81,6 +81,33 @@ describe('startup validation', () => {
     expect(bad({ ttl: '1h', activityResolution: '31m' })).toBe('activityResolution');
     expect(bad({ ttl: '1h', activityResolution: '30m' })).toBeUndefined();
     expect(bad({ activityResolution: 0 })).toBeUndefined();
+  });
+
+  it('an unknown option is refused, naming the nearest known one (also inside cookie and durability)', () => {
+    const refused = (o: object) => {
+      try {
+        createSessionMiddleware({ redis, secret: SECRET, production: false, ...o });
+      } catch (error) {
+        expect(error).toBeInstanceOf(SessionConfigError);
+        return error as SessionConfigError;
+      }
+      throw new Error('accepted');
+    };
+    const tll = refused({ tll: '1h' });
+    expect(tll.field).toBe('tll');
+    expect(tll.code).toBe('E_SESSION_INVALID_OPTION');
+    expect(tll.message).toMatch(/did you mean `ttl`/);
+    // removed in 0.2, not aliased
+    expect(refused({ memoryMaxSessions: 5 }).message).toMatch(/use `maxMemoryEntries`/);
+    expect(refused({ commandTimeoutMs: 5 }).message).toMatch(/use `commandTimeout`/);
+    expect(refused({ retryAfterSeconds: 5 }).field).toBe('retryAfterSeconds');
+    expect(refused({ onRedisError: 'fail' }).field).toBe('onRedisError');
+    expect(refused({ cookie: { maxage: 5 } }).message).toMatch(/did you mean `cookie.maxAge`/);
+    expect(refused({ durability: { replica: 1 } }).message).toMatch(
+      /did you mean `durability.replicas`/,
+    );
+    expect(refused({ durability: { replicas: -1 } }).field).toBe('durability.replicas');
+    expect(refused({ commandTimeout: 'soon' }).field).toBe('commandTimeout');
   });
 
   it('parses durations', () => {

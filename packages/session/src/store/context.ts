@@ -1,0 +1,25 @@
+import type { Logger, RedisRuntime, ToolkitEvents } from '@redis-toolkit/connection';
+import type { ResolvedOptions } from '../options.js';
+import type { MemorySessions } from '../outage/memory.js';
+import type { Keys } from './keys.js';
+
+/** Session-specific counters, next to the shared ones of `ToolkitEvents`. */
+export interface StoreCounters {
+  saves: number;
+  touches: number;
+  blockedWrites: number;
+  corrupt: number;
+  indexRefreshes: number;
+}
+
+/** What the store's parts (index, listing, replay, policy) share. */
+export interface StoreContext {
+  readonly runtime: RedisRuntime | undefined;
+  readonly keys: Keys;
+  readonly opts: ResolvedOptions;
+  readonly events: ToolkitEvents;
+  /** Present in memory-only mode and under `onRedisError: 'memory'`. */
+  readonly memory: MemorySessions | undefined;
+  readonly logger: Logger;
+  readonly counters: StoreCounters;
+}

@@ -1,0 +1,425 @@
+import {
+  durableWrite,
+  type RedisClient,
+  runScript,
+  ToolkitEvents,
+} from '@redis-toolkit/connection';
+import { type SessionData, Store } from 'express-session';
+import { decodeSession, isWrongType, ttlOf, userIdIn } from '../codec/codec.js';
+import { SessionInputError } from '../errors.js';
+import type { ResolvedOptions } from '../options.js';
+import { MemorySessions } from '../outage/memory.js';
+import { onUnavailable } from '../outage/policy.js';
+import { replayIntoRedis } from '../outage/replay.js';
+import type { UserSessionInfo } from '../types.js';
+import { UserIndex } from '../user-index/user-index.js';
+import { UserSessions } from '../user-index/user-sessions.js';
+import type { StoreContext, StoreCounters } from './context.js';
+import { isValidSid, Keys, sessionHandle } from './keys.js';
+import { Listing } from './listing.js';
+import * as lua from './scripts.js';
+
+type Callback<T> = (err: unknown, value?: T) => void;
+type Done = (err?: unknown) => void;
+
+/**
+ * An express-session Store on the shared Redis runtime that never writes back a destroyed
+ * session, keeps a per-user index of sessions, lists/clears across every Cluster master, and
+ * follows `onRedisError` when Redis is unavailable. Without `redis` it is a memory-only store.
+ */
+export class RedisSessionStore extends Store {
+  readonly keys: Keys;
+  readonly events: ToolkitEvents;
+  private readonly ctx: StoreContext;
+  private readonly index: UserIndex;
+  private readonly users: UserSessions;
+  private readonly listing: Listing;
+  /** Session objects whose data was read from Redis: their saves are `SET XX` (cannot resurrect). */
+  private readonly loaded = new WeakSet<object>();
+  /** Session objects whose index entry was refreshed less than `activityResolution` ago. */
+  private readonly indexFresh = new WeakSet<object>();
+  /** Session objects whose next save is the login write (durable). */
+  private readonly loginWrites = new WeakSet<object>();
+
+  /** Built by `createSessionMiddleware`; its options are internal. */
+  constructor(opts: ResolvedOptions) {
+    super();
+    this.keys = new Keys(opts.namespace);
+    this.events = new ToolkitEvents('session', opts.namespace);
+    const counters: StoreCounters = {
+      saves: 0,
+      touches: 0,
+      blockedWrites: 0,
+      corrupt: 0,
+      indexRefreshes: 0,
+    };
+    const memory =
+      !opts.runtime || opts.policy === 'memory'
+        ? new MemorySessions(opts.maxMemoryEntries, opts.tombstoneTtlMs)
+        : undefined;
+    this.ctx = {
+      runtime: opts.runtime,
+      keys: this.keys,
+      opts,
+      events: this.events,
+      memory,
+      logger: opts.logger,
+      counters,
+    };
+    this.index = new UserIndex(this.ctx);
+    this.users = new UserSessions(this.ctx, this.index, (sid) => this.remove(sid, 'revoke'));
+    this.listing = new Listing(this.ctx);
+    if (opts.runtime && memory) {
+      opts.runtime.on('up', () => void replayIntoRedis(this.ctx, this.index));
+    }
+  }
+
+  get counters(): Readonly<StoreCounters> {
+    return this.ctx.counters;
+  }
+
+  /** Sessions held in this instance's memory. */
+  get memoryEntries(): number {
+    return this.ctx.memory?.size ?? 0;
+  }
+
+  // ---- express-session Store interface (callback style) ----
+
+  override get(sid: string, cb: Callback<SessionData | null>): void {
+    settle(this.read(sid), cb);
+  }
+  override set(sid: string, session: SessionData, cb?: Done): void {
+    settle(this.write(sid, session), cb);
+  }
+  override touch(sid: string, session: SessionData, cb?: Done): void {
+    settle(this.refresh(sid, session), cb);
+  }
+  override destroy(sid: string, cb?: Done): void {
+    settle(this.remove(sid), cb);
+  }
+  override all(cb: Callback<SessionData[]>): void {
+    settle(this.allSessions(), cb);
+  }
+  override length(cb: Callback<number>): void {
+    settle(
+      this.sessionIds().then((ids) => ids.length),
+      cb,
+    );
+  }
+  override clear(cb?: Done): void {
+    settle(this.listing.clear(), cb);
+  }
+  ids(cb: Callback<string[]>): void {
+    settle(this.sessionIds(), cb);
+  }
+  /** express-session builds `req.session` from loaded data here: carry over what `read` learnt. */
+  override createSession(
+    req: Parameters<Store['createSession']>[0],
+    data: SessionData,
+  ): ReturnType<Store['createSession']> {
+    const session = super.createSession(req, data);
+    if (this.loaded.has(data)) this.loaded.add(session);
+    if (this.indexFresh.has(data)) this.indexFresh.add(session);
+    return session;
+  }
+
+  // ---- promise API ----
+
+  async read(sid: string): Promise<SessionData | null> {
+    if (!isValidSid(sid)) return null;
+    const { runtime, memory, keys, opts } = this.ctx;
+    if (memory?.isDestroyed(sid)) return this.miss();
+    if (!runtime) return this.fromMemory(sid);
+    let raw: string | null;
+    let mark: string | null = null;
+    try {
+      if (opts.activityResolutionMs > 0) {
+        // Same slot (hash tag), one command: the data and whether the index is fresh.
+        [raw = null, mark = null] = await runtime.run(
+          'get',
+          () => runtime.client.mget(keys.session(sid), keys.indexMark(sid)),
+          opts.commandTimeoutMs,
+        );
+      } else {
+        raw = await runtime.run(
+          'get',
+          () => runtime.client.get(keys.session(sid)),
+          opts.commandTimeoutMs,
+        );
+      }
+    } catch (error) {
+      if (isWrongType(error)) return this.corrupt(sid, 'not a string');
+      return onUnavailable(this.ctx, error, 'get', () => this.fromMemory(sid));
+    }
+    // Under 'memory' a session created during an outage may not have reached Redis yet.
+    if (raw === null) return memory ? this.fromMemory(sid) : this.miss();
+    const session = this.parse(sid, raw);
+    if (!session) return null;
+    this.events.emit('hit', 'get');
+    this.loaded.add(session);
+    if (mark !== null) this.indexFresh.add(session);
+    return session;
+  }
+
+  /** Marks the next save of `session` as the login write: it waits for a replica (`durability`). */
+  markLoginWrite(session: object): void {
+    this.loginWrites.add(session);
+  }
+
+  /**
+   * Save. A session loaded from Redis is written with `SET XX` (one command; XX: a session
+   * destroyed meanwhile is not re-created); a new one through `setIfAlive`, which checks the
+   * tombstone. When the user index is due for a refresh, the write also sets the mark and the
+   * refresh is sent alongside.
+   */
+  async write(sid: string, session: SessionData): Promise<void> {
+    if (!isValidSid(sid)) throw new SessionInputError('invalid session id');
+    const { runtime, memory, keys, opts, counters } = this.ctx;
+    const ttlMs = ttlOf(session, opts.ttlMs);
+    if (ttlMs <= 0) return this.remove(sid);
+    const json = JSON.stringify(session);
+    const userId = userIdIn(session);
+    counters.saves++;
+    if (!runtime) {
+      if (!memory?.set(sid, json, ttlMs, userId)) this.blocked(sid);
+      return;
+    }
+    const refreshIndex = userId !== undefined && !this.indexFresh.has(session);
+    const markTtl = refreshIndex ? opts.activityResolutionMs : 0;
+    const key = keys.session(sid);
+    const fresh: [string, string, string] = [key, keys.tombstone(sid), keys.indexMark(sid)];
+    const freshArgs = [json, ttlMs, markTtl, '0'];
+    let call: Promise<unknown>;
+    if (this.loginWrites.has(session)) {
+      this.loginWrites.delete(session);
+      call = durableWrite(
+        runtime,
+        'login',
+        key,
+        // EVAL, not runScript: the durable write runs on its own connection (see README: runtime gaps).
+        (c: RedisClient) => c.eval(lua.setIfAlive.source, 3, ...fresh, ...freshArgs),
+        opts.durability,
+      );
+    } else if (!this.loaded.has(session)) {
+      call = runScript(runtime, lua.setIfAlive, fresh, freshArgs, opts.commandTimeoutMs);
+    } else if (markTtl > 0) {
+      call = runScript(
+        runtime,
+        lua.setIfExistsMarked,
+        [key, keys.indexMark(sid)],
+        [json, ttlMs, markTtl],
+        opts.commandTimeoutMs,
+      );
+    } else {
+      call = runtime.run(
+        'set',
+        () => runtime.client.set(key, json, 'PX', ttlMs, 'XX'),
+        opts.commandTimeoutMs,
+      );
+    }
+    const write = call.then(
+      (reply) => this.written(sid, session, reply, markTtl),
+      (error: unknown) =>
+        onUnavailable(this.ctx, error, 'set', () => {
+          if (!memory?.set(sid, json, ttlMs, userId)) this.blocked(sid);
+          return false;
+        }),
+    );
+    if (!refreshIndex) {
+      await write;
+      return;
+    }
+    const [marked, indexed] = await Promise.all([
+      write,
+      this.index.touch(sid, userId, Date.now() + ttlMs),
+    ]);
+    if (marked && !indexed) await this.unmark(sid, session);
+  }
+
+  /** Touch (unchanged session): `PEXPIRE`, which cannot create a key; sets the mark when the index is due. */
+  async refresh(sid: string, session: SessionData): Promise<void> {
+    if (!isValidSid(sid)) return;
+    const { runtime, memory, keys, opts, counters } = this.ctx;
+    const ttlMs = Math.max(1, ttlOf(session, opts.ttlMs));
+    counters.touches++;
+    if (!runtime) {
+      memory?.touch(sid, ttlMs);
+      return;
+    }
+    const userId = userIdIn(session);
+    const refreshIndex = userId !== undefined && !this.indexFresh.has(session);
+    const markTtl = refreshIndex ? opts.activityResolutionMs : 0;
+    const key = keys.session(sid);
+    const call =
+      markTtl > 0
+        ? runScript(
+            runtime,
+            lua.touchMarked,
+            [key, keys.indexMark(sid)],
+            [ttlMs, markTtl],
+            opts.commandTimeoutMs,
+          )
+        : runtime.run('touch', () => runtime.client.pexpire(key, ttlMs), opts.commandTimeoutMs);
+    const touch = call.then(
+      (reply) => {
+        if (reply === 0) memory?.touch(sid, ttlMs); // not in Redis: maybe a session kept in memory
+        const marked = markTtl > 0 && reply === 1;
+        if (marked) this.indexFresh.add(session);
+        return marked;
+      },
+      (error: unknown) =>
+        onUnavailable(this.ctx, error, 'touch', () => {
+          memory?.touch(sid, ttlMs);
+          return false;
+        }),
+    );
+    if (!refreshIndex) {
+      await touch;
+      return;
+    }
+    const [marked, indexed] = await Promise.all([
+      touch,
+      this.index.touch(sid, userId, Date.now() + ttlMs),
+    ]);
+    if (marked && !indexed) await this.unmark(sid, session);
+  }
+
+  /**
+   * Destroy (logout, regenerate, revoke): a durable write — it counts as done only once a replica
+   * has the tombstone where replicas exist, so a failover cannot bring the session back.
+   */
+  async remove(sid: string, operation: 'destroy' | 'revoke' = 'destroy'): Promise<void> {
+    if (!isValidSid(sid)) return;
+    const { runtime, memory, keys, opts } = this.ctx;
+    if (!runtime) {
+      memory?.destroy(sid, false);
+      this.events.emit('revocation', operation);
+      return;
+    }
+    const sessionKeys = [keys.session(sid), keys.tombstone(sid), keys.indexMark(sid)];
+    let old: unknown;
+    try {
+      old = await durableWrite(
+        runtime,
+        operation,
+        sessionKeys[0] as string,
+        (c: RedisClient) => c.eval(lua.destroy.source, 3, ...sessionKeys, opts.tombstoneTtlMs),
+        opts.durability,
+      );
+    } catch (error) {
+      onUnavailable(this.ctx, error, operation, () => memory?.destroy(sid, true));
+      this.events.emit('revocation', operation);
+      return;
+    }
+    memory?.destroy(sid, false);
+    this.events.emit('revocation', operation);
+    const userId = typeof old === 'string' ? userIdIn(decodeSession(old)) : undefined;
+    if (userId === undefined) return;
+    await this.users.unindex(userId, sid);
+  }
+
+  /** Record a logged-in session in its user's index (called by `login`). */
+  indexAdd(sid: string, session: SessionData): Promise<void> {
+    return this.users.add(sid, session);
+  }
+
+  listUserSessions(userId: string, current?: string): Promise<UserSessionInfo[]> {
+    return this.users.list(userId, current);
+  }
+
+  /** Destroy one of a user's sessions by its public handle. Returns whether it was found. */
+  revokeSession(userId: string, handle: string): Promise<boolean> {
+    return this.users.revokeOne(userId, handle);
+  }
+
+  /** Destroy all of a user's sessions but `except` (a session id or handle). Returns how many. */
+  revokeUserSessions(userId: string, except?: string): Promise<number> {
+    return this.users.revokeAll(userId, except);
+  }
+
+  sessionIds(): Promise<string[]> {
+    return this.listing.ids();
+  }
+
+  allSessions(): Promise<(SessionData & { id: string })[]> {
+    return this.listing.all();
+  }
+
+  /** Deletes everything under this store's namespace on every master (never FLUSHDB). */
+  clearAll(): Promise<void> {
+    return this.listing.clear();
+  }
+
+  // ---- internals ----
+
+  /** Bookkeeping after a save's reply ('OK' or 1: written; null or 0: refused). Returns whether it set the mark. */
+  private written(sid: string, session: SessionData, reply: unknown, markTtl: number): boolean {
+    if (reply !== 'OK' && reply !== 1) {
+      this.blocked(sid);
+      return false;
+    }
+    this.ctx.memory?.drop(sid);
+    if (markTtl === 0) return false;
+    this.indexFresh.add(session);
+    return true;
+  }
+
+  private blocked(sid: string): void {
+    this.ctx.counters.blockedWrites++;
+    this.events.emit('block', 'set');
+    this.ctx.logger.debug(
+      { handle: sessionHandle(sid) },
+      'session: write to a destroyed or expired session refused',
+    );
+  }
+
+  /** The index refresh failed but the mark was set: drop the mark so the next request retries. */
+  private async unmark(sid: string, session: SessionData): Promise<void> {
+    this.indexFresh.delete(session);
+    const runtime = this.ctx.runtime;
+    if (!runtime) return;
+    await runtime
+      .run(
+        'unmark',
+        () => runtime.client.del(this.keys.indexMark(sid)),
+        this.ctx.opts.commandTimeoutMs,
+      )
+      .catch(() => {});
+  }
+
+  private fromMemory(sid: string): SessionData | null {
+    const local = this.ctx.memory?.get(sid);
+    if (local === undefined) return this.miss();
+    const session = this.parse(sid, local);
+    if (session) this.events.emit('hit', 'get');
+    return session;
+  }
+
+  private parse(sid: string, raw: string): SessionData | null {
+    const session = decodeSession(raw);
+    if (!session) return this.corrupt(sid, 'not session JSON');
+    return session;
+  }
+
+  private corrupt(sid: string, why: string): null {
+    this.ctx.counters.corrupt++;
+    this.events.emit('miss', 'get');
+    this.ctx.logger.warn(
+      { handle: sessionHandle(sid), why },
+      'session: unreadable session data, starting a fresh session',
+    );
+    return null;
+  }
+
+  private miss(): null {
+    this.events.emit('miss', 'get');
+    return null;
+  }
+}
+
+function settle<T>(promise: Promise<T>, cb: Callback<T> | undefined): void {
+  promise.then(
+    (value) => cb?.(null, value),
+    (error: unknown) => cb?.(error),
+  );
+}
