@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { encodeKeySegment } from '@redis-toolkit/connection';
 import { decodeJwt } from 'jose';
 import { TokenInputError } from './errors.js';
 
@@ -17,16 +18,22 @@ export interface TokenRef {
 const MAX_CLAIM_LENGTH = 1024;
 /** Year 5138 in seconds: anything larger is not a plausible NumericDate. */
 const MAX_NUMERIC_DATE = 1e11;
-/** Ids made of these characters are stored readably; anything else is hashed (so `{`, `}`, `*`, control characters or huge values never reach a key). */
-const READABLE = /^[A-Za-z0-9._~:@+-]{1,128}$/;
+/** Longer ids are stored as their SHA-256, so a key stays short whatever the input. */
+const MAX_READABLE = 128;
 
 export function sha256(value: string): string {
   return createHash('sha256').update(value).digest('base64url');
 }
 
-/** Encodes an untrusted identifier for use inside a key; the two forms cannot collide (`:` vs `#`). */
+/**
+ * Encodes an untrusted identifier for use inside a key: `encodeKeySegment` (braces, globs,
+ * separators and control characters percent-encoded) up to 128 characters, else its SHA-256.
+ * The two forms cannot collide (`:` vs `#`).
+ */
 export function encodeId(kind: 'j' | 's', value: string): string {
-  return READABLE.test(value) ? `${kind}:${value}` : `${kind}#${sha256(value)}`;
+  return value.length <= MAX_READABLE
+    ? `${kind}:${encodeKeySegment(value)}`
+    : `${kind}#${sha256(value)}`;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -1,5 +1,7 @@
-/** Why an input could not be used as a token reference. Stable, documented codes. */
-export type TokenInputErrorCode =
+import { ToolkitError } from '@redis-toolkit/connection';
+
+/** Why an input could not be used as a token reference. Stable, documented reasons. */
+export type TokenInputReason =
   | 'invalid_input'
   | 'token_too_large'
   | 'malformed_token'
@@ -14,52 +16,56 @@ export type TokenInputErrorCode =
 /**
  * The token or claims handed to the blacklist cannot be used: malformed, oversized, or a claim
  * of the wrong type. Request input is untrusted, so this is an expected outcome (the middleware
- * answers 401 `token_invalid`), never a crash.
+ * answers 401), never a crash. `reason` says which rule it broke.
  */
-export class TokenInputError extends Error {
-  static readonly code = 'E_TOKEN_INPUT';
-  override readonly name = 'TokenInputError';
-  readonly code: TokenInputErrorCode;
+export class TokenInputError extends ToolkitError {
+  static override readonly code = 'E_BLACKLIST_INPUT';
+  readonly reason: TokenInputReason;
   /** HTTP status a framework should use if this error reaches its error handler. */
   readonly status = 401;
   readonly statusCode = 401;
-  constructor(code: TokenInputErrorCode, message: string) {
+  constructor(reason: TokenInputReason, message: string) {
     super(message);
-    this.code = code;
+    this.reason = reason;
   }
+}
+
+/** A revoked token reached `rejectRevoked` (its 401 body carries this code). */
+export class TokenRevokedError extends ToolkitError {
+  static override readonly code = 'E_BLACKLIST_REVOKED';
+  readonly status = 401;
+  readonly statusCode = 401;
 }
 
 /**
- * Redis could not be reached (or did not answer within `commandTimeoutMs`), the local mirror
- * is not known to be in sync, and `onRedisError` is `'deny'`: the check cannot be decided.
- * Carries `status = 503` so Express's default error handler (and express-jwt) answer 503.
+ * Revocation state cannot be decided or made durable right now: Redis is unavailable (outage,
+ * timeout, a write no replica confirmed) and the policy is `'deny'`, or a revocation has no outbox
+ * to go to, or `assertCanIssue()` refuses new credentials. Carries `status = 503` and
+ * `retryAfterSeconds` (≥ 1) so Express's default error handler and express-jwt answer 503.
  */
-export class RevocationUnavailableError extends Error {
-  static readonly code = 'E_REVOCATION_UNAVAILABLE';
-  override readonly name = 'RevocationUnavailableError';
-  readonly code = 'revocation_unavailable';
+export class BlacklistUnavailableError extends ToolkitError {
+  static override readonly code = 'E_BLACKLIST_UNAVAILABLE';
   readonly status = 503;
   readonly statusCode = 503;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  readonly retryAfterSeconds: number;
+  constructor(message: string, options: { cause?: unknown; retryAfterSeconds?: number } = {}) {
+    super(message, { cause: options.cause });
+    this.retryAfterSeconds = Math.max(1, Math.ceil(options.retryAfterSeconds ?? 1));
   }
 }
 
-/** Invalid options passed to `createTokenBlacklist`; names the field and the expected form. */
-export class TokenBlacklistConfigError extends Error {
-  static readonly code = 'E_TOKEN_BLACKLIST_CONFIG';
-  override readonly name = 'TokenBlacklistConfigError';
-  readonly code = 'invalid_option';
-  readonly field: string;
-  constructor(field: string, expected: string) {
-    super(`createTokenBlacklist: option \`${field}\` must be ${expected}`);
-    this.field = field;
+/** Invalid options passed to `createTokenBlacklist`; `field` names the option. */
+export class TokenBlacklistConfigError extends ToolkitError {
+  static override readonly code = 'E_BLACKLIST_CONFIG';
+  constructor(field: string, message: string) {
+    super(`createTokenBlacklist: ${message}`, { field });
   }
 }
 
 /** Every error this package throws, by name. */
 export const errors = {
   TokenInputError,
-  RevocationUnavailableError,
+  TokenRevokedError,
+  BlacklistUnavailableError,
   TokenBlacklistConfigError,
 } as const;

@@ -1,6 +1,11 @@
-import type { TokenBlacklist } from './blacklist.js';
-import { RevocationUnavailableError, TokenInputError } from './errors.js';
+import { BlacklistUnavailableError, TokenInputError, TokenRevokedError } from './errors.js';
 import type { TokenOrClaims } from './types.js';
+
+/** What the helpers need of a blacklist (structural, so this file does not import the class). */
+export interface RevocationChecker {
+  isRevoked(token: TokenOrClaims): Promise<boolean>;
+  assertCanIssue(): void;
+}
 
 /** The parts of an Express (4 or 5) request this package reads. Typed structurally: no runtime or type dependency on express. */
 export interface RevocationRequest {
@@ -28,6 +33,11 @@ export interface RejectRevokedOptions<Req extends RevocationRequest = Revocation
   getClaims?: (req: Req) => TokenOrClaims | undefined | Promise<TokenOrClaims | undefined>;
 }
 
+export interface IssuanceGuardOptions {
+  /** Message of the 503 body. */
+  message?: string;
+}
+
 export function bearerToken(req: RevocationRequest): string | undefined {
   const header = req.headers.authorization;
   if (typeof header !== 'string') return undefined;
@@ -40,19 +50,31 @@ function defaultGetClaims(req: RevocationRequest): TokenOrClaims | undefined {
   return bearerToken(req);
 }
 
-function reply(res: RevocationResponse, status: number, code: string, message: string): void {
+/** The toolkit's error body `{ error: { code, message } }`; 503 with Retry-After, 401 with WWW-Authenticate. */
+function reply(
+  res: RevocationResponse,
+  status: number,
+  code: string,
+  message: string,
+  retryAfterSeconds = 1,
+): void {
   if (status === 401) res.setHeader('WWW-Authenticate', `Bearer error="invalid_token"`);
-  if (status === 503) res.setHeader('Retry-After', '1');
+  if (status === 503)
+    res.setHeader('Retry-After', String(Math.max(1, Math.ceil(retryAfterSeconds))));
   res.status(status).json({ error: { code, message } });
 }
 
+function unavailable(res: RevocationResponse, error: BlacklistUnavailableError, message: string) {
+  reply(res, 503, BlacklistUnavailableError.code, message, error.retryAfterSeconds);
+}
+
 /**
- * Express middleware: 401 `token_revoked` for a revoked token, 401 `token_invalid` for input
- * the blacklist cannot read, 503 `revocation_unavailable` when undecidable under
- * `onRedisError: 'deny'`. Put it AFTER the middleware that verifies the token.
+ * Express middleware: 401 `E_BLACKLIST_REVOKED` for a revoked token, 401 `E_BLACKLIST_INPUT`
+ * for input the blacklist cannot read, 503 `E_BLACKLIST_UNAVAILABLE` (+ Retry-After) when
+ * undecidable under `onRedisError: 'deny'`. Put it AFTER the middleware that verifies the token.
  */
 export function rejectRevoked<Req extends RevocationRequest = RevocationRequest>(
-  blacklist: TokenBlacklist,
+  blacklist: RevocationChecker,
   options: RejectRevokedOptions<Req> = {},
 ): (req: Req, res: RevocationResponse, next: NextFunction) => Promise<void> {
   const getClaims =
@@ -63,17 +85,21 @@ export function rejectRevoked<Req extends RevocationRequest = RevocationRequest>
       claims = await getClaims(req);
       if (claims === undefined) return next();
       if (await blacklist.isRevoked(claims)) {
-        return reply(res, 401, 'token_revoked', 'This token has been revoked; sign in again.');
+        return reply(
+          res,
+          401,
+          TokenRevokedError.code,
+          'This token has been revoked; sign in again.',
+        );
       }
     } catch (error) {
       if (error instanceof TokenInputError) {
-        return reply(res, 401, 'token_invalid', `The token cannot be read: ${error.message}.`);
+        return reply(res, 401, TokenInputError.code, `The token cannot be read: ${error.message}.`);
       }
-      if (error instanceof RevocationUnavailableError) {
-        return reply(
+      if (error instanceof BlacklistUnavailableError) {
+        return unavailable(
           res,
-          503,
-          'revocation_unavailable',
+          error,
           'Token revocation cannot be checked right now; retry shortly.',
         );
       }
@@ -81,6 +107,41 @@ export function rejectRevoked<Req extends RevocationRequest = RevocationRequest>
     }
     next();
   };
+}
+
+/**
+ * Express middleware for routes that mint credentials (refresh, login): 503
+ * `E_BLACKLIST_UNAVAILABLE` + Retry-After while `assertCanIssue()` refuses.
+ */
+export function requireCanIssue(
+  blacklist: RevocationChecker,
+  options: IssuanceGuardOptions = {},
+): (req: unknown, res: RevocationResponse, next: NextFunction) => void {
+  const message =
+    options.message ??
+    'New credentials cannot be issued while revocations cannot be checked; retry shortly.';
+  return (_req, res, next) => {
+    try {
+      blacklist.assertCanIssue();
+    } catch (error) {
+      if (error instanceof BlacklistUnavailableError) return unavailable(res, error, message);
+      return next(error);
+    }
+    next();
+  };
+}
+
+/** Answers a `BlacklistUnavailableError` or `TokenInputError` caught in your own handler with the toolkit's body; false for anything else. */
+export function sendBlacklistError(res: RevocationResponse, error: unknown): boolean {
+  if (error instanceof BlacklistUnavailableError) {
+    unavailable(res, error, error.message);
+    return true;
+  }
+  if (error instanceof TokenInputError) {
+    reply(res, 401, TokenInputError.code, `The token cannot be read: ${error.message}.`);
+    return true;
+  }
+  return false;
 }
 
 /** What express-jwt (v7/v8) passes as the decoded token; typed structurally. */
@@ -91,10 +152,10 @@ export interface DecodedJwtLike {
 /**
  * An `isRevoked(req, token)` callback for express-jwt. Unreadable payloads (e.g. a non-JSON
  * string payload) count as revoked, so they are rejected. Under `onRedisError: 'deny'` an
- * undecidable check throws `RevocationUnavailableError` (status 503), which express-jwt passes to `next`.
+ * undecidable check throws `BlacklistUnavailableError` (status 503), which express-jwt passes to `next`.
  */
 export function expressJwtIsRevoked(
-  blacklist: TokenBlacklist,
+  blacklist: RevocationChecker,
 ): (req: unknown, token: DecodedJwtLike | undefined) => Promise<boolean> {
   return async (_req, token) => {
     const payload = token?.payload;

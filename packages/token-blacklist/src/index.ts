@@ -1,28 +1,32 @@
 export { createTokenBlacklist, TokenBlacklist } from './blacklist.js';
 export {
+  BlacklistUnavailableError,
   errors,
-  RevocationUnavailableError,
   TokenBlacklistConfigError,
   TokenInputError,
-  type TokenInputErrorCode,
+  type TokenInputReason,
+  TokenRevokedError,
 } from './errors.js';
 export {
   bearerToken,
   type DecodedJwtLike,
   expressJwtIsRevoked,
+  type IssuanceGuardOptions,
   type NextFunction,
   type RejectRevokedOptions,
+  type RevocationChecker,
   type RevocationRequest,
   type RevocationResponse,
   rejectRevoked,
+  requireCanIssue,
+  sendBlacklistError,
 } from './express.js';
 export type {
+  BlacklistPolicy,
   CheckResult,
   MirrorOptions,
-  OnRedisError,
   RevokeAllResult,
   RevokeResult,
-  TokenBlacklistEvents,
   TokenBlacklistOptions,
   TokenBlacklistStats,
   TokenOrClaims,

@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import type { RedisClient } from '@redis-toolkit/connection';
+import { defineScript, type LuaScript } from '@redis-toolkit/connection';
 
 /**
  * SET key value PX ttl, unless the key already holds a value >= value. Used for token
@@ -6,7 +7,10 @@ import { createHash } from 'node:crypto';
  * ms, so a cut-off never moves backwards). One key per call: safe on Cluster.
  * Returns the value now stored.
  */
-export const SET_MAX = `
+export const SET_MAX = defineScript({
+  name: 'blacklist setMax',
+  numberOfKeys: 1,
+  source: `
 local current = tonumber(redis.call('GET', KEYS[1]) or '')
 local value = tonumber(ARGV[1])
 if current and current >= value then
@@ -14,6 +18,24 @@ if current and current >= value then
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return ARGV[1]
-`;
+`,
+});
 
-export const SET_MAX_SHA = createHash('sha1').update(SET_MAX).digest('hex');
+/**
+ * EVALSHA on a given connection. `durableWrite` hands its write a dedicated connection (WAIT
+ * counts the writes of the connection it is sent on), and the runtime's `runScript` only runs on
+ * the runtime's own client, so the NOSCRIPT retry is repeated here for that one case.
+ */
+export function evalOn(
+  client: RedisClient,
+  script: LuaScript,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+): Promise<unknown> {
+  return client
+    .call('EVALSHA', script.sha, script.numberOfKeys, ...keys, ...args)
+    .catch((error: unknown) => {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return client.call('EVAL', script.source, script.numberOfKeys, ...keys, ...args);
+    });
+}

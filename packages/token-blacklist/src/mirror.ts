@@ -1,30 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger, RedisClient } from '@redis-toolkit/connection';
+import {
+  type Logger,
+  logSafeError,
+  type RedisClient,
+  type RedisRuntime,
+} from '@redis-toolkit/connection';
 
 /** What the mirror needs from the blacklist that owns it. */
 export interface MirrorHost {
+  readonly runtime: RedisRuntime;
   readonly channel: string;
   readonly logger: Logger;
-  readonly commandTimeoutMs: number;
-  /** Applies one message received on the channel (revocations; pings are handled here). */
+  /** Applies one message received on the channel (revocations; heartbeats are handled here). */
   apply(message: string): void;
-  /** Publishes on the channel through the main client. */
-  publish(message: string): Promise<void>;
   /** Loads every live revocation from Redis into the local store. */
   loadSnapshot(): Promise<void>;
   /** False when the local store is over its bound: the mirror cannot be complete. */
   canHoldMore(): boolean;
   onSyncChange(inSync: boolean): void;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -33,9 +26,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
  * In sync means: the subscription is confirmed, one of our own heartbeats travelled
  * publish → Redis → our subscriber AFTER it was confirmed, a full snapshot was loaded after
  * that, and a heartbeat has come back within `staleAfterMs` since. Any subscriber
- * close/reconnect, a stale heartbeat, or store overflow drops the flag; a resync (subscribe,
- * heartbeat, snapshot) must complete before it is set again. Because revocations only ever
- * grow, messages that arrive during the snapshot are merged safely in any order.
+ * close/reconnect, a runtime outage, a stale heartbeat, or store overflow drops the flag; a
+ * resync must complete before it is set again. Because revocations only ever grow, messages that
+ * arrive during the snapshot are merged safely in any order.
  */
 export class Mirror {
   private readonly sub: RedisClient;
@@ -47,25 +40,27 @@ export class Mirror {
   private lastPongMs = 0;
   private pongWaiters = new Set<() => void>();
   private readonly timer: NodeJS.Timeout;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly offDown: () => void;
+  private readonly offUp: () => void;
+  /** One subscriber error line per episode: ioredis repeats its error on every reconnect attempt. */
+  private errorLogged = false;
   resyncs = 0;
 
   constructor(
-    redis: RedisClient,
     private readonly host: MirrorHost,
-    heartbeatMs: number,
+    private readonly heartbeatMs: number,
     private readonly staleAfterMs: number,
   ) {
-    // Subscriber connection: its own client, failing fast instead of queueing forever.
-    this.sub = redis.duplicate();
+    const runtime = host.runtime;
+    this.sub = (runtime.client as { duplicate(): RedisClient }).duplicate();
     this.sub.on('message', this.onMessage);
     this.sub.on('close', this.onDisconnect);
     this.sub.on('reconnecting', this.onDisconnect);
     this.sub.on('end', this.onDisconnect);
     this.sub.on('ready', this.onReady);
-    this.sub.on('error', (error: unknown) => {
-      this.host.logger.debug({ err: error }, 'token-blacklist: subscriber error');
-    });
+    this.sub.on('error', this.onError);
+    this.offDown = runtime.on('down', () => this.invalidate());
+    this.offUp = runtime.on('up', () => void this.resync());
     this.timer = setInterval(this.tick, heartbeatMs);
     this.timer.unref();
     void this.resync();
@@ -80,29 +75,42 @@ export class Mirror {
     this.closed = true;
     this.generation++;
     clearInterval(this.timer);
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.offDown();
+    this.offUp();
     this.setSynced(false);
     this.sub.removeAllListeners('message');
-    try {
-      await withTimeout(this.sub.quit(), 1000, 'subscriber quit');
-    } catch {
-      this.sub.disconnect();
-    }
+    // quit can hang on a hung server; the subscriber holds nothing worth a graceful close
+    this.sub.disconnect();
   }
 
   private setSynced(value: boolean): void {
     if (this.synced === value) return;
     this.synced = value;
+    if (value) this.errorLogged = false;
     this.host.onSyncChange(value);
   }
 
-  /** Drops trust at once (e.g. the store overflowed) and resyncs when possible. */
-  invalidate(reason: string): void {
-    if (this.synced) this.host.logger.warn({ reason }, 'token-blacklist: mirror out of sync');
+  /** Drops trust at once and resyncs when possible. `reason` is logged only for causes the runtime does not report itself. */
+  invalidate(reason?: string): void {
+    if (this.synced && reason) {
+      this.host.logger.warn({ reason }, 'token-blacklist: mirror out of sync');
+    }
     this.generation++;
     this.resyncing = false;
     this.setSynced(false);
   }
+
+  private readonly onError = (error: unknown): void => {
+    // During a runtime outage the runtime has already logged it; err.command.args (the password
+    // of an AUTH) never reaches a log line: only the redacted name/message/code.
+    if (this.errorLogged || !this.host.runtime.available) return;
+    this.errorLogged = true;
+    const safe = logSafeError(error);
+    this.host.logger.debug(
+      { err: { ...safe, message: this.host.runtime.redact(safe.message) } },
+      'token-blacklist: mirror subscriber error',
+    );
+  };
 
   private readonly onMessage = (_channel: string, message: string): void => {
     if (message.startsWith('{"k":"p"')) {
@@ -117,17 +125,23 @@ export class Mirror {
   };
 
   private readonly onDisconnect = (): void => {
-    if (this.closed) return;
-    this.invalidate('subscriber disconnected');
+    if (!this.closed) this.invalidate();
   };
 
   private readonly onReady = (): void => {
     if (!this.closed) void this.resync();
   };
 
+  private publishPing(): Promise<unknown> {
+    const { runtime, channel } = this.host;
+    return runtime.run('publish heartbeat', () =>
+      runtime.client.publish(channel, this.pingMessage()),
+    );
+  }
+
   private readonly tick = (): void => {
-    if (this.closed) return;
-    this.host.publish(this.pingMessage()).catch(() => {});
+    if (this.closed || !this.host.runtime.available) return;
+    this.publishPing().catch(() => {});
     if (this.synced && Date.now() - this.lastPongMs > this.staleAfterMs) {
       this.invalidate('heartbeat not received');
     }
@@ -138,42 +152,53 @@ export class Mirror {
     return `{"k":"p","n":"${this.nonce}"}`;
   }
 
+  /** Waits for our own heartbeat (a message, not a command: no command deadline applies). */
   private waitForPong(sinceMs: number): Promise<void> {
     if (this.lastPongMs >= sinceMs) return Promise.resolve();
-    return withTimeout(
-      new Promise<void>((resolve) => {
-        this.pongWaiters.add(resolve);
-      }),
-      Math.max(this.host.commandTimeoutMs * 4, 2000),
-      'mirror heartbeat',
-    );
+    const limitMs = Math.max(this.staleAfterMs, this.heartbeatMs * 3, 2000);
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pongWaiters.delete(wake);
+        reject(new Error(`mirror heartbeat not received within ${limitMs} ms`));
+      }, limitMs);
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.pongWaiters.add(wake);
+    });
   }
 
   private async resync(): Promise<void> {
-    if (this.closed || this.resyncing) return;
-    if (this.sub.status !== 'ready' && this.sub.status !== 'wait') return; // onReady will call again
+    const { runtime } = this.host;
+    if (this.closed || this.resyncing || !runtime.available) return;
+    if (this.sub.status !== 'ready') return; // onReady calls again
     if (!this.host.canHoldMore()) return;
     this.resyncing = true;
     const generation = ++this.generation;
     this.setSynced(false);
     try {
-      await withTimeout(
-        this.sub.subscribe(this.host.channel),
-        Math.max(this.host.commandTimeoutMs * 4, 2000),
-        'subscribe',
-      );
+      await runtime.run('subscribe', () => this.sub.subscribe(this.host.channel));
       const sentAt = Date.now();
-      await this.host.publish(this.pingMessage());
+      await this.publishPing();
       await this.waitForPong(sentAt);
       await this.host.loadSnapshot();
       if (generation !== this.generation || this.closed) return;
       if (!this.host.canHoldMore()) return;
       this.resyncs++;
       this.setSynced(true);
-      this.host.logger.info({ resyncs: this.resyncs }, 'token-blacklist: mirror in sync');
     } catch (error) {
-      if (generation === this.generation && !this.closed) {
-        this.host.logger.debug({ err: error }, 'token-blacklist: mirror resync failed; will retry');
+      if (
+        generation === this.generation &&
+        !this.closed &&
+        runtime.available &&
+        !this.errorLogged
+      ) {
+        this.errorLogged = true;
+        this.host.logger.debug(
+          { err: runtime.redact(logSafeError(error).message) },
+          'token-blacklist: mirror resync failed; will retry',
+        );
       }
     } finally {
       if (generation === this.generation) this.resyncing = false;

@@ -1,38 +1,46 @@
-import type { Logger, RedisClient } from '@redis-toolkit/connection';
+import type {
+  DurabilityOptions,
+  Duration,
+  Outbox,
+  SharedOptions,
+  ToolkitCounters,
+} from '@redis-toolkit/connection';
 
-/** What a check does when Redis cannot answer and the local mirror is not known to be in sync. */
-export type OnRedisError = 'local' | 'deny';
+/**
+ * What a check does when Redis cannot answer and the mirror is not known to be in sync:
+ * `'memory'` answers from this instance's memory (its own revocations, the mirror's last
+ * contents and the outbox); `'deny'` throws `BlacklistUnavailableError` (HTTP 503).
+ */
+export type BlacklistPolicy = 'memory' | 'deny';
 
 export interface MirrorOptions {
-  /** How often each instance publishes a heartbeat on the channel and expects to hear it back. Default 1000 ms. */
-  heartbeatMs?: number;
-  /** The mirror stops answering when its own heartbeat has not come back for this long. Default 3 × heartbeatMs. */
-  staleAfterMs?: number;
+  /** How often each instance publishes a heartbeat on the channel and expects to hear it back. Default `'1s'`. */
+  heartbeat?: Duration;
+  /** The mirror stops answering when its own heartbeat has not come back for this long. Default 3 × heartbeat. */
+  staleAfter?: Duration;
 }
 
-export interface TokenBlacklistOptions {
-  /** An ioredis client (standalone, Sentinel-managed or Cluster). Not closed by `close()`. */
-  redis: RedisClient;
-  /** Prepended to every key and to the channel name. Default `'revoked:'`. */
-  prefix?: string;
-  /** Seconds of clock skew your verifier tolerates; revocations are kept this much longer than `exp`. Default 30. */
-  clockTolerance?: number;
-  /** Longest lifetime (seconds) of any token you issue, refresh tokens included: how long a user cut-off is kept. Default 86400. */
-  maxTokenLifetime?: number;
-  /** `'local'` (default): answer from local knowledge; `'deny'`: throw `RevocationUnavailableError` (HTTP 503). */
-  onRedisError?: OnRedisError;
-  /** Each Redis call is abandoned after this long and treated as a Redis failure. Default 500 ms. */
-  commandTimeoutMs?: number;
+export interface TokenBlacklistOptions extends SharedOptions<BlacklistPolicy> {
+  /** Clock skew your verifier tolerates; revocations are kept this much longer than `exp`. Default `'30s'`. */
+  clockTolerance?: Duration;
+  /** Longest lifetime of any token you issue, refresh tokens included: how long a user cut-off is kept. Default `'24h'`. */
+  maxTokenLifetime?: Duration;
   /** Keep a local mirror of every live revocation, fed by pub/sub, and answer checks from it while in sync. Default false. */
   mirror?: boolean | MirrorOptions;
-  /** Revocations made while Redis is down that wait for replay (deduped per token/user). Default 10,000. */
-  maxPending?: number;
-  /** Upper bound on locally held revocations (mirror, cached answers). Unreplayed own revocations are always kept. Default 1,000,000. */
-  maxLocalEntries?: number;
   /** Longer token strings are rejected with `TokenInputError('token_too_large')`. Default 8192 characters. */
   maxTokenLength?: number;
-  /** pino-compatible logger. Default: silent. */
-  logger?: Logger;
+  /**
+   * Durable storage for revocations accepted while Redis is unavailable (or a write no replica
+   * confirmed), e.g. `createFileOutbox({ directory })`. Shared by every instance, any of which
+   * replays it. Without one, such a revocation rejects with `BlacklistUnavailableError`.
+   */
+  outbox?: Outbox;
+  /** How often the outbox is checked for entries left by other instances while Redis is up. Default `'5s'`. */
+  replayInterval?: Duration;
+  /** How revocations are made durable (`WAIT` for a replica where there are replicas). */
+  durability?: DurabilityOptions;
+  /** Let `assertCanIssue()` pass while revocation state is unknown (outage, mirror out of sync). Default false. */
+  issueDuringOutage?: boolean;
 }
 
 /** A compact JWT string, or its (already verified) claims. */
@@ -45,9 +53,9 @@ export type RevokeResult =
       id: string;
       /** When the revocation expires (token `exp` + clockTolerance). */
       expiresAt: Date;
-      /** Written to Redis now. */
+      /** Written to Redis (and, where replicas exist, to a replica) now. */
       persisted: boolean;
-      /** Not written now, queued for replay when Redis returns (honoured locally meanwhile). */
+      /** Not (durably) written now: appended to the outbox, replayed when Redis is back. */
       queued: boolean;
     }
   | { revoked: false; reason: 'expired'; id: string };
@@ -69,40 +77,23 @@ export interface CheckResult {
   /** `'token'`: this token was revoked; `'user'`: issued before the user's cut-off. */
   reason: 'token' | 'user' | undefined;
   /**
-   * `'local'`: a revocation known in this process; `'mirror'`: the in-sync mirror says no;
-   * `'redis'`: asked Redis; `'fallback'`: Redis failed, answered from local knowledge (`onRedisError: 'local'`).
+   * `'local'`: known in this process (or memory-only mode); `'mirror'`: the in-sync mirror says
+   * no; `'redis'`: asked Redis; `'fallback'`: Redis unavailable, answered from memory (`'memory'`).
    */
   source: 'local' | 'mirror' | 'redis' | 'fallback';
 }
 
-export interface TokenBlacklistStats {
-  revocations: number;
-  userRevocations: number;
-  checks: number;
-  revokedAnswers: number;
-  localAnswers: number;
-  mirrorAnswers: number;
-  redisAnswers: number;
-  fallbacks: number;
-  unavailable: number;
-  queued: number;
-  replayed: number;
-  dropped: number;
-  resyncs: number;
-  reseeds: number;
-  /** Gauges. */
-  pending: number;
+/** Shared counters (`revocation`, `hit` = revoked found, `miss`, `error`, `fallback`…) plus this package's gauges. */
+export interface TokenBlacklistStats extends ToolkitCounters {
+  /** Revocations held in memory (own, learned, mirrored). */
   localEntries: number;
   inSync: boolean;
-}
-
-export interface TokenBlacklistEvents {
-  /** The mirror became (un)trustworthy. */
-  sync: [inSync: boolean];
-  /** Queued revocations were written to Redis. */
-  replay: [info: { count: number }];
-  /** A check was answered locally (or denied) because Redis failed. */
-  fallback: [info: { error: unknown; policy: OnRedisError }];
-  /** The replay queue was full: the revocation is honoured locally but will not reach Redis. */
-  dropped: [info: { id: string }];
+  resyncs: number;
+  /** Outbox entries written to Redis by this instance (its own or other instances'). */
+  replayed: number;
+  /** Revocations written back after Redis came back empty (epoch changed). */
+  reseeds: number;
+  /** Checks that had to ask Redis (not answered from memory or the mirror). */
+  redisChecks: number;
+  redis: 'up' | 'down' | 'absent';
 }

@@ -86,7 +86,8 @@ describeEachTopology(
 
     it('revokeAllForUser revokes tokens issued before the cut-off only, and never moves it back', async () => {
       const redis = ctx.client();
-      const blacklist = make({ redis, maxTokenLifetime: 3600 });
+      const prefix = `a${randomUUID().slice(0, 8)}:`;
+      const blacklist = make({ redis, prefix, maxTokenLifetime: '1h' });
       const before = await signToken({ sub: 'alice', iatOffset: -10 });
       const otherUser = await signToken({ sub: 'bob', iatOffset: -10 });
       const result = await blacklist.revokeAllForUser('alice');
@@ -106,8 +107,8 @@ describeEachTopology(
         Date.now() - 30_000,
       );
       // a fresh instance (nothing local) decides through Redis too
-      const prefixOf = blacklist.userKey('x').split('u:{')[0];
-      const fresh = make({ prefix: prefixOf });
+      expect(blacklist.userKey('s:x')).toBe(`${prefix}blacklist:u:{s:x}`);
+      const fresh = make({ prefix });
       expect(await fresh.isRevoked(before)).toBe(true);
       expect(await fresh.isRevoked(after)).toBe(false);
       // a token without iat cannot prove it is newer than the cut-off
@@ -120,7 +121,7 @@ describeEachTopology(
       const preexisting = await signToken();
       await writer.revoke(preexisting);
       await writer.revokeAllForUser('carol');
-      const mirror = make({ prefix, mirror: { heartbeatMs: 200 } });
+      const mirror = make({ prefix, mirror: { heartbeat: '200ms' } });
       expect(await mirror.ready(15_000)).toBe(true);
       // loaded at start
       expect(await mirror.check(preexisting)).toMatchObject({ revoked: true, source: 'local' });
@@ -142,7 +143,7 @@ describeEachTopology(
         timeoutMs: 5000,
         what: 'revocation to reach the mirror',
       });
-      expect(mirror.stats().redisAnswers).toBe(0);
+      expect(mirror.stats().redisChecks).toBe(0);
     });
   },
   ['standalone', 'cluster', 'sentinel'],
@@ -151,8 +152,39 @@ describeEachTopology(
 describe('options', () => {
   it('rejects bad options with a typed error naming the field', async () => {
     const { TokenBlacklistConfigError } = await import('../src/index.js');
-    expect(() => createTokenBlacklist({} as never)).toThrow(TokenBlacklistConfigError);
-    expect(() => createTokenBlacklist({} as never)).toThrow(/`redis`/);
+    const cases: [unknown, string][] = [
+      [{ redis: 42 }, 'redis'],
+      [{ onRedisError: 'local' }, 'onRedisError'],
+      [{ clockTolerance: -1 }, 'clockTolerance'],
+      [{ maxTokenLifetime: '1 fortnight' }, 'maxTokenLifetime'],
+      [{ mirror: { heartbeat: 0 } }, 'mirror.heartbeat'],
+      [{ outbox: {} }, 'outbox'],
+      [{ maxTokenLength: 0 }, 'maxTokenLength'],
+    ];
+    for (const [options, field] of cases) {
+      const error = (() => {
+        try {
+          createTokenBlacklist(options as never);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error).toBeInstanceOf(TokenBlacklistConfigError);
+      expect(error).toMatchObject({ field, code: 'E_BLACKLIST_CONFIG' });
+    }
+    expect(TokenBlacklistConfigError.code).toBe('E_BLACKLIST_CONFIG');
+  });
+
+  it('an unknown option is refused, naming the nearest option', () => {
+    expect(() => createTokenBlacklist({ maxLocalEntries: 5 } as never)).toThrow(
+      /unknown option `maxLocalEntries` \(did you mean `maxMemoryEntries`\?\)/,
+    );
+    expect(() => createTokenBlacklist({ commandTimeoutMs: 300 } as never)).toThrow(
+      /did you mean `commandTimeout`/,
+    );
+    expect(() => createTokenBlacklist({ mirror: { heartbeatMs: 200 } } as never)).toThrow(
+      /unknown option `mirror.heartbeatMs` \(did you mean `mirror.heartbeat`\?\)/,
+    );
   });
 });
 
@@ -165,22 +197,22 @@ describe('ioredis keyPrefix', () => {
     const plain = new Redis(server.url);
     const writer = createTokenBlacklist({ redis: prefixed });
     const readerClient = new Redis(server.url, { keyPrefix: 'app1:' });
-    const reader = createTokenBlacklist({ redis: readerClient, mirror: { heartbeatMs: 200 } });
+    const reader = createTokenBlacklist({ redis: readerClient, mirror: { heartbeat: '200ms' } });
     try {
       const token = await signToken({ jti: 'kp-1', sub: 'kp-user' });
       await writer.revoke(token);
       await writer.revokeAllForUser('kp-user');
       const keys = (await plain.keys('*')).sort();
       expect(keys).toEqual([
-        'app1:revoked:epoch',
-        'app1:revoked:index:t',
-        'app1:revoked:index:u',
-        'app1:revoked:t:{j:kp-1}',
-        'app1:revoked:u:{s:kp-user}',
+        'app1:blacklist:epoch',
+        'app1:blacklist:index:t',
+        'app1:blacklist:index:u',
+        'app1:blacklist:t:{j:kp-1}',
+        'app1:blacklist:u:{s:kp-user}',
       ]);
       expect(await reader.ready(10_000)).toBe(true);
       expect(await reader.check(token)).toMatchObject({ revoked: true, source: 'local' });
-      expect(reader.stats().redisAnswers).toBe(0);
+      expect(reader.stats().redisChecks).toBe(0);
     } finally {
       await writer.close();
       await reader.close();

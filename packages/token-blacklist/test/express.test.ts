@@ -69,7 +69,7 @@ describe('Express middleware over real HTTP', () => {
       redis,
       prefix: 'http:',
       onRedisError: 'deny',
-      commandTimeoutMs: 300,
+      commandTimeout: '300ms',
     });
     for (const [app, set] of [
       [appWith(blacklist), (u: string) => (url = u)],
@@ -92,7 +92,7 @@ describe('Express middleware over real HTTP', () => {
   const get = (base: string, token?: string, path = '/me') =>
     fetch(`${base}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
 
-  it('a logged-out token gets 401 token_revoked; other tokens still work', async () => {
+  it('a logged-out token gets 401 E_BLACKLIST_REVOKED; other tokens still work', async () => {
     const token = await signToken({ sub: 'dana' });
     const other = await signToken({ sub: 'dana' });
     expect((await get(url, token)).status).toBe(200);
@@ -108,7 +108,7 @@ describe('Express middleware over real HTTP', () => {
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toContain('invalid_token');
     const body = (await res.json()) as { error: { code: string; message: string } };
-    expect(body.error.code).toBe('token_revoked');
+    expect(body.error.code).toBe('E_BLACKLIST_REVOKED');
     expect(body.error.message).toMatch(/revoked/);
     expect((await get(url, other)).status).toBe(200);
   });
@@ -124,16 +124,18 @@ describe('Express middleware over real HTTP', () => {
     expect((await get(url, await signToken({ sub: 'erin', iatOffset: 2 }))).status).toBe(200);
   });
 
-  it('unreadable tokens get 401 token_invalid, no token passes through, nothing crashes', async () => {
+  it('unreadable tokens get 401 E_BLACKLIST_INPUT, no token passes through, nothing crashes', async () => {
     expect((await get(rawUrl, undefined, '/')).status).toBe(200);
     for (const bad of ['garbage', 'a.b.c', `${'x'.repeat(5000)}.${'y'.repeat(5000)}.z`]) {
       const res = await get(rawUrl, bad, '/');
       expect(res.status).toBe(401);
-      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('token_invalid');
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
+        'E_BLACKLIST_INPUT',
+      );
     }
   });
 
-  it("'deny' answers 503 revocation_unavailable while Redis is down", async () => {
+  it("'deny' answers 503 E_BLACKLIST_UNAVAILABLE while Redis is down", async () => {
     const token = await signToken();
     expect((await get(denyUrl, token, '/')).status).toBe(200);
     await redisServer.kill();
@@ -143,7 +145,7 @@ describe('Express middleware over real HTTP', () => {
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('1');
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
-        'revocation_unavailable',
+        'E_BLACKLIST_UNAVAILABLE',
       );
     } finally {
       await redisServer.restart();

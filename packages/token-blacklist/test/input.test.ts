@@ -71,7 +71,8 @@ describe('untrusted input', () => {
           (e: unknown) => e,
         );
         expect(error).toBeInstanceOf(TokenInputError);
-        expect((error as TokenInputError).code).toBe(code);
+        expect((error as TokenInputError).reason).toBe(code);
+        expect((error as TokenInputError).code).toBe('E_BLACKLIST_INPUT');
       }
     },
   );
@@ -80,7 +81,7 @@ describe('untrusted input', () => {
     const error = await blacklist
       .revoke(fakeJwt({ jti: 'no-exp', sub: 'u' }))
       .catch((e: unknown) => e);
-    expect((error as TokenInputError).code).toBe('missing_exp');
+    expect((error as TokenInputError).reason).toBe('missing_exp');
     // ...but it can still be checked, and revokeAllForUser covers it
     expect(await blacklist.isRevoked(fakeJwt({ jti: 'no-exp', sub: 'u' }))).toBe(false);
     await blacklist.revokeAllForUser('u');
@@ -90,36 +91,43 @@ describe('untrusted input', () => {
   it('claims without jti cannot be revoked (no stable id); the raw token can', async () => {
     const token = await signToken({ jti: null });
     const error = await blacklist.revoke({ sub: 'x', exp: 9e9 }).catch((e: unknown) => e);
-    expect((error as TokenInputError).code).toBe('missing_token_id');
+    expect((error as TokenInputError).reason).toBe('missing_token_id');
     expect((await blacklist.revoke(token)).revoked).toBe(true);
   });
 
-  it('ids that could widen a pattern or break a hash tag are hashed, and never collide', async () => {
+  it('ids that could widen a pattern or break a hash tag are encoded (or hashed), and never collide', async () => {
     const nasty = ['a}b', '{x}', '*', 'a:b*', 'with space', '\u0000', '\ud800', 'é'];
     const ids = new Set<string>();
     for (const jti of nasty) {
       const result = await blacklist.revoke({ jti, exp: Math.floor(Date.now() / 1000) + 60 });
       expect(result.revoked).toBe(true);
-      expect(result.id).toMatch(/^j#[A-Za-z0-9_-]{43}$/);
+      expect(result.id).toMatch(/^j:/);
+      expect(result.id).not.toMatch(/[{}*?[\]\s]/);
+      expect(result.id.includes('\u0000')).toBe(false);
       ids.add(result.id);
       expect(await blacklist.isRevoked({ jti })).toBe(true);
     }
     expect(ids.size).toBe(nasty.length);
     // a readable jti equal to another one's hash form cannot collide (':' vs '#')
     expect(await blacklist.isRevoked({ jti: 'j#anything' })).toBe(false);
+    const long = await blacklist.revoke({
+      jti: 'y'.repeat(200),
+      exp: Math.floor(Date.now() / 1000) + 60,
+    });
+    expect(long.id).toMatch(/^j#[A-Za-z0-9_-]{43}$/);
     const subs = await blacklist.revokeAllForUser('}{*');
-    expect(subs.revoked && subs.userId).toMatch(/^s#/);
+    expect(subs.revoked && subs.userId).toBe('s:%7D%7B%2A');
   });
 
   it('revokeAllForUser rejects bad subjects and times', async () => {
     for (const sub of ['', 5, null, 'x'.repeat(2000)]) {
       await expect(blacklist.revokeAllForUser(sub as never)).rejects.toMatchObject({
-        code: 'invalid_sub',
+        reason: 'invalid_sub',
       });
     }
     for (const at of [Number.NaN, -1, 'now', new Date('invalid')]) {
       await expect(blacklist.revokeAllForUser('u', at as never)).rejects.toMatchObject({
-        code: 'invalid_time',
+        reason: 'invalid_time',
       });
     }
   });
@@ -128,7 +136,7 @@ describe('untrusted input', () => {
     const mirrored = createTokenBlacklist({
       redis,
       prefix: `g${randomUUID().slice(0, 6)}:`,
-      mirror: { heartbeatMs: 200 },
+      mirror: { heartbeat: '200ms' },
     });
     try {
       expect(await mirrored.ready(10_000)).toBe(true);
