@@ -15,4 +15,15 @@ export interface Backend {
   peek(key: string): Promise<RawDecision>;
   refund(key: string, cost: number): Promise<void>;
   reset(key: string): Promise<void>;
+  /**
+   * express-rate-limit's `increment`: one hit that counts even when refused (`used` includes it),
+   * so that a later `unhit` for it never frees an admitted unit. `countRefused` is false when no
+   * decrement can follow a refusal (sliding window only: it then records nothing for it).
+   */
+  hit(key: string, countRefused: boolean): Promise<RawDecision>;
+  /** express-rate-limit's `decrement`: undoes one hit (a refused one first). */
+  unhit(key: string): Promise<void>;
 }
+
+/** The sibling key holding a sliding-window key's refused hits (same hash tag, same slot). */
+export const refusedKey = (key: string): string => `${key}:refused`;

@@ -1,67 +1,54 @@
-/** Stable codes for every error this package throws. */
-export type RateLimitErrorCode =
-  | 'ERR_RL_INVALID_OPTION'
-  | 'ERR_RL_INVALID_DURATION'
-  | 'ERR_RL_INVALID_COST'
-  | 'ERR_RL_REDIS_UNAVAILABLE';
+import { ToolkitError } from '@redis-toolkit/connection';
 
-/** Base class: every error from this package carries a `code`. */
-export class RateLimitError extends Error {
-  readonly code: RateLimitErrorCode;
-  constructor(code: RateLimitErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
+/** An option is missing, unknown or has the wrong form; `field` names it. Thrown at creation. */
+export class RateLimitConfigError extends ToolkitError {
+  static override readonly code = 'E_RATELIMIT_CONFIG';
+  constructor(field: string, message: string) {
+    super(`rate-limit: ${message}`, { field });
   }
 }
 
-/** An option is missing or has the wrong form; the message names the field and what it expects. */
-export class RateLimitConfigError extends RateLimitError {
-  static readonly code = 'ERR_RL_INVALID_OPTION';
-  readonly field: string;
-  constructor(field: string, expected: string, got: unknown) {
-    super(
-      'ERR_RL_INVALID_OPTION',
-      `rate-limit: option \`${field}\` must be ${expected} (got ${describe(got)})`,
-    );
-    this.field = field;
-  }
-}
-
-/** `consume(key, cost)` was called with a cost that is not a positive integer or exceeds the limit. */
-export class RateLimitCostError extends RateLimitError {
-  static readonly code = 'ERR_RL_INVALID_COST';
+/** `consume(key, cost)` with a cost that is not a positive integer or exceeds the limit (a caller bug). */
+export class RateLimitCostError extends ToolkitError {
+  static override readonly code = 'E_RATELIMIT_COST';
   constructor(message: string) {
-    super('ERR_RL_INVALID_COST', message);
+    super(`rate-limit: ${message}`, { field: 'cost' });
+  }
+}
+
+/** The limit is used up. The middleware answers 429 with this code; `consume` returns `allowed: false` instead. */
+export class RateLimitedError extends ToolkitError {
+  static override readonly code = 'E_RATELIMIT_LIMITED';
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
   }
 }
 
 /**
- * Redis could not answer within `commandTimeoutMs` (or the circuit is open) and the policy is
- * `'allow'` or `'deny'`. The HTTP middleware turns it into `next()` or a 503/429; it never reaches
- * the application unless the policy says so.
+ * Redis is unavailable and the policy (`'allow'`/`'deny'`) decides: the store throws it so the
+ * middleware can pass the request or answer 503; `reset` throws it when Redis did not confirm.
  */
-export class RedisUnavailableError extends RateLimitError {
-  static readonly code = 'ERR_RL_REDIS_UNAVAILABLE';
-  readonly retryAfterMs: number;
-  constructor(retryAfterMs: number, cause?: unknown) {
-    super('ERR_RL_REDIS_UNAVAILABLE', 'rate-limit: Redis is unavailable', { cause });
-    this.retryAfterMs = retryAfterMs;
+export class RateLimitUnavailableError extends ToolkitError {
+  static override readonly code = 'E_RATELIMIT_UNAVAILABLE';
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+    cause?: unknown,
+  ) {
+    super(message, { cause });
   }
 }
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null)
-    return String(value);
-  if (typeof value === 'function') return 'a function';
-  return typeof value;
-}
-
-/** Every error class, keyed by name. */
+/** Every error class of this package, keyed by name. */
 export const errors = {
-  RateLimitError,
   RateLimitConfigError,
   RateLimitCostError,
-  RedisUnavailableError,
+  RateLimitedError,
+  RateLimitUnavailableError,
 } as const;
+
+export const configError = (field: string, message: string): RateLimitConfigError =>
+  new RateLimitConfigError(field, message);

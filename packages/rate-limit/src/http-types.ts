@@ -21,8 +21,16 @@ export interface RateLimiterOptions extends LimiterOptions {
   ipv6Subnet?: number;
   /** Give the unit back when the response status is < 400 (login limiters). Default false. */
   skipSuccessfulRequests?: boolean;
-  /** Body of a 429 (and of the deny-policy response). Default `'Too many requests, please try again later.'`. */
+  /** Give the unit back when the response status is >= 400 (a 429 included). Default false. */
+  skipFailedRequests?: boolean;
+  /**
+   * A 429's message. A string (or a function returning one) is sent as
+   * `{ "error": { "code": "E_RATELIMIT_LIMITED", "message": … } }`; an object is sent as it is.
+   * Default `'Too many requests, please try again later.'`.
+   */
   message?: Message;
+  /** The message of the `onRedisError: 'deny'` response (code `E_RATELIMIT_UNAVAILABLE`). */
+  unavailableMessage?: string;
   /** Status of a limited request. Default 429. */
   statusCode?: number;
   /** Status when Redis is down and `onRedisError: 'deny'`. Default 503. */

@@ -1,12 +1,15 @@
-import { EventEmitter } from 'node:events';
-import type { Logger, RedisClient } from '@redis-toolkit/connection';
+import {
+  isRedisUnavailable,
+  loadScripts,
+  logSafeError,
+  ToolkitEvents,
+} from '@redis-toolkit/connection';
 import type { Backend, RawDecision } from './backend.js';
-import { RateLimitCostError, RedisUnavailableError } from './errors.js';
+import { RateLimitCostError, RateLimitUnavailableError } from './errors.js';
 import { makeKeyFn } from './keys.js';
 import { MemoryBackend } from './memory-backend.js';
 import { type ResolvedLimiterOptions, resolveLimiterOptions } from './options.js';
 import { ALL_SCRIPTS, RedisBackend } from './redis-backend.js';
-import { withTimeout } from './timeout.js';
 import type {
   Algorithm,
   DecisionSource,
@@ -17,7 +20,7 @@ import type {
   RedisErrorPolicy,
 } from './types.js';
 
-/** A Redis-backed limiter for anything: login attempts, e-mails per user, jobs per tenant. */
+/** A limiter for anything: login attempts, e-mails per user, jobs per tenant. */
 export interface Limiter {
   readonly name: string;
   readonly limit: number;
@@ -30,37 +33,36 @@ export interface Limiter {
   peek(key: string): Promise<RateLimitDecision>;
   /** Gives back units (e.g. the request succeeded and should not count). Best effort. */
   refund(key: string, cost?: number): Promise<void>;
-  /** Forgets `key` everywhere. Throws `RedisUnavailableError` if Redis did not confirm. */
+  /** Forgets `key` everywhere. Throws `RateLimitUnavailableError` if Redis did not confirm. */
   reset(key: string): Promise<void>;
   /** The full Redis key for `key` (documentation and debugging). */
   keyFor(key: string): string;
   /** Loads the Lua scripts on every master now (otherwise they load on first use). */
   ready(): Promise<void>;
   stats(): LimiterStats;
-  readonly events: EventEmitter<LimiterEvents>;
+  readonly events: LimiterEvents;
 }
 
-class RedisLimiter implements Limiter {
-  readonly events = new EventEmitter<LimiterEvents>();
+/** ms a 'deny' decision asks the client to wait: the runtime does not expose its next probe time. */
+const POLICY_RETRY_MS = 1000;
+
+type Op = (backend: Backend, fullKey: string) => Promise<RawDecision>;
+
+export class LimiterImpl implements Limiter {
   readonly keyFor: (key: string) => string;
-  private readonly redisBackend: RedisBackend;
+  readonly events: LimiterEvents;
+  private readonly emitter: ToolkitEvents;
+  private readonly redisBackend: RedisBackend | undefined;
   private readonly memory: MemoryBackend;
-  private readonly log: Logger;
-  private readonly counters: LimiterStats = {
-    allowed: 0,
-    blocked: 0,
-    fallbacks: 0,
-    redisErrors: 0,
-  };
-  /** Circuit: while `Date.now() < openUntil` decisions do not wait for Redis. */
-  private openUntil = 0;
-  private degraded = false;
 
   constructor(private readonly o: ResolvedLimiterOptions) {
-    this.keyFor = makeKeyFn(o.prefix, o.name);
-    this.redisBackend = new RedisBackend(o);
-    this.memory = new MemoryBackend(o.algorithm, o.windowMs, o.limit, o.memoryMaxKeys, o.clock);
-    this.log = o.logger;
+    this.keyFor = makeKeyFn(o.namespace, o.name);
+    this.emitter = new ToolkitEvents('ratelimit', o.name);
+    this.events = { on: (listener) => this.emitter.on(listener) };
+    this.redisBackend = o.runtime ? new RedisBackend(o.runtime, o) : undefined;
+    this.memory = new MemoryBackend(o.algorithm, o.windowMs, o.limit, o.maxMemoryEntries, o.clock);
+    // Redis holds the truth again: the outage's per-process counts are dropped.
+    o.runtime?.on('up', () => this.memory.clear());
   }
 
   get name() {
@@ -80,123 +82,147 @@ class RedisLimiter implements Limiter {
   }
 
   stats(): LimiterStats {
-    return { ...this.counters };
+    const rt = this.o.runtime;
+    return { ...this.emitter.snapshot(), redis: rt ? (rt.available ? 'up' : 'down') : 'absent' };
   }
 
   async ready(): Promise<void> {
-    await this.redisBackend.runner.loadEverywhere(ALL_SCRIPTS);
+    if (this.o.runtime) await loadScripts(this.o.runtime, ALL_SCRIPTS);
   }
 
   consume(key: string, cost = 1): Promise<RateLimitDecision> {
     if (!Number.isInteger(cost) || cost < 1) {
       return Promise.reject(
-        new RateLimitCostError(`rate-limit: cost must be a positive integer (got ${cost})`),
+        new RateLimitCostError(`cost must be a positive integer (got ${cost})`),
       );
     }
     if (cost > this.o.limit) {
       return Promise.reject(
         new RateLimitCostError(
-          `rate-limit: cost ${cost} can never fit in limit ${this.o.limit} of limiter "${this.o.name}"`,
+          `cost ${cost} can never fit in limit ${this.o.limit} of limiter "${this.o.name}"`,
         ),
       );
     }
-    return this.decide(key, (b, k) => b.consume(k, cost), true);
+    return this.decide(key, 'consume', (b, k) => b.consume(k, cost), true);
+  }
+
+  /** express-rate-limit's `increment` (see Backend.hit). */
+  hit(key: string, countRefused: boolean): Promise<RateLimitDecision> {
+    return this.decide(key, 'increment', (b, k) => b.hit(k, countRefused), true);
+  }
+
+  /** express-rate-limit's `decrement`. */
+  unhit(key: string): Promise<void> {
+    return this.write(key, 'decrement', (b, k) => b.unhit(k));
   }
 
   peek(key: string): Promise<RateLimitDecision> {
-    return this.decide(key, (b, k) => b.peek(k), false);
+    return this.decide(key, 'peek', (b, k) => b.peek(k), false);
   }
 
-  async refund(key: string, cost = 1): Promise<void> {
-    const full = this.keyFor(key);
-    if ((!this.degraded || Date.now() >= this.openUntil) && clientConnected(this.o.redis)) {
-      try {
-        await this.callRedis(() => this.redisBackend.refund(full, cost));
-        return;
-      } catch (error) {
-        this.log.warn(
-          { err: error, limiter: this.o.name },
-          'rate-limit: refund not recorded in Redis',
-        );
-      }
-    }
-    if (this.o.onRedisError === 'memory') await this.memory.refund(full, cost);
+  refund(key: string, cost = 1): Promise<void> {
+    return this.write(key, 'refund', (b, k) => b.refund(k, cost));
   }
 
   async reset(key: string): Promise<void> {
     const full = this.keyFor(key);
     await this.memory.reset(full);
+    if (!this.redisBackend) return;
     try {
-      await this.callRedis(() => this.redisBackend.reset(full));
+      await this.redisBackend.reset(full);
     } catch (error) {
-      throw new RedisUnavailableError(this.o.retryRedisAfterMs, error);
+      this.emitter.emit('error', 'reset', 1, { reason: logSafeError(error).message });
+      throw new RateLimitUnavailableError(
+        `rate-limit: reset of "${key}" in limiter "${this.o.name}" not confirmed by Redis`,
+        POLICY_RETRY_MS,
+        error,
+      );
     }
   }
 
+  /** Best-effort writes (refund, decrement): Redis when available, else this process's memory. */
+  private async write(
+    key: string,
+    operation: string,
+    op: (b: Backend, k: string) => Promise<void>,
+  ) {
+    const full = this.keyFor(key);
+    const rt = this.o.runtime;
+    if (this.redisBackend && rt?.available) {
+      try {
+        await op(this.redisBackend, full);
+        return;
+      } catch (error) {
+        this.emitter.emit('error', operation, 1, { reason: logSafeError(error).message });
+        if (!isRedisUnavailable(error)) throw error;
+      }
+    }
+    if (!rt || this.o.onRedisError === 'memory') await op(this.memory, full);
+  }
+
   /**
-   * The hot path: one Redis call raced with the timeout, then dressed and counted. Written with
-   * `.then` rather than async/await to keep the promise hops per decision low (see README, Benchmarks).
+   * The hot path: one script through the runtime, then dressed and counted. Written with `.then`
+   * rather than async/await to keep the promise hops per decision low (see README, Benchmarks).
    */
   private decide(
     key: string,
-    op: (backend: Backend, fullKey: string) => Promise<RawDecision>,
+    operation: string,
+    op: Op,
     counts: boolean,
   ): Promise<RateLimitDecision> {
     const full = this.keyFor(key);
-    if (Date.now() < this.openUntil) return this.fallback(key, full, op, counts);
-    if (!clientConnected(this.o.redis)) {
-      // A reconnecting client would only queue the command until the timeout: decide at once.
-      this.markDegraded(new Error(`Redis client is ${this.o.redis.status}`));
-      return this.fallback(key, full, op, counts);
-    }
-    let call: Promise<RawDecision>;
-    try {
-      call = op(this.redisBackend, full);
-    } catch (error) {
-      call = Promise.reject(error);
-    }
-    return withTimeout(call, this.o.commandTimeoutMs).then(
-      (raw) => {
-        if (this.degraded) this.recover();
-        return this.record(key, this.dress(raw, 'redis'), counts);
-      },
+    const rt = this.o.runtime;
+    const backend = this.redisBackend;
+    if (!backend || !rt)
+      return op(this.memory, full).then((raw) =>
+        this.record(operation, this.dress(raw, 'memory'), counts),
+      );
+    if (!rt.available) return this.fallback(operation, full, op, counts, undefined);
+    return op(backend, full).then(
+      (raw) => this.record(operation, this.dress(raw, 'redis'), counts),
       (error: unknown) => {
-        this.noteFailure(error);
-        return this.fallback(key, full, op, counts);
+        const reason = logSafeError(error).message;
+        if (!isRedisUnavailable(error) || error.reason !== 'outage') {
+          this.emitter.emit('error', operation, 1, { reason });
+        }
+        if (!isRedisUnavailable(error)) throw error;
+        return this.fallback(operation, full, op, counts, reason);
       },
     );
   }
 
-  private record(key: string, decision: RateLimitDecision, counts: boolean): RateLimitDecision {
-    if (!counts) return decision;
-    const event = decision.allowed ? 'allowed' : 'blocked';
-    this.counters[event]++;
-    if (this.events.listenerCount(event) > 0) this.events.emit(event, { key, decision });
+  private record(
+    operation: string,
+    decision: RateLimitDecision,
+    counts: boolean,
+  ): RateLimitDecision {
+    if (counts) this.emitter.emit(decision.allowed ? 'allow' : 'block', operation);
     return decision;
   }
 
   private async fallback(
-    key: string,
+    operation: string,
     full: string,
-    op: (backend: Backend, fullKey: string) => Promise<RawDecision>,
+    op: Op,
     counts: boolean,
+    reason: string | undefined,
   ): Promise<RateLimitDecision> {
     if (counts) {
-      this.counters.fallbacks++;
-      this.events.emit('fallback', { key, policy: this.o.onRedisError });
+      this.emitter.emit('fallback', operation, 1, {
+        reason: reason ?? this.o.runtime?.outage?.message ?? 'redis unavailable',
+      });
     }
     if (this.o.onRedisError === 'memory') {
-      return this.record(key, this.dress(await op(this.memory, full), 'memory'), counts);
+      return this.record(operation, this.dress(await op(this.memory, full), 'memory'), counts);
     }
-    const retryAfterMs = Math.max(1000, this.openUntil - Date.now());
     const allow = this.o.onRedisError === 'allow';
     return this.record(
-      key,
+      operation,
       {
         allowed: allow,
         remaining: allow ? this.o.limit : 0,
-        resetAt: Date.now() + retryAfterMs,
-        retryAfterMs: allow ? 0 : retryAfterMs,
+        resetAt: Date.now() + POLICY_RETRY_MS,
+        retryAfterMs: allow ? 0 : POLICY_RETRY_MS,
         limit: this.o.limit,
         used: 0,
         source: 'policy',
@@ -205,55 +231,11 @@ class RedisLimiter implements Limiter {
     );
   }
 
-  private noteFailure(error: unknown): void {
-    this.counters.redisErrors++;
-    this.openUntil = Date.now() + this.o.retryRedisAfterMs;
-    this.events.emit('redisError', { error });
-    this.markDegraded(error);
-  }
-
-  /** One warning per outage (not per probe or per request); `recover()` logs the way back. */
-  private markDegraded(cause: unknown): void {
-    if (this.degraded) return;
-    this.degraded = true;
-    this.log.warn(
-      { err: cause, limiter: this.o.name, policy: this.o.onRedisError },
-      'rate-limit: Redis unavailable, applying onRedisError policy until it answers again',
-    );
-  }
-
-  /** Every Redis call goes through here: raced with the timeout, feeding the circuit. */
-  private callRedis<T>(fn: () => Promise<T>): Promise<T> {
-    if (!clientConnected(this.o.redis)) {
-      const error = new Error(`Redis client is ${this.o.redis.status}`);
-      this.markDegraded(error);
-      return Promise.reject(error);
-    }
-    return withTimeout(fn(), this.o.commandTimeoutMs).then(
-      (value) => {
-        if (this.degraded) this.recover();
-        return value;
-      },
-      (error: unknown) => {
-        this.noteFailure(error);
-        throw error;
-      },
-    );
-  }
-
-  private recover(): void {
-    this.degraded = false;
-    this.memory.clear();
-    this.log.info({ limiter: this.o.name }, 'rate-limit: Redis answers again, leaving fallback');
-    this.events.emit('recovered');
-  }
-
   private dress(raw: RawDecision, source: DecisionSource): RateLimitDecision {
-    const now = Date.now();
     return {
       allowed: raw.allowed,
       remaining: Math.max(0, this.o.limit - raw.used),
-      resetAt: now + Math.max(0, raw.resetInMs),
+      resetAt: Date.now() + Math.max(0, raw.resetInMs),
       retryAfterMs: Math.max(0, raw.retryAfterMs),
       limit: this.o.limit,
       used: raw.used,
@@ -262,31 +244,28 @@ class RedisLimiter implements Limiter {
   }
 }
 
-const LOST = new Set(['reconnecting', 'close', 'end', 'disconnecting']);
-
-/**
- * False once the client has lost its connection and is waiting to retry: a command would only sit
- * in the offline queue until the timeout. A client still making its first connection
- * (`connecting`, or `wait` for lazyConnect) is given the chance, bounded by `commandTimeoutMs`.
- */
-function clientConnected(redis: RedisClient): boolean {
-  return !LOST.has(redis.status);
+/** Builds a limiter from options already checked against `known` names (the middleware adds its own). */
+export function buildLimiter(options: LimiterOptions, known?: readonly string[]): LimiterImpl {
+  const resolved = resolveLimiterOptions(options, known);
+  const limiter = new LimiterImpl(resolved);
+  const rt = resolved.runtime;
+  if (rt) {
+    const load = () => {
+      limiter.ready().catch(() => {
+        // Not fatal: runScript recovers from NOSCRIPT, and outages follow onRedisError.
+      });
+    };
+    // Preload once the client is connected; never forces a lazyConnect client to connect.
+    if (rt.client.status === 'ready') load();
+    else rt.client.once('ready', load);
+  }
+  return limiter;
 }
 
 /**
- * Creates a limiter. Options are validated now (a `RateLimitConfigError` names the bad field);
- * scripts load on every master once the client is ready, and again on NOSCRIPT.
+ * Creates a limiter. Options are validated now (a `RateLimitConfigError` names the bad field,
+ * and an unknown one the nearest known name). Without `redis` it is memory-only (this process).
  */
 export function createLimiter(options: LimiterOptions): Limiter {
-  const resolved = resolveLimiterOptions(options);
-  const limiter = new RedisLimiter(resolved);
-  const load = () => {
-    limiter.ready().catch(() => {
-      // Not fatal: EVALSHA falls back to EVAL on NOSCRIPT, and outages follow onRedisError.
-    });
-  };
-  // Preload once the client is connected; never forces a lazyConnect client to connect.
-  if (resolved.redis.status === 'ready') load();
-  else resolved.redis.once('ready', load);
-  return limiter;
+  return buildLimiter(options);
 }

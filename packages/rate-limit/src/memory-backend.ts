@@ -13,6 +13,8 @@ interface Counter {
 export class MemoryBackend implements Backend {
   private readonly counters = new Map<string, Counter>();
   private readonly logs = new Map<string, number[]>();
+  /** Sliding window: refused hits a decrement may still undo (see lua/sliding-store.ts). */
+  private readonly refused = new Map<string, Counter>();
 
   constructor(
     private readonly algorithm: Algorithm,
@@ -68,6 +70,39 @@ export class MemoryBackend implements Backend {
     };
   }
 
+  async hit(key: string, countRefused: boolean): Promise<RawDecision> {
+    if (this.algorithm === 'sliding-window') {
+      const decision = await this.consume(key, 1);
+      if (!decision.allowed && countRefused) {
+        const now = this.clock();
+        const r = this.refused.get(key);
+        if (r && r.resetAt > now) {
+          r.hits++;
+          r.resetAt = now + this.windowMs;
+        } else {
+          this.bound(this.refused, now);
+          this.refused.set(key, { hits: 1, resetAt: now + this.windowMs });
+        }
+      }
+      return decision;
+    }
+    const decision = await this.consume(key, 1);
+    if (decision.allowed) return decision;
+    // counted anyway, as express-rate-limit expects (the window still ends at the same time)
+    const c = this.counters.get(key);
+    if (c) c.hits++;
+    return { ...decision, used: c ? c.hits : decision.used };
+  }
+
+  async unhit(key: string): Promise<void> {
+    const r = this.refused.get(key);
+    if (r && r.resetAt > this.clock() && r.hits > 0) {
+      r.hits--;
+      return;
+    }
+    await this.refund(key, 1);
+  }
+
   async peek(key: string): Promise<RawDecision> {
     const now = this.clock();
     if (this.algorithm === 'fixed-window') {
@@ -107,12 +142,14 @@ export class MemoryBackend implements Backend {
   async reset(key: string): Promise<void> {
     this.counters.delete(key);
     this.logs.delete(key);
+    this.refused.delete(key);
   }
 
   /** Forget everything (used when Redis is back: Redis holds the truth again). */
   clear(): void {
     this.counters.clear();
     this.logs.clear();
+    this.refused.clear();
   }
 
   private expire(log: number[], now: number): void {

@@ -1,74 +1,110 @@
 import type { Logger } from '@redis-toolkit/connection';
 import type { NextFunction, Request, Response } from 'express';
 import { type Logger as ErlLogger, rateLimit } from 'express-rate-limit';
-import { RateLimitConfigError, RedisUnavailableError } from './errors.js';
+import { configError, RateLimitedError, RateLimitUnavailableError } from './errors.js';
 import type { Message, RateLimiterOptions, RateLimitMiddleware } from './http-types.js';
-import { createLimiter } from './limiter.js';
+import { buildLimiter } from './limiter.js';
+import { LIMITER_OPTION_NAMES } from './options.js';
 import { LimiterStore } from './store.js';
 
 const DEFAULT_MESSAGE = 'Too many requests, please try again later.';
+const DEFAULT_UNAVAILABLE = 'Rate limiting is unavailable, please try again later.';
+
+export const HTTP_OPTION_NAMES = [
+  ...LIMITER_OPTION_NAMES,
+  'keyBy',
+  'ipv6Subnet',
+  'skipSuccessfulRequests',
+  'skipFailedRequests',
+  'message',
+  'unavailableMessage',
+  'statusCode',
+  'denyStatusCode',
+  'standardHeaders',
+  'legacyHeaders',
+  'skip',
+] as const;
 
 /** express-rate-limit's logger, fed into ours (its validation warnings carry a code and a link). */
-const erlLogger = (logger: Logger | undefined): ErlLogger | undefined =>
-  logger && {
+const erlLogger = (logger: Logger): ErlLogger => {
+  const text = (error: unknown, message?: string) =>
+    message ?? (error instanceof Error ? error.message : String(error));
+  return {
     warn: (error: unknown, message?: string) =>
-      logger.warn(
-        { err: error },
-        message ?? (error instanceof Error ? error.message : String(error)),
-      ),
+      logger.warn({ code: codeOf(error) }, text(error, message)),
     error: (error: unknown, message?: string) =>
-      logger.error(
-        { err: error },
-        message ?? (error instanceof Error ? error.message : String(error)),
-      ),
+      logger.error({ code: codeOf(error) }, text(error, message)),
   };
+};
 
-async function sendMessage(message: Message, req: Request, res: Response): Promise<void> {
-  const body = typeof message === 'function' ? await message(req, res) : message;
-  if (!res.writableEnded) res.send(body);
+const codeOf = (error: unknown): string | undefined => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+};
+
+const errorBody = (code: string, message: string) => ({ error: { code, message } });
+
+async function limitedBody(message: Message, req: Request, res: Response): Promise<unknown> {
+  const value = typeof message === 'function' ? await message(req, res) : message;
+  return typeof value === 'string' ? errorBody(RateLimitedError.code, value) : value;
 }
+
+const seconds = (ms: number): string => String(Math.max(1, Math.ceil(ms / 1000)));
 
 /**
  * Express middleware on express-rate-limit with this package's store: fixed or exact sliding
- * window in Redis, Cluster-safe scripts, a bounded wait for Redis and a stated outage policy.
+ * window in Redis through the shared runtime, and a stated outage policy.
  */
 export function createRateLimiter(options: RateLimiterOptions): RateLimitMiddleware {
+  const limiter = buildLimiter(options, HTTP_OPTION_NAMES);
   const keyBy = options.keyBy ?? 'ip';
   if (keyBy !== 'ip' && typeof keyBy !== 'function') {
-    throw new RateLimitConfigError('keyBy', "'ip' or a function (req, res) => string", keyBy);
+    throw configError('keyBy', `keyBy must be 'ip' or a function (req, res) => string`);
   }
   const standardHeaders = options.standardHeaders ?? 'draft-7';
   if (standardHeaders !== 'draft-7' && standardHeaders !== 'draft-8') {
-    throw new RateLimitConfigError('standardHeaders', "'draft-7' or 'draft-8'", standardHeaders);
+    throw configError('standardHeaders', `standardHeaders must be 'draft-7' or 'draft-8'`);
   }
   const denyStatusCode = options.denyStatusCode ?? 503;
   if (denyStatusCode !== 429 && denyStatusCode !== 503) {
-    throw new RateLimitConfigError('denyStatusCode', '429 or 503', denyStatusCode);
+    throw configError('denyStatusCode', 'denyStatusCode must be 429 or 503');
   }
+  const statusCode = options.statusCode ?? 429;
   const message = options.message ?? DEFAULT_MESSAGE;
-  const limiter = createLimiter(options);
-  const erlog = erlLogger(options.logger);
+  const unavailable = options.unavailableMessage ?? DEFAULT_UNAVAILABLE;
   const erl = rateLimit({
     windowMs: limiter.windowMs,
     limit: limiter.limit,
     store: new LimiterStore(limiter),
     standardHeaders,
     legacyHeaders: options.legacyHeaders ?? false,
-    statusCode: options.statusCode ?? 429,
-    message,
+    statusCode,
     identifier: limiter.name,
     skipSuccessfulRequests: options.skipSuccessfulRequests ?? false,
+    skipFailedRequests: options.skipFailedRequests ?? false,
+    handler: (req, res, next) => {
+      const resetTime = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit
+        ?.resetTime;
+      res.setHeader(
+        'Retry-After',
+        seconds(resetTime ? resetTime.getTime() - Date.now() : limiter.windowMs),
+      );
+      res.status(statusCode);
+      limitedBody(message, req, res).then((body) => {
+        if (!res.writableEnded) res.json(body);
+      }, next);
+    },
     ...(options.skip ? { skip: options.skip } : {}),
     ...(typeof keyBy === 'function'
       ? { keyGenerator: async (req: Request, res: Response) => String(await keyBy(req, res)) }
       : { ipv6Subnet: options.ipv6Subnet ?? 56 }),
-    ...(erlog ? { logger: erlog } : {}),
+    ...(options.logger ? { logger: erlLogger(options.logger) } : {}),
     passOnStoreError: false,
   });
 
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
     void erl(req, res, (error?: unknown) => {
-      if (!(error instanceof RedisUnavailableError)) {
+      if (!(error instanceof RateLimitUnavailableError)) {
         next(error as Parameters<NextFunction>[0]);
         return;
       }
@@ -77,12 +113,13 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimitMiddlew
         return;
       }
       res.status(denyStatusCode);
-      res.setHeader('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
-      sendMessage(message, req, res).catch(next);
+      // the runtime does not expose its next probe time: the policy's retry (1 s) stands in
+      res.setHeader('Retry-After', seconds(error.retryAfterMs));
+      res.json(errorBody(RateLimitUnavailableError.code, unavailable));
     });
   };
   return Object.assign(middleware, {
-    limiter,
+    limiter: limiter as RateLimitMiddleware['limiter'],
     resetKey: (key: string) => limiter.reset(key),
   });
 }

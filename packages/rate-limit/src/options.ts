@@ -1,89 +1,92 @@
-import type { Logger } from '@redis-toolkit/connection';
-import { parseDuration } from './duration.js';
-import { RateLimitConfigError } from './errors.js';
+import {
+  durationOption,
+  type Logger,
+  type RedisRuntime,
+  refuseUnknownOptions,
+  resolveSharedOptions,
+  SHARED_OPTION_NAMES,
+} from '@redis-toolkit/connection';
+import { configError } from './errors.js';
 import type { Algorithm, LimiterOptions, RedisErrorPolicy } from './types.js';
 
-const noop = (): void => {};
-const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop };
+export const LIMITER_OPTION_NAMES = [
+  ...SHARED_OPTION_NAMES,
+  'name',
+  'window',
+  'limit',
+  'algorithm',
+  'clock',
+] as const;
 
 export interface ResolvedLimiterOptions {
-  redis: LimiterOptions['redis'];
-  prefix: string;
+  runtime: RedisRuntime | undefined;
+  namespace: string;
   name: string;
   windowMs: number;
   limit: number;
   algorithm: Algorithm;
   onRedisError: RedisErrorPolicy;
   commandTimeoutMs: number;
-  retryRedisAfterMs: number;
-  memoryMaxKeys: number;
+  maxMemoryEntries: number;
   clock: (() => number) | undefined;
-  logger: NonNullable<LimiterOptions['logger']>;
+  logger: Logger;
 }
 
-const positiveInt = (value: unknown, field: string, fallback?: number): number => {
-  if (value === undefined && fallback !== undefined) return fallback;
-  if (typeof value === 'number' && Number.isInteger(value) && value > 0) return value;
-  throw new RateLimitConfigError(field, 'a positive integer', value);
-};
-
-function oneOf<T extends string>(
-  value: unknown,
-  field: string,
-  allowed: readonly T[],
-  fallback: T,
-): T {
-  if (value === undefined) return fallback;
-  if (typeof value === 'string' && (allowed as readonly string[]).includes(value))
-    return value as T;
-  throw new RateLimitConfigError(field, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
-}
+const ALGORITHMS: readonly Algorithm[] = ['fixed-window', 'sliding-window'];
 
 /** Validates options once, at creation, and fills defaults. Errors name the field. */
-export function resolveLimiterOptions(options: LimiterOptions): ResolvedLimiterOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new RateLimitConfigError('options', 'an object', options);
+export function resolveLimiterOptions(
+  options: LimiterOptions,
+  known: readonly string[] = LIMITER_OPTION_NAMES,
+): ResolvedLimiterOptions {
+  refuseUnknownOptions(options, known, configError);
+  if (options === undefined) throw configError('options', 'options must be an object');
+  const windowMs = durationOption(options.window, 'window', Number.NaN, configError);
+  if (!(windowMs >= 1)) {
+    throw configError(
+      'window',
+      `window must be a duration of at least 1 ms, e.g. 60, '500ms', '15m' (got ${JSON.stringify(options.window)})`,
+    );
   }
-  const redis = options.redis as unknown;
-  if (
-    typeof redis !== 'object' ||
-    redis === null ||
-    typeof (redis as { evalsha?: unknown }).evalsha !== 'function'
-  ) {
-    throw new RateLimitConfigError('redis', 'an ioredis client (Redis or Cluster)', redis);
+  const limit: unknown = options.limit;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) {
+    throw configError('limit', `limit must be a positive integer (got ${JSON.stringify(limit)})`);
   }
-  const windowMs = parseDuration(options.window, 'window');
-  const limit = positiveInt(options.limit, 'limit');
-  const algorithm = oneOf(
-    options.algorithm,
-    'algorithm',
-    ['fixed-window', 'sliding-window'],
-    'fixed-window',
-  );
-  const prefix = options.prefix ?? '';
-  if (typeof prefix !== 'string') throw new RateLimitConfigError('prefix', 'a string', prefix);
+  const algorithm = options.algorithm ?? 'fixed-window';
+  if (!ALGORITHMS.includes(algorithm)) {
+    throw configError(
+      'algorithm',
+      `algorithm must be one of 'fixed-window', 'sliding-window' (got ${JSON.stringify(algorithm)})`,
+    );
+  }
   const name = options.name ?? `${algorithm === 'fixed-window' ? 'fw' : 'sw'}-${limit}-${windowMs}`;
-  if (typeof name !== 'string') throw new RateLimitConfigError('name', 'a string', name);
-  if (options.clock !== undefined && typeof options.clock !== 'function') {
-    throw new RateLimitConfigError('clock', 'a function returning epoch ms', options.clock);
+  if (typeof name !== 'string' || name.length === 0) {
+    throw configError('name', 'name must be a non-empty string');
   }
+  if (options.clock !== undefined && typeof options.clock !== 'function') {
+    throw configError('clock', 'clock must be a function returning epoch ms');
+  }
+  const shared = resolveSharedOptions(
+    'ratelimit',
+    options,
+    {
+      policies: ['memory', 'allow', 'deny'],
+      defaultPolicy: 'memory',
+      defaultMaxMemoryEntries: 10_000,
+    },
+    configError,
+  );
   return {
-    redis: options.redis,
-    prefix,
+    runtime: shared.runtime,
+    namespace: shared.namespace,
     name,
     windowMs,
     limit,
     algorithm,
-    onRedisError: oneOf(
-      options.onRedisError,
-      'onRedisError',
-      ['memory', 'allow', 'deny'],
-      'memory',
-    ),
-    commandTimeoutMs: positiveInt(options.commandTimeoutMs, 'commandTimeoutMs', 500),
-    retryRedisAfterMs: positiveInt(options.retryRedisAfterMs, 'retryRedisAfterMs', 1000),
-    memoryMaxKeys: positiveInt(options.memoryMaxKeys, 'memoryMaxKeys', 10_000),
+    onRedisError: shared.policy,
+    commandTimeoutMs: shared.commandTimeoutMs,
+    maxMemoryEntries: shared.maxMemoryEntries,
     clock: options.clock,
-    logger: options.logger ?? silentLogger,
+    logger: shared.logger,
   };
 }

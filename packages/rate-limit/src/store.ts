@@ -1,34 +1,58 @@
 import type { ClientRateLimitInfo, Options, Store } from 'express-rate-limit';
-import { RedisUnavailableError } from './errors.js';
-import type { Limiter } from './limiter.js';
+import { RateLimitConfigError, RateLimitUnavailableError } from './errors.js';
+import { type Limiter, LimiterImpl } from './limiter.js';
 
 /**
- * express-rate-limit `Store` over a {@link Limiter}: both algorithms, Cluster-safe scripts,
- * the timeout and the outage policy. With `onRedisError: 'allow' | 'deny'` an outage surfaces as
- * `RedisUnavailableError`, which `createRateLimiter` turns into `next()` or a 503/429.
+ * express-rate-limit `Store` over a {@link Limiter}: both algorithms, the shared runtime and the
+ * outage policy. `increment` counts every hit, refused ones included (the Store contract:
+ * `totalHits` includes this hit, and `decrement` may follow for any hit, e.g. a 429 under
+ * `skipFailedRequests`). With `onRedisError: 'allow' | 'deny'` an outage surfaces as
+ * `RateLimitUnavailableError`, which `createRateLimiter` turns into `next()` or a 503.
  */
 export class LimiterStore implements Store {
   readonly localKeys = false;
   readonly prefix: string;
+  private readonly impl: LimiterImpl;
+  /** Whether a refused hit may be decremented later (it must then be counted to be undone). */
+  private countRefused = true;
 
   constructor(readonly limiter: Limiter) {
+    if (!(limiter instanceof LimiterImpl)) {
+      throw new RateLimitConfigError(
+        'limiter',
+        'LimiterStore needs a limiter from createLimiter()',
+      );
+    }
+    this.impl = limiter;
     this.prefix = limiter.keyFor('');
   }
 
   init(options: Options): void {
     if (options.windowMs !== this.limiter.windowMs) {
-      throw new Error('rate-limit: the store and the middleware disagree on windowMs');
+      throw new RateLimitConfigError(
+        'windowMs',
+        `the store (window ${this.limiter.windowMs} ms) and the middleware (windowMs ${options.windowMs}) disagree`,
+      );
     }
+    // With express-rate-limit's default requestWasSuccessful (status < 400) a 429 is a failure,
+    // so only skipFailedRequests decrements it. Counting refusals otherwise would make a later
+    // decrement (skipSuccessfulRequests) undo a refusal instead of the successful request.
+    this.countRefused = options.skipFailedRequests;
   }
 
   async increment(key: string): Promise<ClientRateLimitInfo> {
-    const decision = await this.limiter.consume(key, 1);
-    if (decision.source === 'policy') throw new RedisUnavailableError(decision.retryAfterMs);
+    const decision = await this.impl.hit(key, this.countRefused);
+    if (decision.source === 'policy') {
+      throw new RateLimitUnavailableError(
+        `rate-limit: Redis unavailable, limiter "${this.limiter.name}" applies onRedisError '${this.limiter.onRedisError}'`,
+        decision.retryAfterMs,
+      );
+    }
     return { totalHits: decision.used, resetTime: new Date(decision.resetAt) };
   }
 
   async decrement(key: string): Promise<void> {
-    await this.limiter.refund(key, 1);
+    await this.impl.unhit(key);
   }
 
   async resetKey(key: string): Promise<void> {

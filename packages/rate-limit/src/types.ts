@@ -1,42 +1,33 @@
-import type { Logger, RedisClient } from '@redis-toolkit/connection';
-import type { Duration } from './duration.js';
+import type {
+  Duration,
+  SharedOptions,
+  ToolkitCounters,
+  ToolkitListener,
+} from '@redis-toolkit/connection';
 
 export type Algorithm = 'fixed-window' | 'sliding-window';
 
-/** What to do when Redis does not answer within `commandTimeoutMs`. */
+/** What decides while Redis is unavailable (see README, "When Redis is down"). */
 export type RedisErrorPolicy = 'memory' | 'allow' | 'deny';
 
-/** Options of {@link createLimiter} (and the shared part of `createRateLimiter`). */
-export interface LimiterOptions {
-  /** ioredis client: standalone, Sentinel-managed or Cluster. */
-  redis: RedisClient;
-  /** Application prefix, e.g. `'dental:'`. Default `''`. */
-  prefix?: string;
+/** Options of {@link createLimiter}: the shared options plus the limiter's own. */
+export interface LimiterOptions extends SharedOptions<RedisErrorPolicy> {
   /** Limiter name, part of every key. Default: derived from algorithm, limit and window. */
   name?: string;
-  /** Window length: ms or `'15m'`, `'1h'`, ... */
+  /** Window length: a number is seconds; or `'500ms'`, `'15m'`, `'1h'`, ... */
   window: Duration;
   /** Units admitted per window (positive integer). */
   limit: number;
   /** Default `'fixed-window'`. */
   algorithm?: Algorithm;
-  /** Default `'memory'`. */
-  onRedisError?: RedisErrorPolicy;
-  /** Longest a decision waits for Redis before the policy applies. Default 500 ms. */
-  commandTimeoutMs?: number;
-  /** After a Redis failure, decisions skip Redis (policy applies at once) for this long. Default 1000 ms. */
-  retryRedisAfterMs?: number;
-  /** Most keys the in-memory fallback holds per limiter. Default 10 000. */
-  memoryMaxKeys?: number;
   /**
    * Clock for the sliding window, ms since epoch. Default: the Redis server's TIME, so processes
    * with skewed clocks agree. Only set it in tests or when host clocks are trusted.
    */
   clock?: () => number;
-  logger?: Logger;
 }
 
-/** Where a decision came from. `policy` = Redis failed and `onRedisError` is `'allow'` or `'deny'`. */
+/** Where a decision came from. `policy` = Redis unavailable and `onRedisError` is `'allow'` or `'deny'`. */
 export type DecisionSource = 'redis' | 'memory' | 'policy';
 
 export interface RateLimitDecision {
@@ -53,20 +44,10 @@ export interface RateLimitDecision {
   source: DecisionSource;
 }
 
-export interface LimiterStats {
-  allowed: number;
-  blocked: number;
-  /** Decisions made without Redis (memory fallback or allow/deny policy). */
-  fallbacks: number;
-  /** Redis calls that failed or timed out. */
-  redisErrors: number;
-}
+/** The shared counters (`allow`, `block`, `error`, `fallback`, ...) and the Redis state. */
+export type LimiterStats = ToolkitCounters & { redis: 'up' | 'down' | 'absent' };
 
+/** Subscribe to this instance's events (the toolkit-wide shape). */
 export interface LimiterEvents {
-  allowed: [{ key: string; decision: RateLimitDecision }];
-  blocked: [{ key: string; decision: RateLimitDecision }];
-  fallback: [{ key: string; policy: RedisErrorPolicy }];
-  redisError: [{ error: unknown }];
-  /** Redis answered again after failures. */
-  recovered: [];
+  on(listener: ToolkitListener): () => void;
 }

@@ -13,7 +13,7 @@ describeEachTopology('createRateLimiter over HTTP', (ctx) => {
           window: '1m',
           limit: 3,
           algorithm,
-          message: { error: 'slow down' },
+          message: 'slow down',
         });
         const { url } = await startApp(limiter);
         const ok = await fetch(url);
@@ -25,12 +25,14 @@ describeEachTopology('createRateLimiter over HTTP', (ctx) => {
         await fetch(url);
         const limited = await fetch(url);
         expect(limited.status).toBe(429);
-        expect(await limited.json()).toEqual({ error: 'slow down' });
+        expect(await limited.json()).toEqual({
+          error: { code: 'E_RATELIMIT_LIMITED', message: 'slow down' },
+        });
         expect(limited.headers.get('ratelimit')).toMatch(/remaining=0/);
         const retryAfter = Number(limited.headers.get('retry-after'));
         expect(retryAfter).toBeGreaterThan(0);
         expect(retryAfter).toBeLessThanOrEqual(60);
-        expect(limiter.limiter.stats()).toMatchObject({ allowed: 3, blocked: 1 });
+        expect(limiter.limiter.stats()).toMatchObject({ allow: 3, block: 1 });
       });
 
       it('admits exactly `limit` of 250 concurrent requests', async () => {

@@ -1,4 +1,4 @@
-import { defineScript } from './script.js';
+import { defineScript } from '@redis-toolkit/connection';
 
 /**
  * Fixed window, one counter per key: a string holding the hits of the current window, expiring
@@ -10,9 +10,10 @@ import { defineScript } from './script.js';
  * KEYS[1] counter · ARGV[1] window ms · ARGV[2] cost · ARGV[3] limit
  * → { allowed 1|0, hits (after, or would-be when rejected), ms until the window resets }
  */
-export const fixedWindowConsume = defineScript(
-  'fixed-window-consume',
-  `
+export const fixedWindowConsume = defineScript({
+  name: 'fixed-window-consume',
+  numberOfKeys: 1,
+  source: `
 local cost = tonumber(ARGV[2])
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl <= 0 then
@@ -27,28 +28,30 @@ if hits > tonumber(ARGV[3]) then
 end
 return { 1, hits, ttl }
 `,
-);
+});
 
 /** KEYS[1] counter · ARGV[1] window ms → { hits, ms until reset } (read only). */
-export const fixedWindowPeek = defineScript(
-  'fixed-window-peek',
-  `
+export const fixedWindowPeek = defineScript({
+  name: 'fixed-window-peek',
+  numberOfKeys: 1,
+  source: `
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl <= 0 then
   return { 0, tonumber(ARGV[1]) }
 end
 return { tonumber(redis.call('GET', KEYS[1])) or 0, ttl }
 `,
-);
+});
 
 /**
  * Gives back `cost` hits (express-rate-limit's `decrement`, e.g. for skipSuccessfulRequests).
  * Never creates a key and never goes below zero (a plain DECR after expiry would leave `-1` with no TTL).
  * KEYS[1] counter · ARGV[1] cost → hits after
  */
-export const fixedWindowRefund = defineScript(
-  'fixed-window-refund',
-  `
+export const fixedWindowRefund = defineScript({
+  name: 'fixed-window-refund',
+  numberOfKeys: 1,
+  source: `
 if redis.call('PTTL', KEYS[1]) <= 0 then
   return 0
 end
@@ -59,4 +62,25 @@ if take > 0 then
 end
 return current
 `,
-);
+});
+
+/**
+ * express-rate-limit's `increment`: counts the hit even when it is over the limit (its contract:
+ * `totalHits` includes this hit, and `decrement` may follow for any hit, refused ones included,
+ * e.g. a 429 under `skipFailedRequests`). The counter is one integer, so counting refusals costs
+ * nothing and ends with the window.
+ * KEYS[1] counter · ARGV[1] window ms → { hits including this one, ms until reset }
+ */
+export const fixedWindowHit = defineScript({
+  name: 'fixed-window-hit',
+  numberOfKeys: 1,
+  source: `
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl <= 0 then
+  local window = tonumber(ARGV[1])
+  redis.call('SET', KEYS[1], 1, 'PX', window)
+  return { 1, window }
+end
+return { redis.call('INCR', KEYS[1]), ttl }
+`,
+});

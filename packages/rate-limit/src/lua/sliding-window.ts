@@ -1,4 +1,4 @@
-import { defineScript } from './script.js';
+import { defineScript } from '@redis-toolkit/connection';
 
 /**
  * Sliding log, exact: a sorted set per key with one member per admitted unit of cost, scored by
@@ -12,9 +12,10 @@ import { defineScript } from './script.js';
  * → { allowed 1|0, hits (after, or would-be when rejected), ms until the oldest entry leaves,
  *     ms until `cost` units fit (0 when allowed) }
  */
-export const slidingWindowConsume = defineScript(
-  'sliding-window-consume',
-  `
+export const slidingWindowConsume = defineScript({
+  name: 'sliding-window-consume',
+  numberOfKeys: 1,
+  source: `
 local window = tonumber(ARGV[1])
 local cost = tonumber(ARGV[2])
 local limit = tonumber(ARGV[3])
@@ -38,15 +39,16 @@ redis.call('PEXPIRE', KEYS[1], window)
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return { 1, count + cost, tonumber(oldest[2]) + window - now, 0 }
 `,
-);
+});
 
 /**
  * Read only. KEYS[1] log · ARGV[1] window ms · ARGV[2] limit · ARGV[3] now in ms or ''
  * → { hits in the window, ms until the oldest leaves, ms until one unit fits }
  */
-export const slidingWindowPeek = defineScript(
-  'sliding-window-peek',
-  `
+export const slidingWindowPeek = defineScript({
+  name: 'sliding-window-peek',
+  numberOfKeys: 1,
+  source: `
 local window = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
 local now = tonumber(ARGV[3])
@@ -66,7 +68,7 @@ if count >= limit then
 end
 return { count, resetIn, retry }
 `,
-);
+});
 
 /**
  * Gives back `cost` units by removing the OLDEST live entries. The entries left are never older
@@ -74,9 +76,10 @@ return { count, resetIn, retry }
  * never admit more than `limit` in a window. KEYS[1] log · ARGV[1] window ms · ARGV[2] cost ·
  * ARGV[3] now in ms or '' → entries removed
  */
-export const slidingWindowRefund = defineScript(
-  'sliding-window-refund',
-  `
+export const slidingWindowRefund = defineScript({
+  name: 'sliding-window-refund',
+  numberOfKeys: 1,
+  source: `
 local now = tonumber(ARGV[3])
 if not now then
   local t = redis.call('TIME')
@@ -86,4 +89,4 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]))
 local popped = redis.call('ZPOPMIN', KEYS[1], tonumber(ARGV[2]))
 return #popped / 2
 `,
-);
+});
