@@ -106,7 +106,7 @@ export const scenario: Scenario = {
     return [
       `Sequential checks, one at a time, ${live.toLocaleString('en-US')} live revocations in Redis. `,
       `The mirror answered ${stats.miss.toLocaleString('en-US')} negative and ${stats.hit.toLocaleString('en-US')} positive checks with ${stats.redisChecks} Redis round trips`,
-      '(mirror configured with `staleAfter: \'120s\'` because the benchmark loop never yields to I/O; see the note below).',
+      "(mirror configured with `staleAfter: '120s'` because the benchmark loop never yields to I/O; see the note below).",
       '',
       table([
         ['check', 'rate', 'p50 µs', 'p99 µs', 'vs raw EXISTS', 'vs via Redis'],
