@@ -1,5 +1,6 @@
 import { int, isoDateTime } from '../openapi/common.js';
 import { z } from '../openapi/zod.js';
+import { text } from '../schemas/text.js';
 
 /**
  * Dental wire shapes: the request schemas the routes validate with and the response shapes the
@@ -23,13 +24,13 @@ export const pageQuery = z.object({
 export const dateQuery = z.object({ date: isoDate });
 
 const patientFields = {
-  firstName: z.string().trim().min(1).max(100),
-  lastName: z.string().trim().min(1).max(100),
+  firstName: text({ max: 100 }),
+  lastName: text({ max: 100 }),
   email: z
     .email()
     .max(200)
     .transform((e) => e.toLowerCase()),
-  phone: z.string().trim().min(3).max(40),
+  phone: text({ min: 3, max: 40 }),
   dateOfBirth: isoDate,
 };
 export const patientBody = z.object(patientFields).openapi('PatientInput');
@@ -44,7 +45,7 @@ export const appointmentBody = z
     staffId: id,
     startsAt: z.iso.datetime({ offset: true }),
     durationMin: z.number().int().min(5).max(480).default(30),
-    reason: z.string().trim().min(1).max(200),
+    reason: text({ max: 200 }),
   })
   .openapi('AppointmentInput');
 export const appointmentStatus = z.enum(['scheduled', 'completed', 'cancelled']);
@@ -56,7 +57,7 @@ export const treatmentBody = z
       .string()
       .trim()
       .regex(/^D\d{4}$/, 'expected an ADA code such as D1110'),
-    description: z.string().trim().min(1).max(200),
+    description: text({ max: 200 }),
     costCents: z.number().int().min(0).max(10_000_000),
   })
   .openapi('TreatmentInput');
