@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createFileOutbox } from '@redis-toolkit/connection';
+import { describeEachTopology, waitUntil } from '@redis-toolkit/testing';
+import type { RedisOptions } from 'ioredis';
+import { afterAll, afterEach, expect, it } from 'vitest';
+import { createTokenBlacklist, type TokenBlacklist } from '../src/index.js';
+import { signToken } from './helpers.js';
+
+// A Sentinel failover under a steady stream of revocations. Counting, not sampling: every revoke
+// that answered success must afterwards be revoked on the NEW master (written there, or appended
+// to the outbox and replayed there).
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describeEachTopology(
+  'token-blacklist across a Sentinel failover under load',
+  (ctx) => {
+    const open: TokenBlacklist[] = [];
+    afterEach(async () => {
+      await Promise.all(open.splice(0).map((b) => b.close()));
+    });
+
+    const variants: { name: string; options: RedisOptions }[] = [
+      { name: 'ioredis defaults', options: {} },
+      { name: 'failoverDetector: true', options: { failoverDetector: true } },
+    ];
+    for (const variant of variants) {
+      it(`every revocation that answered success is on the new master (${variant.name})`, async () => {
+        const directory = mkdtempSync(join(tmpdir(), 'blacklist-failover-'));
+        dirs.push(directory);
+        const outbox = createFileOutbox({ directory });
+        const prefix = `f${randomUUID().slice(0, 6)}:`;
+        const make = (withOutbox: boolean) => {
+          const b = createTokenBlacklist({
+            redis: ctx.client({ ...variant.options, maxRetriesPerRequest: 1 }),
+            prefix,
+            commandTimeout: '300ms',
+            replayInterval: '500ms',
+            ...(withOutbox ? { outbox } : {}),
+          });
+          open.push(b);
+          return b;
+        };
+        const writer = make(true);
+        const mirror = createTokenBlacklist({
+          redis: ctx.client(variant.options),
+          prefix,
+          mirror: { heartbeat: '200ms' },
+        });
+        open.push(mirror);
+        expect(await mirror.ready(15_000)).toBe(true);
+
+        const accepted: { token: string; persisted: boolean }[] = [];
+        let refused = 0;
+        let stop = false;
+        const worker = async () => {
+          while (!stop) {
+            const token = await signToken();
+            try {
+              const r = await writer.revoke(token);
+              if (r.revoked) accepted.push({ token, persisted: r.persisted });
+            } catch {
+              refused++;
+            }
+          }
+        };
+        const workers = [worker(), worker(), worker(), worker()];
+        await waitUntil(() => accepted.length >= 50, { timeoutMs: 20_000, what: 'load running' });
+        const sentinel = ctx.sentinel as NonNullable<typeof ctx.sentinel>;
+        const promoted = await sentinel.failover();
+        // keep revoking until writes are durable on the new master again
+        const before = accepted.length;
+        await waitUntil(() => accepted.slice(before).filter((a) => a.persisted).length >= 50, {
+          timeoutMs: 60_000,
+          intervalMs: 200,
+          what: 'durable writes after the failover',
+        });
+        stop = true;
+        await Promise.all(workers);
+        expect((await sentinel.masterAddress()).port).toBe(promoted.port);
+
+        await waitUntil(async () => (await outbox.size()) === 0, {
+          timeoutMs: 30_000,
+          what: 'outbox drained into the new master',
+        });
+        const fresh = make(false);
+        const missing: string[] = [];
+        for (const { token } of accepted) {
+          const r = await fresh.check(token);
+          if (!(r.revoked && r.source === 'redis')) missing.push(token);
+        }
+        const outboxed = accepted.filter((a) => !a.persisted).length;
+        console.info(
+          `[${variant.name}] accepted ${accepted.length} (${outboxed} via outbox), refused ${refused}, missing ${missing.length}`,
+        );
+        expect(missing).toEqual([]);
+        expect(refused).toBe(0);
+        // the mirror is in sync again and has learned revocations made after the failover
+        await waitUntil(() => mirror.inSync, { timeoutMs: 30_000, what: 'mirror in sync' });
+        const last = accepted[accepted.length - 1] as { token: string };
+        await waitUntil(async () => (await mirror.check(last.token)).revoked, {
+          timeoutMs: 20_000,
+          what: 'mirror learns the post-failover revocations',
+        });
+      }, 120_000);
+    }
+  },
+  ['sentinel'],
+);
