@@ -44,19 +44,27 @@ export const scenario: Scenario = {
       redis: client(),
       prefix: 'o1:',
       defaultTtl: '1h',
-      l1: { maxEntries: 10_000 },
+      maxMemoryEntries: 10_000,
+      l1: { mode: 'tier' },
     });
     const oursL1Clone = createOurCache({
       redis: client(),
       prefix: 'o1c:',
       defaultTtl: '1h',
-      l1: { maxEntries: 10_000, copy: 'clone' },
+      maxMemoryEntries: 10_000,
+      l1: { mode: 'tier', copy: 'clone' },
     });
-    const oursL2 = createOurCache({ redis: client(), prefix: 'o2:', defaultTtl: '1h' });
+    const oursL2 = createOurCache({
+      redis: client(),
+      prefix: 'o2:',
+      defaultTtl: '1h',
+      maxMemoryEntries: 0,
+    });
     const oursL2Msgpack = createOurCache({
       redis: client(),
       prefix: 'o2m:',
       defaultTtl: '1h',
+      maxMemoryEntries: 0,
       serializer: msgpackSerializer(new Packr({ useRecords: false })),
     });
     // bentocache 1.6

@@ -1,78 +1,73 @@
-/** Every error this package throws on purpose. Each has a stable `code`; `cause` keeps the original. */
-export class CacheError extends Error {
-  readonly code: string;
+import { ToolkitError } from '@redis-toolkit/connection';
+
+/** Every error this package throws on purpose. `code` is stable (class and instance); `cause` keeps the original. */
+export class CacheError extends ToolkitError {
+  static override readonly code: string = 'E_CACHE';
+  /** The full key the error is about, when there is one. */
   readonly key: string | undefined;
-  constructor(code: string, message: string, options: { key?: string; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
-    this.code = code;
+  constructor(message: string, options: { key?: string; field?: string; cause?: unknown } = {}) {
+    super(message, {
+      ...(options.field !== undefined ? { field: options.field } : {}),
+      cause: options.cause,
+    });
     this.key = options.key;
   }
 }
 
-/** An option has the wrong form; `field` names it. */
+/** An option (or an argument with the form of one: a key, a ttl) is wrong; `field` names it. */
 export class CacheConfigError extends CacheError {
-  static readonly code = 'E_CACHE_CONFIG';
-  readonly field: string;
+  static override readonly code = 'E_CACHE_CONFIG';
+  declare readonly field: string;
   constructor(field: string, message: string) {
-    super(CacheConfigError.code, `${field}: ${message}`);
-    this.field = field;
+    super(message.startsWith(field) ? message : `${field}: ${message}`, { field });
   }
 }
 
 /** A value cannot be serialized (BigInt, circular structure, ...). Nothing was written. */
 export class CacheSerializationError extends CacheError {
-  static readonly code = 'E_CACHE_SERIALIZE';
+  static override readonly code = 'E_CACHE_SERIALIZE';
   constructor(key: string | undefined, cause: unknown) {
     const why = cause instanceof Error ? cause.message : String(cause);
-    super(
-      CacheSerializationError.code,
-      `cannot serialize the value${key ? ` for "${key}"` : ''}: ${why}`,
-      {
-        key,
-        cause,
-      },
-    );
+    super(`cannot serialize the value${key ? ` for "${key}"` : ''}: ${why}`, {
+      ...(key !== undefined ? { key } : {}),
+      cause,
+    });
   }
 }
 
 /** `set(key, undefined)`: undefined means "no value"; use `del` to remove a key. */
 export class CacheUndefinedValueError extends CacheError {
-  static readonly code = 'E_CACHE_UNDEFINED_VALUE';
+  static override readonly code = 'E_CACHE_UNDEFINED_VALUE';
   constructor(key: string) {
-    super(
-      CacheUndefinedValueError.code,
-      `cannot cache undefined for "${key}" (use del to remove a key)`,
-      { key },
-    );
+    super(`cannot cache undefined for "${key}" (use del to remove a key)`, { key });
   }
 }
 
-/** A Redis call did not answer within `commandTimeoutMs` (internal: the cache falls back, never throws it). */
-export class CacheTimeoutError extends CacheError {
-  static readonly code = 'E_CACHE_REDIS_TIMEOUT';
-  constructor(operation: string, ms: number) {
-    super(CacheTimeoutError.code, `redis ${operation} did not answer within ${ms} ms`);
+/** `incr` on a key that holds a cached value rather than a counter. */
+export class CacheNotCounterError extends CacheError {
+  static override readonly code = 'E_CACHE_NOT_COUNTER';
+  constructor(key: string, cause?: unknown) {
+    super(`"${key}" holds a cached value, not a counter`, { key, cause });
   }
 }
 
-/** The circuit breaker is open (internal: the cache falls back, never throws it). */
-export class CacheCircuitOpenError extends CacheError {
-  static readonly code = 'E_CACHE_CIRCUIT_OPEN';
-  constructor() {
-    super(CacheCircuitOpenError.code, 'redis circuit breaker is open');
+/**
+ * `onRedisError: 'deny'` and Redis could not serve the call (outage, timeout, failover). `cause`
+ * is the runtime's outage (`since`, `reason`, redacted `message`) when one is running. With the
+ * default `'memory'` policy this is never thrown.
+ */
+export class CacheUnavailableError extends CacheError {
+  static override readonly code = 'E_CACHE_UNAVAILABLE';
+  constructor(operation: string, cause?: unknown) {
+    super(`redis unavailable: ${operation} refused (onRedisError: 'deny')`, { cause });
   }
 }
-
-/** A duration option has the wrong form. */
-export class CacheDurationError extends CacheConfigError {}
 
 export const errors = {
   CacheError,
   CacheConfigError,
   CacheSerializationError,
   CacheUndefinedValueError,
-  CacheTimeoutError,
-  CacheCircuitOpenError,
-  CacheDurationError,
+  CacheNotCounterError,
+  CacheUnavailableError,
 } as const;

@@ -1,35 +1,38 @@
-export type { CircuitBreakerOptions, CircuitState } from './breaker.js';
-export { Cache, createCache } from './cache.js';
-export { type Duration, parseDuration } from './duration.js';
 export {
-  CacheCircuitOpenError,
+  type Duration,
+  encodeKeySegment,
+  escapeGlob,
+  type KeySegment,
+  type ToolkitEvent,
+  type ToolkitListener,
+} from '@redis-toolkit/connection';
+export type { Cache, GetMeta } from './cache.js';
+export { createCache } from './cache.js';
+export {
   CacheConfigError,
-  CacheDurationError,
   CacheError,
+  CacheNotCounterError,
   CacheSerializationError,
-  CacheTimeoutError,
+  CacheUnavailableError,
   CacheUndefinedValueError,
   errors,
 } from './errors.js';
-export {
-  type DefinedKeys,
-  defineKeys,
-  encodeSegment,
-  escapeGlob,
-  type KeySegment,
-} from './keys.js';
+export { type DefinedKeys, defineKeys } from './keys/define-keys.js';
+export type {
+  CacheOptions,
+  CachePolicy,
+  CacheSource,
+  GetOrSetOptions,
+  IncrOptions,
+  L1Options,
+  MsetEntry,
+  SetOptions,
+  WithMeta,
+} from './options/types.js';
 export {
   jsonSerializer,
   type MsgpackLike,
   msgpackSerializer,
   type Serializer,
 } from './serializer.js';
-export type {
-  CacheEvents,
-  CacheOptions,
-  CacheStats,
-  GetOrSetOptions,
-  L1Options,
-  MsetEntry,
-  SetOptions,
-} from './types.js';
+export type { CacheEvents, CacheStats } from './stats/types.js';

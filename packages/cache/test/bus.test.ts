@@ -23,7 +23,7 @@ it('set/del/tag invalidation on one process removes the L1 copy in another (dela
   const prefix = `bus${Date.now()}:`;
   const child = forkFixture('bus-worker.ts', [server.url, prefix]);
   const redis = new Redis(server.url);
-  const cache = createCache({ redis, prefix, l1: { maxEntries: 1000 } });
+  const cache = createCache({ redis, prefix, maxMemoryEntries: 1000, l1: { mode: 'tier' } });
   let id = 0;
   const childGet = async (key: string): Promise<ValueReply> => {
     const my = ++id;
@@ -95,7 +95,7 @@ it('set/del/tag invalidation on one process removes the L1 copy in another (dela
 it('drops all L1 when the bus subscriber reconnects (messages may have been missed)', async () => {
   const prefix = `busre${Date.now()}:`;
   const redis = new Redis(server.url);
-  const cache = createCache({ redis, prefix, l1: { maxEntries: 1000 } });
+  const cache = createCache({ redis, prefix, maxMemoryEntries: 1000, l1: { mode: 'tier' } });
   try {
     await cache.ready();
     let resets = 0;

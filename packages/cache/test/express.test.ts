@@ -16,7 +16,12 @@ let failPatients = false;
 beforeAll(async () => {
   server = await startRedis();
   redis = new Redis(server.url);
-  const cache = createCache({ redis, prefix: 'api:', l1: { maxEntries: 1000 } });
+  const cache = createCache({
+    redis,
+    prefix: 'api:',
+    maxMemoryEntries: 1000,
+    l1: { mode: 'tier' },
+  });
   const app = express();
   const count = (name: string) => {
     calls[name] = (calls[name] ?? 0) + 1;

@@ -34,38 +34,41 @@ for (const fault of ['SIGKILL (server killed)', 'SIGSTOP (server hung)'] as cons
     const cache = createCache({
       redis,
       prefix: `f${Date.now()}:`,
-      l1: { maxEntries: 100 },
-      commandTimeoutMs: 200,
-      circuitBreaker: { failureThreshold: 3, cooldown: '300ms' },
+      maxMemoryEntries: 100,
+      l1: { mode: 'tier' },
+      commandTimeout: '200ms',
     });
-    const states: string[] = [];
-    cache.on('circuit', ({ state }) => states.push(state));
     await cache.set('warm', { ok: true });
     await cache.ready();
     if (fault.startsWith('SIGKILL')) await server.kill();
     else await server.pause();
     try {
+      // the first call that needs Redis costs at most one command timeout (plus slack)…
+      const first = await timed(() => cache.get('cold'));
+      expect(first.value).toBeUndefined();
+      expect(first.ms).toBeLessThan(200 * 3);
+      // …and from then on every call answers from the policy without touching Redis
       for (let i = 0; i < 10; i++) {
         const a = await timed(() => cache.get('warm'));
         expect(a.value).toEqual({ ok: true }); // from L1
         const b = await timed(() => cache.get('cold'));
         expect(b.value).toBeUndefined();
-        expect(b.ms).toBeLessThan(200 * 3);
+        expect(b.ms).toBeLessThan(50);
         const c = await timed(() => cache.getOrSet(`load${i}`, () => i));
         expect(c.value).toBe(i); // from the loader
-        expect(c.ms).toBeLessThan(200 * 3 * 2);
-        await cache.set(`s${i}`, i); // never throws
-        expect(await cache.del('zzz')).toBe(0);
-        expect(await cache.invalidateTags(['t'])).toBe(false);
+        expect(c.ms).toBeLessThan(50);
+        const d = await timed(async () => {
+          await cache.set(`s${i}`, i); // never throws
+          expect(await cache.del('zzz')).toBe(0);
+          expect(await cache.invalidateTags(['t'])).toBe(false);
+        });
+        expect(d.ms).toBeLessThan(50);
       }
       const stats = cache.stats();
-      expect(stats.errors).toBeGreaterThanOrEqual(3);
-      expect(stats.fallbacks).toBeGreaterThan(stats.errors);
-      expect(stats.circuit).not.toBe('closed');
-      expect(states).toContain('open');
-      // with the circuit open, calls answer at once
-      const open = await timed(() => cache.get('cold'));
-      expect(open.ms).toBeLessThan(200);
+      expect(stats.redis).toBe('down');
+      expect(stats.degraded).toBe(true);
+      // get cold + getOrSet + set + del + invalidateTags per round, all answered from memory
+      expect(stats.fallback).toBeGreaterThanOrEqual(10 * 5);
     } finally {
       if (fault.startsWith('SIGKILL')) await server.restart();
       else await server.resume();
@@ -78,9 +81,9 @@ for (const fault of ['SIGKILL (server killed)', 'SIGSTOP (server hung)'] as cons
       },
       { timeoutMs: 15_000, intervalMs: 100, what: 'cache writes reach Redis again' },
     );
-    await waitUntil(() => cache.stats().circuit === 'closed', {
+    await waitUntil(() => cache.stats().redis === 'up' && !cache.stats().degraded, {
       timeoutMs: 5000,
-      what: 'circuit closed',
+      what: 'runtime up and invalidations replayed',
     });
     console.log(`${fault}: stats after recovery ${JSON.stringify(cache.stats())}`);
     await cache.close();
@@ -89,7 +92,12 @@ for (const fault of ['SIGKILL (server killed)', 'SIGSTOP (server hung)'] as cons
 }
 
 it('memory-only cache (no redis) works', async () => {
-  const cache = createCache({ l1: { maxEntries: 2, maxBytes: 10_000 }, defaultTtl: '5m' });
+  const cache = createCache({
+    maxMemoryEntries: 2,
+    maxMemoryBytes: 10_000,
+    l1: { mode: 'tier' },
+    defaultTtl: '5m',
+  });
   await cache.set('a', 1);
   await cache.set('b', 2);
   await cache.set('c', 3); // evicts a

@@ -51,11 +51,12 @@ it('a dead holder’s lock expires and another process then loads', async () => 
     const cache = createCache({
       redis,
       prefix,
-      l1: { maxEntries: 10 },
+      maxMemoryEntries: 10,
+      l1: { mode: 'tier' },
       lock: { ttl: '500ms', wait: '5s' },
     });
     // a holder that died: its lock is in Redis and nobody will release it or announce anything
-    await redis.set(`${prefix}cache#lock:${prefix}cache:k`, 'dead-holder', 'PX', 500);
+    await redis.set(`${prefix}cache:#lock:${prefix}cache:k`, 'dead-holder', 'PX', 500);
     const started = Date.now();
     let runs = 0;
     const value = await cache.getOrSet('k', () => ++runs, { lock: true });

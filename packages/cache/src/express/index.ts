@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
+import { type Duration, encodeKeySegment } from '@redis-toolkit/connection';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Cache } from '../cache.js';
-import type { Duration } from '../duration.js';
-import { parseDuration } from '../duration.js';
-import { encodeSegment } from '../keys.js';
+import { CacheConfigError } from '../errors.js';
+import { ms } from '../options/resolve.js';
 
 /** What is stored for one response. */
 interface StoredResponse {
@@ -51,19 +51,19 @@ export function normalizedPathAndQuery(req: Request): { path: string; query: str
 
 /** Key of a path's responses; `invalidate({ paths })` deletes `${responsePathKey(path)}:*`. */
 export function responsePathKey(path: string): string {
-  return encodeSegment(path);
+  return encodeKeySegment(path);
 }
 
 function requestKey(req: Request, options: CacheResponseOptions): { key: string; varied: boolean } {
   let base: string;
-  if (options.key) base = encodeSegment(options.key(req));
+  if (options.key) base = encodeKeySegment(options.key(req));
   else {
     const { path, query } = normalizedPathAndQuery(req);
-    base = `${responsePathKey(path)}:${encodeSegment(query)}`;
+    base = `${responsePathKey(path)}:${encodeKeySegment(query)}`;
   }
   const who = options.varyBy?.(req);
   const varied = who !== undefined && who !== null && who !== '';
-  return { key: `${base}:${varied ? `u=${encodeSegment(String(who))}` : 'shared'}`, varied };
+  return { key: `${base}:${varied ? `u=${encodeKeySegment(String(who))}` : 'shared'}`, varied };
 }
 
 function etagOf(body: string): string {
@@ -106,8 +106,9 @@ function isPrivate(res: Response): boolean {
  * Set-Cookie or Cache-Control private/no-store unless `varyBy` names the user.
  */
 export function cacheResponse(options: CacheResponseOptions): RequestHandler {
-  const ttlMs = parseDuration(options.ttl, 'ttl');
-  const graceMs = parseDuration(options.grace ?? 0, 'grace');
+  const ttlMs = ms(options.ttl, 'ttl', 0);
+  if (!(ttlMs > 0)) throw new CacheConfigError('ttl', 'expected a positive duration');
+  const graceMs = ms(options.grace, 'grace', 0);
   const store = options.cache.namespace('http');
   return (req: Request, res: Response, next: NextFunction): void => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -116,10 +117,12 @@ export function cacheResponse(options: CacheResponseOptions): RequestHandler {
     }
     const { key, varied } = requestKey(req, options);
     store
-      .get<StoredResponse>(key)
+      .getWithMeta<StoredResponse>(key)
       .then(
-        (stored) => {
+        ({ value: stored, source }) => {
           const now = Date.now();
+          // an outage serves the memory copy of what Redis held: no handler run, no stampede
+          if (stored && source === 'stale') return reply(req, res, stored, 'STALE');
           if (stored && stored.x > now) return reply(req, res, stored, 'HIT');
           const stale = stored && stored.x <= now ? stored : undefined;
           const json = res.json.bind(res);

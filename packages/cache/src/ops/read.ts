@@ -1,0 +1,123 @@
+import type { Core } from '../core.js';
+import type { CacheSource } from '../options/types.js';
+import type { Found } from '../tiers/memory.js';
+import { FAIL, type Maybe } from '../tiers/redis.js';
+
+export interface Lookup {
+  /** Fresh or within grace; `undefined` when nothing usable was found. */
+  found: Found | undefined;
+  /** Where a fresh answer came from; `undefined` for a miss (found may then be a stale entry). */
+  source: CacheSource | undefined;
+  /** Redis was needed and did not answer. */
+  unavailable: boolean;
+}
+
+/** GET from Redis when it may be used: FAIL when absent, unavailable or awaiting replay. */
+export async function l2Read(core: Core, full: string): Promise<Maybe<Found | undefined>> {
+  if (!core.redis) return FAIL;
+  if (!(await core.usable())) return FAIL;
+  return core.l2Get(full);
+}
+
+const fresh = (found: Found | undefined): boolean => found !== undefined && found.e > Date.now();
+
+/**
+ * Memory (tier mode), then Redis; while Redis is unavailable, the policy, then (fallback mode) the
+ * memory copy. Counts and emits one hit, stale or miss. Returns stale entries too (within grace).
+ */
+export async function lookup(core: Core, full: string, operation: string): Promise<Lookup> {
+  const t = core.telemetry;
+  const tierEntry = core.tiered ? core.memory.get(full) : undefined;
+  if (tierEntry && tierEntry.e > Date.now()) {
+    t.hit(operation, full, 'l1');
+    return { found: core.memory.found(tierEntry), source: 'l1', unavailable: false };
+  }
+  let stale = tierEntry ? core.memory.found(tierEntry) : undefined;
+  if (core.redis) {
+    const l2 = await l2Read(core, full);
+    if (l2 !== FAIL) {
+      if (fresh(l2)) {
+        t.hit(operation, full, 'l2');
+        return { found: l2, source: 'redis', unavailable: false };
+      }
+      t.miss(operation, full);
+      return { found: l2 ?? stale, source: undefined, unavailable: false };
+    }
+    core.unavailable(operation);
+    const outage = fromMemory(core, full, operation);
+    if (outage.source) return outage;
+    stale = outage.found ?? stale;
+  }
+  t.miss(operation, full);
+  return { found: stale, source: undefined, unavailable: core.redis !== undefined };
+}
+
+/**
+ * Fallback mode while Redis does not answer: this instance's own outage writes are served as
+ * memory hits; copies of what Redis held are served as `stale` (other instances may have changed
+ * them), which is what keeps an outage's start from sending every request to the loader.
+ */
+export function fromMemory(core: Core, full: string, operation: string): Lookup {
+  if (!core.fallback) return { found: undefined, source: undefined, unavailable: true };
+  const entry = core.memory.get(full);
+  if (!entry) return { found: undefined, source: undefined, unavailable: true };
+  const found = core.memory.found(entry);
+  if (entry.e <= Date.now()) return { found, source: undefined, unavailable: true };
+  if (!entry.copy) {
+    core.telemetry.hit(operation, full, 'l1');
+    return { found, source: 'l1', unavailable: true };
+  }
+  core.telemetry.emit('stale', operation);
+  core.telemetry.detail('stale', { key: full, reason: 'outage' });
+  return { found, source: 'stale', unavailable: true };
+}
+
+/** Many values in one round trip (MGET, or per-key GETs sent together on a Cluster). */
+export async function mget(core: Core, fulls: string[]): Promise<unknown[]> {
+  const t = core.telemetry;
+  const out: unknown[] = new Array(fulls.length).fill(undefined);
+  let hits = 0;
+  let stale = 0;
+  const fromL1 = (indexes: number[], copiesAreStale: boolean): number[] => {
+    const left: number[] = [];
+    const now = Date.now();
+    for (const i of indexes) {
+      const entry = core.memory.get(fulls[i] as string);
+      if (entry && entry.e > now) {
+        out[i] = core.memory.value(entry);
+        if (copiesAreStale && entry.copy) stale++;
+        else {
+          t.counters.l1Hits++;
+          hits++;
+        }
+      } else left.push(i);
+    }
+    return left;
+  };
+  let missing = fulls.map((_, i) => i);
+  if (core.tiered) missing = fromL1(missing, false);
+  if (missing.length > 0 && core.redis) {
+    const ready = await core.usable();
+    const raws = ready ? await core.redis.multiGet(missing.map((i) => fulls[i] as string)) : FAIL;
+    if (raws !== FAIL) {
+      const left: number[] = [];
+      for (let j = 0; j < missing.length; j++) {
+        const i = missing[j] as number;
+        const found = await core.decode(fulls[i] as string, raws[j] ?? null);
+        if (fresh(found)) {
+          t.counters.l2Hits++;
+          hits++;
+          out[i] = found?.value;
+        } else left.push(i);
+      }
+      missing = left;
+    } else {
+      core.unavailable('mget', missing.length);
+      if (core.fallback) missing = fromL1(missing, true);
+    }
+  }
+  t.emit('hit', 'mget', hits);
+  t.emit('stale', 'mget', stale);
+  t.emit('miss', 'mget', missing.length);
+  return out;
+}

@@ -1,0 +1,40 @@
+import type { ToolkitCounters } from '@redis-toolkit/connection';
+
+/** `stats()`: the shared counters (`hit`, `miss`, `stale`, `error`, `fallback`, …) plus the cache's own. */
+export interface CacheStats extends ToolkitCounters {
+  /** Hits served from memory / from Redis (their sum is `hit`). */
+  l1Hits: number;
+  l2Hits: number;
+  sets: number;
+  deletes: number;
+  loaderCalls: number;
+  /** Bus messages received from other instances. */
+  busReceived: number;
+  /** Invalidations replayed into Redis after it came back. */
+  replayed: number;
+  /** Invalidations waiting for Redis (deduplicated; 1 after an overflow = clear the cache). */
+  pendingInvalidations: number;
+  /** True while Redis is not used for reads: it is unavailable, or invalidations await replay. */
+  degraded: boolean;
+  l1: { entries: number; bytes: number };
+  /** The shared runtime's state; `'absent'` when memory-only. */
+  redis: 'up' | 'down' | 'absent';
+}
+
+/** Detailed, cache-specific events (`cache.on(name, listener)`); the shared ones are on `cache.events`. */
+export interface CacheEvents {
+  hit: { key: string; tier: 'l1' | 'l2' };
+  miss: { key: string };
+  /** A stale value was served: after a loader `error` / soft `timeout`, or the memory copy during an `outage`. */
+  stale: { key: string; reason: 'error' | 'timeout' | 'outage'; error?: unknown };
+  set: { key: string };
+  delete: { keys: string[] };
+  /** A Redis call failed (the error is the runtime's `RedisUnavailableError`, or a reply error). */
+  'redis:error': { operation: string; error: unknown };
+  'bus:received': { type: string; keys: string[]; sentAt: number; delayMs: number };
+  'bus:reset': { reason: string };
+  /** Redis stopped / started being used for reads (see `stats().degraded`). */
+  degraded: { active: boolean };
+  /** Pending invalidations were applied to Redis (`cleared`: the cache was cleared after an overflow). */
+  replay: { tags: number; keys: number; patterns: number; cleared: boolean };
+}

@@ -1,0 +1,156 @@
+import {
+  isCluster,
+  isRedisUnavailable,
+  type Logger,
+  type LuaScript,
+  logSafeError,
+  type RedisClient,
+  type RedisRuntime,
+  runScript,
+  scanKeys,
+} from '@redis-toolkit/connection';
+import type { Redis } from 'ioredis';
+import type { Telemetry } from '../stats/stats.js';
+
+/** What a guarded call returns when Redis did not serve it (absent, outage, timeout, failure). */
+export const FAIL: unique symbol = Symbol('redis-unavailable');
+export type Maybe<T> = T | typeof FAIL;
+
+/**
+ * The only way the cache talks to Redis: every call goes through the shared runtime (one health
+ * state per client, one deadline per call, nothing sent during an outage). Never throws for
+ * Redis trouble: answers FAIL, and the caller applies the `onRedisError` policy.
+ */
+export class RedisTier {
+  readonly client: RedisClient;
+  readonly cluster: boolean;
+  private closed = false;
+
+  constructor(
+    readonly runtime: RedisRuntime,
+    private readonly timeoutMs: number,
+    private readonly logger: Logger,
+    private readonly telemetry: Telemetry,
+    private readonly binary: boolean,
+  ) {
+    this.client = runtime.client;
+    this.cluster = isCluster(runtime.client);
+  }
+
+  get available(): boolean {
+    return !this.closed && this.runtime.available;
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  /** One call under the runtime. `strict`: reply errors (WRONGTYPE…) are thrown instead of FAIL. */
+  async run<T>(
+    operation: string,
+    call: (client: RedisClient) => Promise<T>,
+    strict = false,
+  ): Promise<Maybe<T>> {
+    if (!this.available) return FAIL;
+    try {
+      return await this.runtime.run(operation, () => call(this.client), this.timeoutMs);
+    } catch (error) {
+      return this.failed(operation, error, strict);
+    }
+  }
+
+  /** A Lua script by SHA (NOSCRIPT handled by the runtime). */
+  async script(
+    script: LuaScript,
+    keys: string[],
+    args: (string | number)[],
+    strict = false,
+  ): Promise<Maybe<unknown>> {
+    if (!this.available) return FAIL;
+    try {
+      return await runScript(this.runtime, script, keys, args, this.timeoutMs);
+    } catch (error) {
+      return this.failed(script.name, error, strict);
+    }
+  }
+
+  private failed(operation: string, error: unknown, strict: boolean): typeof FAIL {
+    if (!isRedisUnavailable(error) && strict) throw error;
+    // counted when the call was sent and failed (a timeout, a connection error, or a reply error
+    // such as WRONGTYPE, which leaves the connection healthy); calls refused during an outage are not
+    if (!isRedisUnavailable(error) || error.reason !== 'outage') {
+      this.telemetry.emit('error', operation, 1, logSafeError(error).message);
+    }
+    this.logger.debug(
+      { operation, err: logSafeError(error).message },
+      'cache: redis call failed; answering from the policy',
+    );
+    this.telemetry.detail('redis:error', { operation, error });
+    return FAIL;
+  }
+
+  get(key: string): Promise<Maybe<string | Buffer | null>> {
+    return this.run<string | Buffer | null>('get', (c) =>
+      this.binary ? c.getBuffer(key) : c.get(key),
+    );
+  }
+
+  /** GET of many keys: one MGET on a single node; per-key GETs (sent together) on a Cluster. */
+  multiGet(keys: string[], operation = 'mget'): Promise<Maybe<(string | Buffer | null)[]>> {
+    const binary = this.binary;
+    return this.run<(string | Buffer | null)[]>(operation, (c) => {
+      if (this.cluster) return Promise.all(keys.map((k) => (binary ? c.getBuffer(k) : c.get(k))));
+      return binary ? c.mgetBuffer(...keys) : c.mget(...keys);
+    });
+  }
+
+  /** SET PX of many keys in one round trip: a pipeline on a single node, per-key SETs on a Cluster. */
+  multiSet(
+    items: { key: string; data: string | Buffer; px: number }[],
+    operation = 'mset',
+  ): Promise<Maybe<unknown>> {
+    return this.run(operation, async (c) => {
+      if (this.cluster) return Promise.all(items.map((i) => c.set(i.key, i.data, 'PX', i.px)));
+      const p = (c as Redis).pipeline();
+      for (const i of items) p.set(i.key, i.data, 'PX', i.px);
+      const res = await p.exec();
+      const failed = res?.find(([err]) => err);
+      if (failed?.[0]) throw failed[0];
+      return res;
+    });
+  }
+
+  /** UNLINK of many keys (per key on a Cluster). Returns the count removed. */
+  unlink(keys: string[]): Promise<Maybe<number>> {
+    return this.run('unlink', async (c) => {
+      if (!this.cluster) return c.unlink(...keys);
+      return (await Promise.all(keys.map((k) => c.unlink(k)))).reduce((a, b) => a + b, 0);
+    });
+  }
+
+  /**
+   * SCAN MATCH (every master, keyPrefix-aware) + UNLINK in batches. `keep` filters out keys the
+   * pattern may reach but must survive (the cache's internals). `complete: false` when Redis
+   * stopped answering midway.
+   */
+  async scanDelete(
+    pattern: string,
+    keep: (key: string) => boolean,
+  ): Promise<{ count: number; complete: boolean }> {
+    let count = 0;
+    if (!this.available) return { count, complete: false };
+    try {
+      for await (const page of scanKeys(this.runtime, pattern, { count: 1000 })) {
+        const keys = page.filter((k) => !keep(k));
+        if (keys.length === 0) continue;
+        const removed = await this.unlink(keys);
+        if (removed === FAIL) return { count, complete: false };
+        count += removed;
+      }
+    } catch (error) {
+      this.failed('scan', error, false);
+      return { count, complete: false };
+    }
+    return { count, complete: true };
+  }
+}
