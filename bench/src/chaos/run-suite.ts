@@ -1,0 +1,42 @@
+import { openChaosDatabase } from './database.js';
+import { FAULTS } from './faults.js';
+import { markdown } from './report.js';
+import { type FaultResult, runFault } from './suite.js';
+
+export interface ChaosRun {
+  results: FaultResult[];
+  markdown: string;
+}
+
+/** Runs the named faults one after the other, each on its own fresh Redis topology and app instances. */
+export async function runChaos(options: {
+  faults: string[];
+  durationMs: number;
+  warmupMs: number;
+  concurrency: number;
+  log?: (line: string) => void;
+}): Promise<ChaosRun> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const unknown = options.faults.filter((id) => !FAULTS.some((f) => f.id === id));
+  if (unknown.length)
+    throw new Error(
+      `unknown fault ${unknown.join(', ')}; available: ${FAULTS.map((f) => f.id).join(', ')}`,
+    );
+  const database = await openChaosDatabase();
+  log(`  database: ${database.description}`);
+  const results: FaultResult[] = [];
+  try {
+    for (const fault of FAULTS.filter((f) => options.faults.includes(f.id))) {
+      log(`  ${fault.id}: ${fault.title}`);
+      results.push(await runFault(fault, { ...options, database, log }));
+    }
+  } finally {
+    await database.drop();
+  }
+  const setup = [
+    `Two app instances (\`node apps/api/dist/main.js\`, NODE_ENV=${process.env.CHAOS_NODE_ENV ?? 'production'}, limits raised far above the load) on ${database.description}.`,
+    'Each fault runs on a fresh topology: a standalone redis-server with `appendonly yes, appendfsync always` (kill, pause, instance death, malformed) or one master, one replica and three sentinels (failover).',
+    `Load: ${options.concurrency} concurrent loops for ${(options.durationMs / 1000).toFixed(0)} s from the fault's start (${(options.warmupMs / 1000).toFixed(0)} s before it), alternating instances: dental cached reads, school login → /me → refresh → logout (JWT), care login → /me → logout (cookie session); one cycle in three keeps its login.`,
+  ];
+  return { results, markdown: markdown(results, setup) };
+}
