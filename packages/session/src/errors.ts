@@ -10,12 +10,12 @@ export class SessionConfigError extends ToolkitError {
 
 /** No cookie signing secret was given (refused in every environment). */
 export class SessionSecretMissingError extends SessionConfigError {
-  static override readonly code = 'E_SESSION_SECRET_MISSING';
+  static override readonly code = 'E_SESSION_SECRET_MISSING' as const;
 }
 
 /** A secret shorter than 32 characters in production. */
 export class SessionSecretTooShortError extends SessionConfigError {
-  static override readonly code = 'E_SESSION_SECRET_TOO_SHORT';
+  static override readonly code = 'E_SESSION_SECRET_TOO_SHORT' as const;
 }
 
 /**
@@ -24,12 +24,12 @@ export class SessionSecretTooShortError extends SessionConfigError {
  * `cause`. The middleware and `errorHandler` answer it with 503 + `Retry-After`.
  */
 export class SessionStoreUnavailableError extends ToolkitError {
-  static override readonly code = 'E_SESSION_UNAVAILABLE';
+  static override readonly code = 'E_SESSION_UNAVAILABLE' as const;
 }
 
 /** A request argument (session id, user id, listed id) that cannot be used: answered 400. */
 export class SessionInputError extends ToolkitError {
-  static override readonly code = 'E_SESSION_INVALID_INPUT';
+  static override readonly code = 'E_SESSION_INVALID_INPUT' as const;
 }
 
 export function isSessionStoreUnavailable(error: unknown): error is SessionStoreUnavailableError {

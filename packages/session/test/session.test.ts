@@ -1,7 +1,7 @@
 import { describeEachTopology, waitUntil } from '@redis-toolkit/testing';
 import { RedisStore } from 'connect-redis';
 import express from 'express';
-import session from 'express-session';
+import session, { type SessionData } from 'express-session';
 import { describe, expect, it } from 'vitest';
 import { createSessionMiddleware, type SessionMiddlewareOptions } from '../src/index.js';
 import { Browser, capturingLogger, gate, SECRET, SECRET_B, startApp } from './helpers.js';
@@ -360,6 +360,20 @@ describeEachTopology(
         server.closeAllConnections();
         server.close();
       }
+    });
+
+    it('cookie.expires = Invalid Date: written with the default ttl, never PX NaN', async () => {
+      const mw = make({ ttl: '1h' });
+      const redis = ctx.client();
+      const sid = 'invalid-date-session-0002';
+      const cookie = { expires: new Date('not a date'), originalMaxAge: null };
+      await mw.store.write(sid, { cookie } as unknown as SessionData);
+      const pttl = await redis.pttl(mw.store.keys.session(sid));
+      expect(pttl).toBeGreaterThan(3_590_000);
+      expect(pttl).toBeLessThanOrEqual(3_600_000);
+      await mw.store.refresh(sid, { cookie } as unknown as SessionData);
+      expect(await redis.pttl(mw.store.keys.session(sid))).toBeGreaterThan(3_590_000);
+      expect(mw.stats().error).toBe(0);
     });
 
     it('corrupt or foreign data under a session key gives a fresh session, not a 500', async () => {

@@ -4,7 +4,7 @@ import {
   runScript,
   ToolkitEvents,
 } from '@redis-toolkit/connection';
-import { type SessionData, Store } from 'express-session';
+import type { SessionData, Store } from 'express-session';
 import { decodeSession, isWrongType, ttlOf, userIdIn } from '../codec/codec.js';
 import { SessionInputError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
@@ -14,20 +14,18 @@ import { replayIntoRedis } from '../outage/replay.js';
 import type { UserSessionInfo } from '../types.js';
 import { UserIndex } from '../user-index/user-index.js';
 import { UserSessions } from '../user-index/user-sessions.js';
+import { CallbackStore } from './callback-store.js';
 import type { StoreContext, StoreCounters } from './context.js';
 import { isValidSid, Keys, sessionHandle } from './keys.js';
 import { Listing } from './listing.js';
 import * as lua from './scripts.js';
-
-type Callback<T> = (err: unknown, value?: T) => void;
-type Done = (err?: unknown) => void;
 
 /**
  * An express-session Store on the shared Redis runtime that never writes back a destroyed
  * session, keeps a per-user index of sessions, lists/clears across every Cluster master, and
  * follows `onRedisError` when Redis is unavailable. Without `redis` it is a memory-only store.
  */
-export class RedisSessionStore extends Store {
+export class RedisSessionStore extends CallbackStore {
   readonly keys: Keys;
   readonly events: ToolkitEvents;
   private readonly ctx: StoreContext;
@@ -83,35 +81,6 @@ export class RedisSessionStore extends Store {
     return this.ctx.memory?.size ?? 0;
   }
 
-  // ---- express-session Store interface (callback style) ----
-
-  override get(sid: string, cb: Callback<SessionData | null>): void {
-    settle(this.read(sid), cb);
-  }
-  override set(sid: string, session: SessionData, cb?: Done): void {
-    settle(this.write(sid, session), cb);
-  }
-  override touch(sid: string, session: SessionData, cb?: Done): void {
-    settle(this.refresh(sid, session), cb);
-  }
-  override destroy(sid: string, cb?: Done): void {
-    settle(this.remove(sid), cb);
-  }
-  override all(cb: Callback<SessionData[]>): void {
-    settle(this.allSessions(), cb);
-  }
-  override length(cb: Callback<number>): void {
-    settle(
-      this.sessionIds().then((ids) => ids.length),
-      cb,
-    );
-  }
-  override clear(cb?: Done): void {
-    settle(this.listing.clear(), cb);
-  }
-  ids(cb: Callback<string[]>): void {
-    settle(this.sessionIds(), cb);
-  }
   /** express-session builds `req.session` from loaded data here: carry over what `read` learnt. */
   override createSession(
     req: Parameters<Store['createSession']>[0],
@@ -415,11 +384,4 @@ export class RedisSessionStore extends Store {
     this.events.emit('miss', 'get');
     return null;
   }
-}
-
-function settle<T>(promise: Promise<T>, cb: Callback<T> | undefined): void {
-  promise.then(
-    (value) => cb?.(null, value),
-    (error: unknown) => cb?.(error),
-  );
 }
