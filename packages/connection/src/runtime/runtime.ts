@@ -54,6 +54,7 @@ export class RedisRuntime {
   private current: OutageInfo | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private probeDelay = PROBE_MIN_MS;
+  private nextProbeAt = 0;
   private probing = false;
   private watchdog: NodeJS.Timeout | undefined;
   private lastOk = performance.now();
@@ -139,6 +140,15 @@ export class RedisRuntime {
   /** Redacts the client's secrets (and the configured ones) from a text. */
   redact(text: string): string {
     return redactSecrets(text, this.secrets);
+  }
+
+  /**
+   * Seconds a client should wait before retrying (`Retry-After`): until the next probe, at least 1.
+   * The one rule every middleware uses for its 503.
+   */
+  retryAfterSeconds(): number {
+    if (this.current === undefined) return 1;
+    return Math.max(1, Math.ceil((this.nextProbeAt - Date.now()) / 1000));
   }
 
   /** Number of calls waiting for an answer. */
@@ -234,6 +244,7 @@ export class RedisRuntime {
   private scheduleProbe(delay = this.probeDelay): void {
     if (this.ended || this.probeTimer !== undefined) return;
     const jitter = 0.8 + Math.random() * 0.4;
+    this.nextProbeAt = Date.now() + delay * jitter;
     this.probeTimer = setTimeout(() => {
       this.probeTimer = undefined;
       void this.probe();
