@@ -97,7 +97,9 @@ export function createSessionMiddleware(options: SessionMiddlewareOptions): Sess
       }
       if (passed || res.headersSent) {
         // A save/touch at the end of the response failed: the response is already going out.
-        logger.error(
+        // During an outage that is every request: the runtime has logged the outage once.
+        const level = error instanceof SessionStoreUnavailableError ? 'debug' : 'error';
+        logger[level](
           { err: logSafeError(error).message },
           'session: could not persist the session after the response',
         );

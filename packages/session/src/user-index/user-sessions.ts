@@ -1,4 +1,4 @@
-import { logSafeError } from '@redis-toolkit/connection';
+import { isRedisUnavailable, logSafeError } from '@redis-toolkit/connection';
 import type { SessionData } from 'express-session';
 import { decodeSession, type IndexMeta, ttlOf } from '../codec/codec.js';
 import { onUnavailable } from '../outage/policy.js';
@@ -48,7 +48,8 @@ export class UserSessions {
   async unindex(userId: string, sid: string): Promise<void> {
     await this.index.remove(userId, [sessionHandle(sid)]).catch((error: unknown) => {
       // The entry expires with its score; listing shows it until then.
-      this.ctx.logger.warn(
+      const level = isRedisUnavailable(error) ? 'debug' : 'warn';
+      this.ctx.logger[level](
         { err: logSafeError(error).message },
         'session: could not unindex a destroyed session',
       );
