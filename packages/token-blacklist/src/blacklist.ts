@@ -59,7 +59,7 @@ export class TokenBlacklist {
       store: new LocalStore(),
       events: this.events,
       mirror: undefined,
-      counters: { replayed: 0, reseeds: 0, redisChecks: 0 },
+      counters: { replayed: 0, reseeds: 0, redisChecks: 0, writes: 0 },
     };
     this.#core = core;
     this.#outbox = o.outbox ? new OutboxSide(core, o.outbox) : undefined;

@@ -12,5 +12,5 @@ export interface Core {
   readonly store: LocalStore;
   readonly events: ToolkitEvents;
   mirror: Mirror | undefined;
-  readonly counters: { replayed: number; reseeds: number; redisChecks: number };
+  readonly counters: { replayed: number; reseeds: number; redisChecks: number; writes: number };
 }

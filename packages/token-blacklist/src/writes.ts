@@ -9,8 +9,6 @@ import type { Core } from './core.js';
 import { type Entry, entryMessage } from './keys.js';
 import { evalOn, SET_MAX } from './lua.js';
 
-let writes = 0;
-
 /**
  * Writes one entry: key (max semantics) and index, then publishes — after the write, so a mirror
  * resync cannot miss it. `durable`: through `durableWrite` (WAIT for a replica where replicas
@@ -55,7 +53,7 @@ export async function writeEntry(
     () => runtime.client.publish(keys.channel, entryMessage(entry)),
     o.commandTimeoutMs,
   );
-  if (++writes % 64 === 0) pruneIndex(core, runtime);
+  if (++core.counters.writes % 64 === 0) pruneIndex(core, runtime);
 }
 
 function pruneIndex(core: Core, runtime: RedisRuntime): void {

@@ -26,9 +26,19 @@ describeEachTopology(
       await Promise.all(open.splice(0).map((b) => b.close()));
     });
 
-    const variants: { name: string; options: RedisOptions }[] = [
-      { name: 'ioredis defaults', options: {} },
-      { name: 'failoverDetector: true', options: { failoverDetector: true } },
+    // The kill variant runs last: it leaves the old master dead.
+    const variants: { name: string; options: RedisOptions; fault: 'failover' | 'kill' }[] = [
+      { name: 'SENTINEL FAILOVER, ioredis defaults', options: {}, fault: 'failover' },
+      {
+        name: 'SENTINEL FAILOVER, failoverDetector: true',
+        options: { failoverDetector: true },
+        fault: 'failover',
+      },
+      {
+        name: 'master SIGKILLed, failoverDetector: true',
+        options: { failoverDetector: true },
+        fault: 'kill',
+      },
     ];
     for (const variant of variants) {
       it(`every revocation that answered success is on the new master (${variant.name})`, async () => {
@@ -73,11 +83,26 @@ describeEachTopology(
         const workers = [worker(), worker(), worker(), worker()];
         await waitUntil(() => accepted.length >= 50, { timeoutMs: 20_000, what: 'load running' });
         const sentinel = ctx.sentinel as NonNullable<typeof ctx.sentinel>;
-        const promoted = await sentinel.failover();
+        let promoted: { host: string; port: number };
+        if (variant.fault === 'failover') promoted = await sentinel.failover();
+        else {
+          const old = await sentinel.masterAddress();
+          await (await sentinel.master()).kill();
+          promoted = old;
+          await waitUntil(
+            async () => {
+              promoted = await sentinel.masterAddress();
+              return promoted.port !== old.port;
+            },
+            { timeoutMs: 30_000, intervalMs: 200, what: 'sentinel to promote the replica' },
+          );
+        }
         // keep revoking until writes are durable on the new master again
         const before = accepted.length;
         await waitUntil(() => accepted.slice(before).filter((a) => a.persisted).length >= 50, {
-          timeoutMs: 60_000,
+          // after a kill the new master has no replica: 'auto' durability stops waiting for one
+          // only after the connection's replica-gone delay (30 s)
+          timeoutMs: 80_000,
           intervalMs: 200,
           what: 'durable writes after the failover',
         });
@@ -108,7 +133,7 @@ describeEachTopology(
           timeoutMs: 20_000,
           what: 'mirror learns the post-failover revocations',
         });
-      }, 120_000);
+      }, 150_000);
     }
   },
   ['sentinel'],
