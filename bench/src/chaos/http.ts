@@ -42,7 +42,8 @@ export class Recorder {
     op: string,
     options: SendOptions = {},
   ): Promise<Reply> {
-    const headers: Record<string, string> = {};
+    // The instances run as behind a TLS-terminating proxy (TRUST_PROXY=1), so Secure session cookies are set.
+    const headers: Record<string, string> = { 'x-forwarded-proto': 'https' };
     let body: string | Uint8Array | undefined;
     if (options.json !== undefined) body = JSON.stringify(options.json);
     if (options.raw !== undefined) body = options.raw;

@@ -40,6 +40,7 @@ function baseEnv(database: ChaosDatabase): Record<string, string> {
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'info',
+    TRUST_PROXY: '1',
     JWT_SECRET: 'chaos-suite-jwt-secret-0123456789abcdef',
     SESSION_SECRET: 'chaos-suite-session-secret-0123456789abcdef',
     SEED_PATIENTS: '500',
