@@ -69,7 +69,7 @@ export const scenario: Scenario = {
       mirror: { heartbeat: '1s', staleAfter: '120s' },
     });
     const loadStarted = performance.now();
-    if (!(await mirrored.ready(60_000))) throw new Error('mirror did not sync');
+    if (!(await mirrored.ready('60s'))) throw new Error('mirror did not sync');
     const loadMs = performance.now() - loadStarted;
     const heapBytes = (settleHeap(gc) - heap0) / live;
 

@@ -1,7 +1,13 @@
-import { type RedisRuntime, ToolkitEvents, type ToolkitListener } from '@redis-toolkit/connection';
+import {
+  type Duration,
+  durationOption,
+  type RedisRuntime,
+  ToolkitEvents,
+  type ToolkitListener,
+} from '@redis-toolkit/connection';
 import { checkToken } from './check.js';
 import type { Core } from './core.js';
-import { BlacklistUnavailableError } from './errors.js';
+import { BlacklistUnavailableError, TokenBlacklistConfigError } from './errors.js';
 import {
   type DecodedJwtLike,
   expressJwtIsRevoked,
@@ -167,8 +173,11 @@ export class TokenBlacklist {
     return expressJwtIsRevoked(this);
   }
 
-  /** Resolves once the mirror is in sync (true), or false after `timeoutMs`. Without a mirror: true at once. */
-  ready(timeoutMs = 10_000): Promise<boolean> {
+  /** Resolves once the mirror is in sync (true), or false after `timeout` (default `'10s'`). Without a mirror: true at once. */
+  ready(timeout: Duration = '10s'): Promise<boolean> {
+    const timeoutMs = durationOption(timeout, 'timeout', 10_000, (field, message) => {
+      return new TokenBlacklistConfigError(field, message);
+    });
     const mirror = this.#core.mirror;
     if (!mirror || mirror.inSync()) return Promise.resolve(true);
     return new Promise((resolve) => {

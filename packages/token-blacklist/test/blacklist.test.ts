@@ -122,7 +122,7 @@ describeEachTopology(
       await writer.revoke(preexisting);
       await writer.revokeAllForUser('carol');
       const mirror = make({ prefix, mirror: { heartbeat: '200ms' } });
-      expect(await mirror.ready(15_000)).toBe(true);
+      expect(await mirror.ready('15s')).toBe(true);
       // loaded at start
       expect(await mirror.check(preexisting)).toMatchObject({ revoked: true, source: 'local' });
       expect(await mirror.check(await signToken({ sub: 'carol', iatOffset: -5 }))).toMatchObject({
@@ -210,7 +210,7 @@ describe('ioredis keyPrefix', () => {
         'app1:blacklist:t:{j:kp-1}',
         'app1:blacklist:u:{s:kp-user}',
       ]);
-      expect(await reader.ready(10_000)).toBe(true);
+      expect(await reader.ready('10s')).toBe(true);
       expect(await reader.check(token)).toMatchObject({ revoked: true, source: 'local' });
       expect(reader.stats().redisChecks).toBe(0);
     } finally {

@@ -64,7 +64,7 @@ describeEachTopology(
           mirror: { heartbeat: '200ms' },
         });
         open.push(mirror);
-        expect(await mirror.ready(15_000)).toBe(true);
+        expect(await mirror.ready('15s')).toBe(true);
 
         const accepted: { token: string; persisted: boolean }[] = [];
         let refused = 0;

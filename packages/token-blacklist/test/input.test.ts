@@ -139,7 +139,7 @@ describe('untrusted input', () => {
       mirror: { heartbeat: '200ms' },
     });
     try {
-      expect(await mirrored.ready(10_000)).toBe(true);
+      expect(await mirrored.ready('10s')).toBe(true);
       const channel = `${mirrored.tokenKey('x').split('t:{')[0] as string}events`;
       for (const message of [
         'not json',

@@ -148,7 +148,7 @@ describeEachTopology('token-blacklist when Redis hangs (SIGSTOP)', (ctx) => {
     const m = make({ prefix, mirror: { heartbeat: '200ms' } });
     const syncs: boolean[] = [];
     m.onSync((v) => syncs.push(v));
-    expect(await m.ready(15_000)).toBe(true);
+    expect(await m.ready('15s')).toBe(true);
     expect(m.canIssue()).toBe(true);
     const servers = await serversOf(ctx);
     for (const s of servers) s.pause();

@@ -86,7 +86,7 @@ describe('Redis killed and restarted empty (standalone)', () => {
       mirror: { heartbeat: '200ms' },
       outbox: createFileOutbox({ directory: tempDir() }),
     });
-    expect(await a.ready(10_000)).toBe(true);
+    expect(await a.ready('10s')).toBe(true);
     log.clear();
     await server.kill();
     await waitUntil(() => a.stats().redis === 'down', { timeoutMs: 10_000, what: 'outage' });
