@@ -170,3 +170,59 @@ describeEachTopology('token-blacklist when Redis hangs (SIGSTOP)', (ctx) => {
     expect(syncs.slice(0, 3)).toEqual([true, false, true]);
   }, 60_000);
 });
+
+describeEachTopology(
+  'token-blacklist when Redis is killed and restarts empty',
+  (ctx) => {
+    const open: TokenBlacklist[] = [];
+    afterEach(async () => {
+      await Promise.all(open.splice(0).map((b) => b.close()));
+    });
+    const make = (prefix: string, options: Partial<TokenBlacklistOptions> = {}) => {
+      const b = createTokenBlacklist({
+        redis: ctx.client({ maxRetriesPerRequest: 1 }),
+        prefix,
+        commandTimeout: '300ms',
+        replayInterval: '500ms',
+        ...options,
+      });
+      open.push(b);
+      return b;
+    };
+
+    it('revocations from before (written back) and during the outage (outbox) are in Redis again', async () => {
+      const prefix = `k${randomUUID().slice(0, 6)}:`;
+      const box = outbox();
+      const a = make(prefix, { outbox: box });
+      const before = await signToken();
+      expect(await a.revoke(before)).toMatchObject({ persisted: true });
+      const servers = await serversOf(ctx);
+      await Promise.all(servers.map((s) => s.kill()));
+      await waitUntil(
+        async () => {
+          await a.check(await signToken());
+          return a.stats().redis === 'down';
+        },
+        { timeoutMs: 15_000, what: 'outage' },
+      );
+      const during = await signToken();
+      expect(await a.revoke(during)).toMatchObject({ persisted: false, queued: true });
+      expect(a.canIssue()).toBe(false);
+      await Promise.all(servers.map((s) => s.restart()));
+      await waitUntil(async () => (await box.size()) === 0 && a.stats().reseeds >= 1, {
+        timeoutMs: 40_000,
+        what: 'replay and write-back',
+      });
+      await waitUntil(() => a.canIssue(), { timeoutMs: 20_000, what: 'issuance allowed again' });
+      const fresh = make(prefix);
+      for (const token of [before, during]) {
+        await waitUntil(async () => (await fresh.check(token)).source === 'redis', {
+          timeoutMs: 20_000,
+          what: 'fresh instance answered by Redis',
+        });
+        expect(await fresh.check(token)).toMatchObject({ revoked: true, reason: 'token' });
+      }
+    }, 90_000);
+  },
+  ['standalone', 'cluster'],
+);
