@@ -1,5 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { dirname } from 'node:path';
 import { openChaosDatabase } from './database.js';
 import { FAULTS } from './faults.js';
+import { apiMain } from './instance.js';
 import { markdown } from './report.js';
 import { type FaultResult, runFault } from './suite.js';
 
@@ -34,9 +37,23 @@ export async function runChaos(options: {
     await database.drop();
   }
   const setup = [
+    `App: ${appIdentity()}.`,
     `Two app instances (\`node apps/api/dist/main.js\`, NODE_ENV=${process.env.CHAOS_NODE_ENV ?? 'production'}, limits raised far above the load) on ${database.description}.`,
     'Each fault runs on a fresh topology: a standalone redis-server with `appendonly yes, appendfsync always` (kill, pause, instance death, malformed) or one master, one replica and three sentinels (failover).',
     `Load: ${options.concurrency} concurrent loops for ${(options.durationMs / 1000).toFixed(0)} s from the fault's start (${(options.warmupMs / 1000).toFixed(0)} s before it), alternating instances: dental cached reads, school login → /me → refresh → logout (JWT), care login → /me → logout (cookie session); one cycle in three keeps its login.`,
   ];
   return { results, markdown: markdown(results, setup) };
+}
+
+/** Which app build ran: the commit of the checkout holding apiMain, and whether the app or packages had uncommitted changes. */
+function appIdentity(): string {
+  try {
+    const cwd = dirname(apiMain);
+    const git = (...args: string[]) => execFileSync('git', args, { cwd }).toString().trim();
+    const head = git('rev-parse', '--short', 'HEAD');
+    const dirty = git('status', '--porcelain', '--', '../../../apps/api/src', '../../../packages').length > 0;
+    return `build of ${head}${dirty ? ' plus uncommitted changes in apps/api/src or packages/' : ''}`;
+  } catch {
+    return `${apiMain} (not in a git checkout)`;
+  }
 }
