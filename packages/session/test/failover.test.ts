@@ -40,10 +40,10 @@ describeEachTopology(
             loggedIn.add(sid);
             if (i % 2 === 0) continue; // every other session stays logged in
             const logout = await b.req('POST', '/logout');
-            if (logout.status === 200) {
-              loggedIn.delete(sid);
-              loggedOut.add(sid);
-            } else refused++;
+            // A logout that answered 503 may or may not have reached Redis: neither count applies.
+            loggedIn.delete(sid);
+            if (logout.status === 200) loggedOut.add(sid);
+            else refused++;
           }
         };
         const sentinel = ctx.sentinel!;
@@ -64,17 +64,26 @@ describeEachTopology(
         });
         stop = true;
         await Promise.all(workers);
+        // Count on the master Sentinel reports now: on this loaded machine Sentinel
+        // (down-after 1 s) may have failed over once more on its own.
+        const master = await sentinel.master();
+        const other = sentinel.servers.find((s) => s.port !== master.port)!;
+        if (master.port !== newMaster.port) console.info('a second failover happened meanwhile');
 
         const lost: string[] = [];
         for (const sid of loggedIn) {
-          if ((await newMaster.cli('exists', mw.store.keys.session(sid))) !== '1') lost.push(sid);
+          if ((await master.cli('exists', mw.store.keys.session(sid))) !== '1') {
+            lost.push(
+              `${sid} (on the other server: ${await other.cli('exists', mw.store.keys.session(sid))})`,
+            );
+          }
         }
         const resurrected: string[] = [];
         for (const sid of loggedOut) {
-          if ((await newMaster.cli('exists', mw.store.keys.session(sid))) !== '0') {
+          if ((await master.cli('exists', mw.store.keys.session(sid))) !== '0') {
             resurrected.push(sid);
           } else {
-            expect(await newMaster.cli('exists', mw.store.keys.tombstone(sid))).toBe('1');
+            expect(await master.cli('exists', mw.store.keys.tombstone(sid))).toBe('1');
           }
         }
         console.info(
