@@ -22,8 +22,12 @@ export interface FaultFigures {
   p50: number;
   p99: number;
   max: number;
-  /** Requests that started while Redis hung, after that instance's first such request had finished. */
-  hang: { p50: number; p99: number; max: number; n: number } | undefined;
+  /**
+   * Requests that started while Redis hung, after that instance's first such request had finished;
+   * logins excluded (their scrypt is CPU-bound and would hide the Redis cost), with the same
+   * requests' p99 before the fault as the machine's own floor.
+   */
+  hang: { p50: number; p99: number; max: number; n: number; beforeP99: number } | undefined;
   fiveXx: number;
   noAnswer: number;
 }
@@ -50,14 +54,19 @@ export function figures(result: FaultResult): FaultFigures {
       const first = list[0];
       if (!first) continue;
       const firstDone = first.start + first.ms;
-      for (const s of list) if (s.start >= firstDone) after.push(s.ms);
+      for (const s of list) if (s.start >= firstDone && s.op !== 'login') after.push(s.ms);
     }
     after.sort((a, b) => a - b);
+    const before = load
+      .filter((s) => s.start < start && s.op !== 'login')
+      .map((s) => s.ms)
+      .sort((a, b) => a - b);
     hang = {
       p50: quantile(after, 0.5),
       p99: quantile(after, 0.99),
       max: after.at(-1) ?? Number.NaN,
       n: after.length,
+      beforeP99: quantile(before, 0.99),
     };
   }
   return {
@@ -78,7 +87,7 @@ export function markdown(results: FaultResult[], setup: string[]): string {
       'fault',
       'requests',
       'p50 / p99 / max',
-      `hang p50 / p99 / max after 1st (target ≤ ${HANG_TARGET_MS} ms)`,
+      `hang p50 / p99 / max after 1st, logins excluded (target p99 ≤ ${HANG_TARGET_MS} ms)`,
       'logouts lost / acked',
       'rotations lost / acked',
       'logins lost / kept',
@@ -94,7 +103,7 @@ export function markdown(results: FaultResult[], setup: string[]): string {
     const f = figures(r);
     const v = r.verdict;
     const hang = f.hang
-      ? `${ms(f.hang.p50)} / ${ms(f.hang.p99)} / ${ms(f.hang.max)} (n=${f.hang.n})${f.hang.max > HANG_TARGET_MS ? ' ✗' : ''}`
+      ? `${ms(f.hang.p50)} / ${ms(f.hang.p99)} / ${ms(f.hang.max)} (n=${f.hang.n}; p99 before the fault ${ms(f.hang.beforeP99)})${f.hang.p99 > HANG_TARGET_MS ? ' ✗' : ''}`
       : '—';
     const malformed = r.window.malformed
       ? ` (burst: ${r.window.malformed.fiveXx} of ${r.window.malformed.sent} got 5xx/no answer)`
@@ -131,7 +140,7 @@ export function markdown(results: FaultResult[], setup: string[]): string {
     '',
     table(statusRows),
     '',
-    "Definitions: *lost* = an acknowledged (2xx) logout whose access token still gets a 2xx from `/school/me` or whose refresh token can still be exchanged, or whose care cookie still opens `/care/me`, on either instance; a rotated-away refresh token that can be exchanged again; a kept acknowledged login refused by either instance. *Hang after 1st*: requests that started while Redis was stopped, after the first such request on the same instance had finished. *Time to ready*: from the fault end to the first `/ready` 200 with `checks.redis.healthy` on every instance (a PING through the app's client). *No answer*: refused, reset or no reply within 15 s. *warn+*: pino lines at level ≥ 40 plus any non-JSON stderr line.",
+    "Definitions: *lost* = an acknowledged (2xx) logout whose access token still gets a 2xx from `/school/me` or whose refresh token can still be exchanged, or whose care cookie still opens `/care/me`, on either instance; a rotated-away refresh token that can be exchanged again; a kept acknowledged login refused by either instance. *Hang after 1st*: requests that started while Redis was stopped, after the first such request on the same instance had finished, logins excluded (scrypt is CPU-bound); ✗ when their p99 is over the target. *Time to ready*: from the fault end to the first `/ready` 200 with `checks.redis.healthy` on every instance (a PING through the app's client). *No answer*: refused, reset or no reply within 15 s. *warn+*: pino lines at level ≥ 40 plus any non-JSON stderr line.",
     '',
     ...notes,
   ].join('\n');

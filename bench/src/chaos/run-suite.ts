@@ -51,7 +51,8 @@ function appIdentity(): string {
     const cwd = dirname(apiMain);
     const git = (...args: string[]) => execFileSync('git', args, { cwd }).toString().trim();
     const head = git('rev-parse', '--short', 'HEAD');
-    const dirty = git('status', '--porcelain', '--', '../../../apps/api/src', '../../../packages').length > 0;
+    const dirty =
+      git('status', '--porcelain', '--', '../../../apps/api/src', '../../../packages').length > 0;
     return `build of ${head}${dirty ? ' plus uncommitted changes in apps/api/src or packages/' : ''}`;
   } catch {
     return `${apiMain} (not in a git checkout)`;
