@@ -21,6 +21,7 @@ import {
 } from './express.js';
 import { keysFor } from './keys.js';
 import { LocalStore } from './local-store.js';
+import { type BudgetedLogger, budgetLogger } from './log-budget.js';
 import { Mirror } from './mirror.js';
 import { resolveOptions } from './options.js';
 import { OutboxSide } from './outbox-side.js';
@@ -53,10 +54,13 @@ export class TokenBlacklist {
   readonly #epoch: { epoch?: string } = {};
   /** False from an outage until the outbox is drained again: revocations may be missing from Redis. */
   #settled = true;
+  readonly #log: BudgetedLogger;
   #closed = false;
 
   constructor(options: TokenBlacklistOptions = {}) {
-    const o = resolveOptions(options);
+    const resolved = resolveOptions(options);
+    this.#log = budgetLogger(resolved.logger, resolved.runtime);
+    const o = { ...resolved, logger: this.#log.logger };
     this.events = new ToolkitEvents('blacklist', o.namespace);
     const core: Core = {
       o,
@@ -242,7 +246,10 @@ export class TokenBlacklist {
     if (this.#closed) return;
     await this.#epochCheck(runtime);
     if (!this.#outbox || (await this.#outbox.drain().catch(() => false))) {
-      if (runtime.available) this.#settled = true;
+      if (runtime.available) {
+        this.#settled = true;
+        this.#log.settle();
+      }
     }
   }
 
