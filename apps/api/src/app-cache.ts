@@ -3,18 +3,18 @@ import type { RedisConnection } from '@redis-toolkit/connection';
 import type { Logger } from 'pino';
 
 /**
- * The cache of one domain (dental, school, care), under the `{name}:` prefix.
+ * The cache of one domain (dental, school, care); keys `{name}:cache:…`.
  *
  * Default (`l1MaxEntries = 0`): the package's `l1.mode: 'fallback'`. Reads and writes go to Redis
- * only while it answers, so a read after a write is fresh on every instance at once; while Redis
- * fails (or the circuit is open) they go to this instance's memory, which is dropped when Redis is
- * back. Invalidations Redis could not take are replayed before Redis is read again.
+ * while it answers, so a read after a write is fresh on every instance at once; during an outage
+ * they are answered from this instance's memory (`onRedisError: 'memory'`), and invalidations
+ * Redis could not take are replayed before Redis is read again.
  *
- * With `l1MaxEntries > 0`: `l1.mode: 'tier'` (L1 + Redis + pub/sub bus): faster hits, but another
- * instance's L1 is only refreshed when the bus message arrives (usually within a millisecond, not
- * guaranteed before the next request).
+ * With `l1MaxEntries > 0`: `l1.mode: 'tier'` (memory + Redis + pub/sub bus): faster hits, but
+ * another instance's memory is only refreshed when the bus message arrives (usually within a
+ * millisecond, not guaranteed before the next request).
  *
- * Without a Redis client (`REDIS_ENABLED=false`): memory only.
+ * Without Redis (`REDIS_ENABLED=false`) no `redis` is passed: the package's memory-only mode.
  */
 export function createAppCache(
   name: string,
@@ -22,14 +22,15 @@ export function createAppCache(
   logger: Logger,
   l1MaxEntries: number,
 ): Cache {
+  const tier = l1MaxEntries > 0 && redis.client !== undefined;
   return createCache({
-    ...(redis.client ? { redis: redis.client } : {}),
+    ...(redis.client ? { redis } : {}),
     prefix: `${name}:`,
     defaultTtl: '5m',
-    l1:
-      l1MaxEntries > 0 && redis.client
-        ? { maxEntries: l1MaxEntries, maxBytes: 64 * 1024 * 1024, mode: 'tier' }
-        : { maxEntries: 10_000, maxBytes: 32 * 1024 * 1024, mode: 'fallback' },
+    onRedisError: 'memory',
+    maxMemoryEntries: tier ? l1MaxEntries : 10_000,
+    maxMemoryBytes: (tier ? 64 : 32) * 1024 * 1024,
+    l1: { mode: tier ? 'tier' : 'fallback' },
     logger,
   });
 }

@@ -78,7 +78,6 @@ export function createApp({
     dentalRoutes({
       repo: dentalRepository(db),
       cache: platform.caches.dental,
-      cacheSwitch: platform.cacheSwitch,
     }),
   );
   app.use(
@@ -89,9 +88,7 @@ export function createApp({
       tokens: tokenService(env.JWT_SECRET),
       blacklist: platform.blacklist,
       cache: platform.caches.school,
-      cacheSwitch: platform.cacheSwitch,
       authLimiter: platform.limiters.schoolAuth,
-      metrics,
     }),
   );
   app.use(
@@ -102,7 +99,6 @@ export function createApp({
       sessions: platform.sessions,
       authLimiter: platform.limiters.careAuth,
       cache: platform.caches.care,
-      cacheSwitch: platform.cacheSwitch,
       presence,
       alerts,
       metrics,

@@ -51,8 +51,8 @@ const envSchema = z.object({
 
   JWT_SECRET: z.string().optional(),
   SESSION_SECRET: z.string().optional(),
-  /** Care sessions while Redis is unreachable: 'fail' (503) or 'memory' (single-instance fallback). */
-  SESSION_ON_REDIS_ERROR: z.enum(['fail', 'memory']).optional(),
+  /** Care sessions while Redis is unreachable: 'deny' (503) or 'memory' (single-instance fallback). */
+  SESSION_ON_REDIS_ERROR: z.enum(['deny', 'memory']).optional(),
 
   /** Master switch for the response/data caches (off: every read goes to the database). */
   CACHE_ENABLED: bool(true),
@@ -77,7 +77,7 @@ export interface AppEnv
   extends Omit<RawEnv, 'JWT_SECRET' | 'SESSION_SECRET' | 'SESSION_ON_REDIS_ERROR'> {
   JWT_SECRET: string;
   SESSION_SECRET: string;
-  SESSION_ON_REDIS_ERROR: 'fail' | 'memory';
+  SESSION_ON_REDIS_ERROR: 'deny' | 'memory';
   /** REQUEST_TIMEOUT in milliseconds. */
   REQUEST_TIMEOUT: number;
   /** The environment `loadRedisConfig` reads: guide variables translated (see guide-env.ts). */
@@ -145,7 +145,7 @@ export function loadAppEnv(env: NodeJS.ProcessEnv = process.env): AppEnv {
     SESSION_SECRET,
     // Production: a session must never silently live in one instance's memory.
     SESSION_ON_REDIS_ERROR:
-      raw.SESSION_ON_REDIS_ERROR ?? (raw.NODE_ENV === 'production' ? 'fail' : 'memory'),
+      raw.SESSION_ON_REDIS_ERROR ?? (raw.NODE_ENV === 'production' ? 'deny' : 'memory'),
     redisEnv,
     warnings,
   };

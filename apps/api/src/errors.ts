@@ -1,11 +1,14 @@
+import { ToolkitError } from '@redis-toolkit/connection';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { errorBody } from './error-codes.js';
 import { HttpError } from './validate.js';
 
-/** Every error leaves as `{ error: { code, message } }`; 5xx details stay in the log. */
+/**
+ * Every error leaves as `{ error: { code: 'E_…', message } }`, the body the toolkit's middleware
+ * send too (see error-codes.ts); 5xx details stay in the log. A 503 always has `Retry-After`.
+ */
 export const notFound: RequestHandler = (req, res) => {
-  res
-    .status(404)
-    .json({ error: { code: 'not_found', message: `No route for ${req.method} ${req.path}` } });
+  res.status(404).json(errorBody('not_found', `No route for ${req.method} ${req.path}`));
 };
 
 export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, next) => {
@@ -17,15 +20,22 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, next
   }
   if (error instanceof HttpError) {
     for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
-    res.status(error.status).json({ error: { code: error.code, message: error.message } });
+    res.status(error.status).json(errorBody(error.code, error.message));
     return;
   }
   const database = databaseError(error);
   if (database) {
-    res.status(database.status).json({ error: { code: database.code, message: database.message } });
+    res.status(database.status).json(errorBody(database.code, database.message));
     return;
   }
   const status = httpStatusOf(error);
+  // A toolkit error that carries its status (BlacklistUnavailableError 503, TokenInputError 401):
+  // its own code and message, and its Retry-After.
+  if (error instanceof ToolkitError && status !== 500) {
+    if (status === 503) res.setHeader('Retry-After', String(retryAfterOf(error)));
+    res.status(status).json(errorBody(error.code, error.message));
+    return;
+  }
   if (status >= 500) req.log?.error({ err: error }, 'request failed');
   const message =
     status >= 500
@@ -33,18 +43,26 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, next
       : error instanceof Error
         ? error.message
         : 'Request failed';
+  const own = (error as { code?: unknown }).code;
   const code =
     status >= 500
       ? 'internal_error'
-      : (error as { code?: unknown }).code && typeof (error as { code?: unknown }).code === 'string'
-        ? String((error as { code: string }).code)
+      : typeof own === 'string' && own
+        ? own
         : status === 400
           ? 'bad_request'
           : status === 401
-            ? 'unauthorized'
+            ? 'unauthenticated'
             : 'request_error';
-  res.status(status).json({ error: { code, message } });
+  res.status(status).json(errorBody(code, message));
 };
+
+function retryAfterOf(error: ToolkitError): number {
+  const seconds = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  return typeof seconds === 'number' && Number.isFinite(seconds)
+    ? Math.max(1, Math.ceil(seconds))
+    : 1;
+}
 
 function httpStatusOf(error: unknown): number {
   if (typeof error === 'object' && error !== null) {

@@ -1,6 +1,7 @@
 import type { Cache } from '@redis-toolkit/cache';
-import type { RedisConnection, RedisStatus } from '@redis-toolkit/connection';
+import type { RedisConnection, RedisStatus, ToolkitListener } from '@redis-toolkit/connection';
 import type { RateLimitMiddleware } from '@redis-toolkit/rate-limit';
+import type { SessionMiddleware } from '@redis-toolkit/session';
 import type { TokenBlacklist } from '@redis-toolkit/token-blacklist';
 import type { RequestHandler } from 'express';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
@@ -15,6 +16,11 @@ const REDIS_STATUSES: readonly RedisStatus[] = [
   'disabled',
 ];
 
+/** Anything with the toolkit's shared events (every package instance). */
+interface EventSource {
+  readonly events: { on(listener: ToolkitListener): () => void };
+}
+
 /** One registry per app instance (two instances in one test process must not share counters). */
 export function createMetrics() {
   const registry = new Registry();
@@ -28,14 +34,20 @@ export function createMetrics() {
   });
   const cacheOps = new Counter({
     name: 'cache_operations_total',
-    help: 'Cache lookups by cache, key namespace and result (hit, miss, stale)',
-    labelNames: ['cache', 'namespace', 'result', 'tier', 'store'] as const,
+    help: 'Cache lookups by cache, operation (get, getOrSet, mget…) and result (hit, miss, stale)',
+    labelNames: ['cache', 'operation', 'result', 'store'] as const,
     registers: [registry],
   });
   const cacheRedisErrors = new Counter({
     name: 'cache_redis_errors_total',
-    help: 'Cache operations that fell back because Redis failed or timed out',
-    labelNames: ['cache'] as const,
+    help: 'Cache calls Redis failed (error) or that were answered without Redis (fallback)',
+    labelNames: ['cache', 'type'] as const,
+    registers: [registry],
+  });
+  const toolkitEvents = new Counter({
+    name: 'redis_toolkit_events_total',
+    help: 'Shared events of every toolkit package instance (count of items per event)',
+    labelNames: ['package', 'name', 'type', 'operation'] as const,
     registers: [registry],
   });
   const rateLimitBlocks = new Counter({
@@ -104,26 +116,43 @@ export function createMetrics() {
         next();
       };
     },
-    /** `store` is `memory` for answers given without Redis (memory-only cache, outage, pending replay). */
-    watchCache(name: string, cache: Cache, memoryOnly = false) {
-      const root = cache.keyPrefix;
-      const namespaceOf = (key: string) => {
-        const rest = key.startsWith(root) ? key.slice(root.length) : key;
-        const i = rest.indexOf(':');
-        return i === -1 ? rest : rest.slice(0, i);
-      };
-      const store = () => (memoryOnly || cache.stats().degraded ? 'memory' : 'redis');
-      const count = (key: string, result: 'hit' | 'miss' | 'stale', tier: string) =>
-        cacheOps.inc({ cache: name, namespace: namespaceOf(key), result, tier, store: store() });
-      cache.on('hit', ({ key, tier }) => count(key, 'hit', tier));
-      cache.on('miss', ({ key }) => count(key, 'miss', 'none'));
-      cache.on('stale', ({ key }) => count(key, 'stale', 'none'));
-      cache.on('redis:error', () => cacheRedisErrors.inc({ cache: name }));
+    /** Every shared event of a package instance, by package, instance name, type and operation. */
+    watchEvents(source: EventSource) {
+      return source.events.on((e) =>
+        toolkitEvents.inc(
+          { package: e.package, name: e.name, type: e.type, operation: e.operation },
+          e.count,
+        ),
+      );
+    },
+    /**
+     * Cache lookups from the cache's shared events (mget/mset included, `count` per event).
+     * `store` is `memory` for answers given while this instance cannot use Redis (memory-only, or
+     * the runtime is in an outage): the runtime's flag, read without a call.
+     */
+    watchCache(name: string, cache: Cache, redis: RedisConnection) {
+      const store = () => (redis.runtime?.available ? 'redis' : 'memory');
+      this.watchEvents(cache);
+      return cache.events.on((e) => {
+        if (e.type === 'hit' || e.type === 'miss' || e.type === 'stale')
+          cacheOps.inc(
+            { cache: name, operation: e.operation, result: e.type, store: store() },
+            e.count,
+          );
+        else if (e.type === 'error' || e.type === 'fallback')
+          cacheRedisErrors.inc({ cache: name, type: e.type }, e.count);
+      });
     },
     watchLimiter(limiter: RateLimitMiddleware) {
       const name = limiter.limiter.name;
-      limiter.limiter.events.on('blocked', () => rateLimitBlocks.inc({ limiter: name }));
-      limiter.limiter.events.on('fallback', () => rateLimitFallbacks.inc({ limiter: name }));
+      this.watchEvents(limiter.limiter);
+      return limiter.limiter.events.on((e) => {
+        if (e.type === 'block') rateLimitBlocks.inc({ limiter: name }, e.count);
+        else if (e.type === 'fallback') rateLimitFallbacks.inc({ limiter: name }, e.count);
+      });
+    },
+    watchSessions(sessions: SessionMiddleware) {
+      return this.watchEvents(sessions);
     },
     watchRedis(redis: RedisConnection) {
       const set = (status: RedisStatus) => {
@@ -141,6 +170,11 @@ export function createMetrics() {
         collect() {
           this.set(blacklist.inSync ? 1 : 0);
         },
+      });
+      this.watchEvents(blacklist);
+      return blacklist.events.on((e) => {
+        if (e.type === 'revocation')
+          revocations.inc({ kind: e.operation === 'revokeAllForUser' ? 'user' : 'token' }, e.count);
       });
     },
   };

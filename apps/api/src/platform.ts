@@ -1,5 +1,5 @@
 import type { Cache } from '@redis-toolkit/cache';
-import type { RedisClient, RedisConnection } from '@redis-toolkit/connection';
+import type { Duration, RedisConnection } from '@redis-toolkit/connection';
 import {
   createRateLimiter,
   type Preset,
@@ -9,18 +9,18 @@ import {
 import { createSessionMiddleware, type SessionMiddleware } from '@redis-toolkit/session';
 import { createTokenBlacklist, type TokenBlacklist } from '@redis-toolkit/token-blacklist';
 import type { RequestHandler } from 'express';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createAppCache } from './app-cache.js';
-import type { CacheSwitch } from './cached.js';
+import type { DatabaseHandle } from './db/connect.js';
+import { databaseOutbox } from './db/outbox.js';
 import type { AppEnv } from './env.js';
 import type { Metrics } from './metrics.js';
 import { REFRESH_TOKEN_TTL_SECONDS } from './school/tokens.js';
 
 /** The Redis-backed building blocks of one app instance, created from the env. */
 export interface Platform {
-  caches: { dental: Cache; school: Cache; care: Cache };
-  cacheSwitch: CacheSwitch;
+  /** `undefined` with `CACHE_ENABLED=false`: every read goes to the database. */
+  caches: { dental?: Cache; school?: Cache; care?: Cache };
   blacklist: TokenBlacklist;
   sessions: SessionMiddleware;
   limiters: {
@@ -37,80 +37,67 @@ const passThrough: RequestHandler = (_req, _res, next) => next();
 const isInfra = (path: string) => path === '/health' || path === '/ready' || path === '/metrics';
 
 /**
- * `REDIS_ENABLED=false` gives no client, but the session, rate-limit and blacklist packages take
- * one. This client never connects (every command fails at once), so each package runs its own
- * outage policy: memory caches, memory limits, memory sessions, local revocations.
+ * Every package gets the connection, or — with `REDIS_ENABLED=false` — no `redis` at all: each
+ * then runs in its memory-only mode (one info line each) instead of treating a missing server as
+ * an outage.
  */
-function offlineClient(): RedisClient {
-  return new Redis({
-    host: '127.0.0.1',
-    port: 1,
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-}
-
 export function createPlatform(
   env: AppEnv,
   redis: RedisConnection,
   logger: Logger,
   metrics: Metrics,
+  database: DatabaseHandle,
 ): Platform {
-  const offline = offlineClient();
-  offline.on('error', () => {});
-  const client = redis.client ?? offline;
+  const shared = redis.client ? { redis } : {};
   const log = (component: string) => logger.child({ component });
 
   const makeCache = (name: 'dental' | 'school' | 'care') => {
     const cache = createAppCache(name, redis, log(`cache:${name}`), env.CACHE_L1_MAX_ENTRIES);
-    metrics.watchCache(name, cache, !redis.client);
+    metrics.watchCache(name, cache, redis);
     return cache;
   };
-  const caches = {
-    dental: makeCache('dental'),
-    school: makeCache('school'),
-    care: makeCache('care'),
-  };
+  const caches = env.CACHE_ENABLED
+    ? { dental: makeCache('dental'), school: makeCache('school'), care: makeCache('care') }
+    : {};
 
   const blacklist = createTokenBlacklist({
-    redis: client,
-    prefix: 'school:revoked:',
+    ...shared,
+    prefix: 'school:',
     // The refresh token is the longest-lived token: a logout-all must outlive it.
     maxTokenLifetime: REFRESH_TOKEN_TTL_SECONDS,
     mirror: Boolean(redis.client),
+    // Revocations Redis could not take survive this instance; any instance replays them.
+    ...(redis.client ? { outbox: databaseOutbox(database.db) } : {}),
     logger: log('token-blacklist'),
   });
   metrics.watchBlacklist(blacklist);
 
   const sessions = createSessionMiddleware({
-    redis: client,
+    ...shared,
     secret: env.SESSION_SECRET,
-    prefix: 'care:sess:',
+    prefix: 'care:',
     name: 'care.sid',
     ttl: '7d',
     production: env.NODE_ENV === 'production',
-    onRedisError: redis.client ? env.SESSION_ON_REDIS_ERROR : 'memory',
+    onRedisError: env.SESSION_ON_REDIS_ERROR,
     logger: log('session'),
   });
+  metrics.watchSessions(sessions);
 
-  const rateLimitMessage = (message: string) => ({ error: { code: 'rate_limited', message } });
   const limiter = (
-    preset: Preset & { name: string; message: string },
+    preset: Preset & { name: string },
     overrides: { limit: number; window: string },
     skipInfra: boolean,
   ): RequestHandler => {
-    // While the client is reconnecting the limiter answers by policy at once (memory/allow/deny by
-    // RATE_LIMIT_ON_REDIS_ERROR) and logs the outage once; it returns to Redis by itself.
+    // During an outage the limiter answers by policy at once (RATE_LIMIT_ON_REDIS_ERROR), with
+    // the toolkit's JSON 429/503 bodies; it returns to Redis by itself.
     const mw: RateLimitMiddleware = createRateLimiter({
       ...preset,
       ...overrides,
-      window: overrides.window as `${number}m`,
-      redis: client,
-      prefix: 'rl:',
+      // env.ts has checked the form (`15m`, `30s`…)
+      window: overrides.window as Duration,
+      ...shared,
       onRedisError: env.RATE_LIMIT_ON_REDIS_ERROR,
-      message: rateLimitMessage(preset.message),
       logger: log(`rate-limit:${preset.name}`),
       ...(skipInfra ? { skip: (req) => isInfra(req.path) } : {}),
     });
@@ -140,18 +127,16 @@ export function createPlatform(
 
   return {
     caches,
-    cacheSwitch: { enabled: env.CACHE_ENABLED },
     blacklist,
     sessions,
     limiters,
     async close() {
       await Promise.allSettled([
-        caches.dental.close(),
-        caches.school.close(),
-        caches.care.close(),
+        caches.dental?.close(),
+        caches.school?.close(),
+        caches.care?.close(),
         blacklist.close(),
       ]);
-      offline.disconnect();
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { RequestHandler } from 'express';
+import { errorBody } from './error-codes.js';
 
 /**
  * Answers 408 with the app's JSON error body when a request's body has not fully arrived within
@@ -10,12 +11,11 @@ export function requestTimeout(timeoutMs: number): RequestHandler {
     const timer = setTimeout(() => {
       if (req.complete || res.headersSent) return;
       res.setHeader('Connection', 'close');
-      res.status(408).json({
-        error: {
-          code: 'request_timeout',
-          message: `The request body did not arrive within ${timeoutMs} ms`,
-        },
-      });
+      res
+        .status(408)
+        .json(
+          errorBody('request_timeout', `The request body did not arrive within ${timeoutMs} ms`),
+        );
       res.once('finish', () => req.socket.destroy());
     }, timeoutMs);
     timer.unref();

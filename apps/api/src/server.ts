@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRedis, loadRedisConfig, type RedisConnection } from '@redis-toolkit/connection';
-import { pino } from 'pino';
+import { type DestinationStream, pino } from 'pino';
 import { createApp } from './app.js';
 import { createAlertHub } from './care/alerts.js';
 import { createPresence } from './care/presence.js';
@@ -26,6 +26,8 @@ export interface StartServerOptions {
    * closed by `shutdown()`; by default the server opens (and owns) its own.
    */
   database?: DatabaseHandle;
+  /** Where the JSON log lines go (tests read them). Default: stdout. */
+  logStream?: DestinationStream;
 }
 
 export async function startServer(
@@ -33,10 +35,11 @@ export async function startServer(
   options: StartServerOptions = {},
 ): Promise<RunningServer> {
   const appEnv: AppEnv = loadAppEnv(env);
-  const logger = pino({
+  const logOptions = {
     level: appEnv.LOG_LEVEL,
     redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-  });
+  };
+  const logger = options.logStream ? pino(logOptions, options.logStream) : pino(logOptions);
   for (const warning of appEnv.warnings) logger.warn(warning);
   const redisConfig = loadRedisConfig(appEnv.redisEnv);
 
@@ -73,7 +76,7 @@ export async function startServer(
       logger.info('redis is back: caches, rate limits and sessions use it again');
     }
   });
-  const platform = createPlatform(appEnv, redis, logger, metrics);
+  const platform = createPlatform(appEnv, redis, logger, metrics, database);
   const presence = createPresence(redis);
   const alerts = createAlertHub({
     redis,

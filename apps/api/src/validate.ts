@@ -1,16 +1,20 @@
 import type { Request } from 'express';
 import type { z } from 'zod';
+import { apiCode } from './error-codes.js';
 
 /** A 4xx with a message that names the offending field; the error handler turns it into JSON. */
 export class HttpError extends Error {
   override name = 'HttpError';
+  /** `E_API_<WHAT>` from a short name (`not_found`), or a package's `E_…` code as it is. */
+  readonly code: string;
   constructor(
     readonly status: number,
-    readonly code: string,
+    code: string,
     message: string,
     readonly headers: Record<string, string> = {},
   ) {
     super(message);
+    this.code = apiCode(code);
   }
 }
 

@@ -93,7 +93,7 @@ describe('home care: sessions, clients, presence and alerts (two instances)', ()
     expect(me.status).toBe(200);
     expect(me.body.carer).toMatchObject({ id: 1, name: 'Cara Carer' });
     // Seven-day session in Redis, with the refresh token kept server-side.
-    const keys = (await redis.cli('KEYS', 'care:sess:{*}')).split('\n').filter(Boolean);
+    const keys = (await redis.cli('KEYS', 'care:session:{*}')).split('\n').filter(Boolean);
     expect(keys.length).toBeGreaterThan(0);
     const ttl = Number(await redis.cli('PTTL', keys[0]!));
     expect(ttl).toBeGreaterThan(6.9 * 24 * 3600_000);
@@ -247,7 +247,7 @@ describe('home care: sessions, clients, presence and alerts (two instances)', ()
     // Sixth attempt, right password, other instance: still refused (the count lives in Redis).
     const sixth = await login(Client.for(b, { useCookies: true }));
     expect(sixth.status).toBe(429);
-    expect(sixth.body.error.code).toBe('rate_limited');
+    expect(sixth.body.error.code).toBe('E_RATELIMIT_LIMITED');
     // The budget is per IP + e-mail: another account from the same address still signs in.
     expect((await login(c, 'nurse@care.test')).status).toBe(200);
   });

@@ -20,7 +20,7 @@ describe('dental clinic (two instances, one Redis, one database)', () => {
     B = Client.for(b);
     await Promise.all([a.redis.waitUntilReady(), b.redis.waitUntilReady()]);
     // The caches' pub/sub buses keep each instance's L1 coherent; wait until they listen.
-    await Promise.all([a.platform.caches.dental.ready(), b.platform.caches.dental.ready()]);
+    await Promise.all([a.platform.caches.dental?.ready(), b.platform.caches.dental?.ready()]);
   });
   afterAll(async () => {
     await b?.shutdown();
@@ -198,7 +198,7 @@ describe('dental clinic (two instances, one Redis, one database)', () => {
   });
 
   it('dashboard stats: MISS then HIT with the expensive aggregates', async () => {
-    await a.platform.caches.dental.invalidateTags(['dashboard']);
+    await a.platform.caches.dental?.invalidateTags(['dashboard']);
     const miss = await A.get('/dental/dashboard/stats');
     expect(miss.headers.get('x-cache')).toBe('MISS');
     expect(miss.body).toMatchObject({
@@ -291,13 +291,16 @@ describe('dental clinic (two instances, one Redis, one database)', () => {
     expect(broken.status).toBe(400);
   });
 
-  it('metrics count cache hits and misses per namespace and the HTTP latency per route', async () => {
+  it('metrics count cache hits and misses from the shared events, and the HTTP latency per route', async () => {
     const text = (await A.get('/metrics')).body as string;
     expect(text).toMatch(
-      /cache_operations_total\{cache="dental",namespace="patients",result="hit",tier="l2",store="redis"\} \d+/,
+      /cache_operations_total\{cache="dental",operation="getOrSet",result="hit",store="redis"\} [1-9]/,
     );
     expect(text).toMatch(
-      /cache_operations_total\{cache="dental",namespace="dashboard",result="miss",tier="none",store="redis"\} \d+/,
+      /cache_operations_total\{cache="dental",operation="getOrSet",result="miss",store="redis"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /redis_toolkit_events_total\{package="cache",name="dental:cache",type="hit",operation="getOrSet"\} [1-9]/,
     );
     expect(text).toMatch(
       /http_request_duration_seconds_bucket\{le="[^"]+",method="GET",route="\/dental\/patients\/:id",status="404"\}/,

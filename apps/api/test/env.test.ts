@@ -30,7 +30,7 @@ describe('environment', () => {
     ).toThrow(/SESSION_SECRET is too short/);
     const env = loadAppEnv({ NODE_ENV: 'production', JWT_SECRET: long, SESSION_SECRET: long });
     expect(env.warnings).toEqual([]);
-    expect(env.SESSION_ON_REDIS_ERROR).toBe('fail');
+    expect(env.SESSION_ON_REDIS_ERROR).toBe('deny');
   });
 
   it('bad values name the variable and never echo a secret', () => {

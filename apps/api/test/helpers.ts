@@ -1,5 +1,5 @@
 import type { DatabaseHandle } from '../src/db/connect.js';
-import { type RunningServer, startServer } from '../src/index.js';
+import { type RunningServer, type StartServerOptions, startServer } from '../src/index.js';
 
 /** Small seed: PGlite starts and seeds in a couple of seconds. */
 export const TEST_ENV: Record<string, string> = {
@@ -15,8 +15,22 @@ export const TEST_ENV: Record<string, string> = {
 export function startApp(
   env: Record<string, string>,
   database?: DatabaseHandle,
+  options: Omit<StartServerOptions, 'database'> = {},
 ): Promise<RunningServer> {
-  return startServer({ ...TEST_ENV, ...env }, database ? { database } : {});
+  return startServer({ ...TEST_ENV, ...env }, { ...options, ...(database ? { database } : {}) });
+}
+
+/** The app's JSON log lines, for `startApp(..., { logStream: log.stream })`. */
+export function logCapture() {
+  const lines: Record<string, unknown>[] = [];
+  const raw: string[] = [];
+  const stream = {
+    write(chunk: string) {
+      raw.push(chunk);
+      for (const line of chunk.split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+    },
+  };
+  return { stream, lines, text: () => raw.join('') };
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked by the assertions

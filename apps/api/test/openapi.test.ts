@@ -480,7 +480,7 @@ describe('OpenAPI document vs the running app', () => {
       const reply = await call(c, method, template, concrete);
       if (documents429) {
         expect(reply.status, operation).toBe(429);
-        expect(reply.body.error.code).toBe('rate_limited');
+        expect(reply.body.error.code).toBe('E_RATELIMIT_LIMITED');
         limitedReplies++;
       } else expect(reply.status, operation).toBeLessThan(300);
     }

@@ -1,7 +1,7 @@
 import { type RedisServer, startRedis, waitUntil } from '@redis-toolkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseHandle, openDatabase } from '../src/db/connect.js';
-import { Client, startApp } from './helpers.js';
+import { Client, logCapture, startApp } from './helpers.js';
 
 // One database for every app in this file (each app would otherwise pay PGlite's start + seed).
 let database: DatabaseHandle;
@@ -48,18 +48,14 @@ describe('started while Redis is down, then Redis comes up', () => {
       expect((await c.patch('/dental/patients/5', { phone: '+1-555-5555' })).status).toBe(200);
       expect((await c.get('/dental/patients/5')).body.phone).toBe('+1-555-5555');
 
-      // School: login, and logout is honoured by this instance at once (queued for Redis).
-      const t = (
-        await c.post('/school/auth/login', {
-          email: 'student@school.test',
-          password: 'demo-password',
-        })
-      ).body;
-      expect((await c.get('/school/me', { token: t.accessToken })).status).toBe(200);
-      expect(
-        (await c.post('/school/auth/logout', undefined, { token: t.accessToken })).status,
-      ).toBe(204);
-      expect((await c.get('/school/me', { token: t.accessToken })).status).toBe(401);
+      // School: no new tokens while revocation state is unknown (the blacklist's issuance check).
+      const refused = await c.post('/school/auth/login', {
+        email: 'student@school.test',
+        password: 'demo-password',
+      });
+      expect(refused.status).toBe(503);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(refused.body.error.code).toBe('E_BLACKLIST_UNAVAILABLE');
 
       // Care: sessions follow SESSION_ON_REDIS_ERROR (memory outside production).
       expect(
@@ -88,17 +84,17 @@ describe('started while Redis is down, then Redis comes up', () => {
         { what: 'entries written to Redis again' },
       );
       expect((await c.get('/dental/patients/6')).headers.get('x-cache')).toBe('HIT');
-      await waitUntil(async () => (await redis.cli('KEYS', 'school:revoked:t:*')) !== '', {
-        what: 'revocation replayed',
-      });
-      const other = await startApp({ REDIS_URL: redis.url }, database);
-      try {
-        expect((await Client.for(other).get('/school/me', { token: t.accessToken })).status).toBe(
-          401,
-        );
-      } finally {
-        await other.shutdown();
-      }
+      // Issuing again once Redis is back (and the outbox drained).
+      await waitUntil(
+        async () =>
+          (
+            await c.post('/school/auth/login', {
+              email: 'student@school.test',
+              password: 'demo-password',
+            })
+          ).status === 200,
+        { what: 'login accepted again' },
+      );
     } finally {
       await app.shutdown();
     }
@@ -106,11 +102,21 @@ describe('started while Redis is down, then Redis comes up', () => {
 });
 
 describe('REDIS_ENABLED=false', () => {
-  it('runs on memory alone', async () => {
-    const app = await startApp({ REDIS_ENABLED: 'false', RATE_LIMIT_ENABLED: 'true' }, database);
+  it('runs every package memory-only: no client, one info line each, no stack, sessions listed', async () => {
+    const log = logCapture();
+    const app = await startApp(
+      { REDIS_ENABLED: 'false', RATE_LIMIT_ENABLED: 'true', LOG_LEVEL: 'info' },
+      database,
+      { logStream: log.stream },
+    );
     try {
+      expect(app.redis.client).toBeNull();
+      expect(app.redis.runtime).toBeUndefined();
       const c = Client.for(app, { useCookies: true });
-      expect((await c.get('/ready')).body.status).toBe('degraded');
+      expect((await c.get('/ready')).body).toMatchObject({
+        status: 'degraded',
+        checks: { redis: { healthy: false, status: 'disabled' } },
+      });
       await c.get('/dental/dashboard/stats');
       expect((await c.get('/dental/dashboard/stats')).headers.get('x-cache')).toBe('HIT');
       expect(
@@ -118,6 +124,42 @@ describe('REDIS_ENABLED=false', () => {
           .status,
       ).toBe(200);
       expect((await c.get('/care/clients')).status).toBe(200);
+      const sessions = await c.get('/care/sessions');
+      expect(sessions.status).toBe(200);
+      expect(sessions.body.items).toHaveLength(1);
+      // Memory-only: the blacklist can always vouch for its revocations, so tokens are issued.
+      const tokens = (
+        await c.post('/school/auth/login', {
+          email: 'student@school.test',
+          password: 'demo-password',
+        })
+      ).body;
+      const refreshed = await c.post('/school/auth/refresh', { refreshToken: tokens.refreshToken });
+      expect(refreshed.status).toBe(200);
+      expect(
+        (await c.post('/school/auth/logout', undefined, { token: tokens.accessToken })).status,
+      ).toBe(204);
+      expect((await c.get('/school/me', { token: tokens.accessToken })).status).toBe(401);
+
+      const memoryOnly = log.lines.filter((l) => /memory-only/.test(String(l.msg)));
+      const perPackage = new Map<string, number>();
+      for (const line of memoryOnly) {
+        const pkg = String(line.package);
+        perPackage.set(pkg, (perPackage.get(pkg) ?? 0) + 1);
+      }
+      // One line per instance: 3 caches, the blacklist, the sessions, 4 limiters.
+      expect(Object.fromEntries(perPackage)).toEqual({
+        cache: 3,
+        blacklist: 1,
+        session: 1,
+        ratelimit: 4,
+      });
+      expect(memoryOnly.every((l) => l.level === 30)).toBe(true);
+      expect(log.text()).not.toMatch(/ECONNREFUSED|\\n\s+at /);
+      expect(log.lines.filter((l) => Number(l.level) >= 40).map((l) => l.msg)).toEqual([
+        'JWT_SECRET is not set: using a built-in development secret (never do this in production)',
+        'SESSION_SECRET is not set: using a built-in development secret (never do this in production)',
+      ]);
     } finally {
       await app.shutdown();
     }
@@ -149,7 +191,7 @@ describe('with Redis up', () => {
       for (let i = 0; i < 3; i++) expect((await c.get('/dental/staff')).status).toBe(200);
       const api = await c.get('/dental/staff');
       expect(api.status).toBe(429);
-      expect(api.body.error.code).toBe('rate_limited');
+      expect(api.body.error.code).toBe('E_RATELIMIT_LIMITED');
       expect((await c.get('/openapi.json')).status).toBe(200);
       expect((await c.get('/openapi.json')).status).toBe(200);
       expect((await c.get('/openapi.json')).status).toBe(429);

@@ -88,7 +88,7 @@ describe('school: JWT auth, revocation, cached roles and dashboards (two instanc
     ).toBe(204);
     const after = await B.get('/school/me', { token: t.accessToken });
     expect(after.status).toBe(401);
-    expect(after.body.error.code).toBe('token_revoked');
+    expect(after.body.error.code).toBe('E_BLACKLIST_REVOKED');
     expect((await A.get('/school/me', { token: t.accessToken })).status).toBe(401);
     expect((await B.post('/school/auth/refresh', { refreshToken: t.refreshToken })).status).toBe(
       401,
@@ -103,7 +103,7 @@ describe('school: JWT auth, revocation, cached roles and dashboards (two instanc
     // Replaying the rotated-away refresh token (on the other instance) is treated as theft.
     const replay = await B.post('/school/auth/refresh', { refreshToken: first.refreshToken });
     expect(replay.status).toBe(401);
-    expect(replay.body.error.code).toBe('token_revoked');
+    expect(replay.body.error.code).toBe('E_BLACKLIST_REVOKED');
     expect((await A.get('/school/me', { token: rotated.body.accessToken })).status).toBe(401);
     expect(
       (await A.post('/school/auth/refresh', { refreshToken: rotated.body.refreshToken })).status,
@@ -279,7 +279,7 @@ describe('school: JWT auth, revocation, cached roles and dashboards (two instanc
       password: 'demo-password',
     });
     expect(blocked.status).toBe(429);
-    expect(blocked.body.error.code).toBe('rate_limited');
+    expect(blocked.body.error.code).toBe('E_RATELIMIT_LIMITED');
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
     // Another account from the same IP is not affected.
     expect(

@@ -56,7 +56,7 @@ describe('api skeleton with Redis up', () => {
   it('an unknown route is a JSON 404', async () => {
     const res = await fetch(`http://127.0.0.1:${app.port}/nope`);
     expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({ error: { code: 'not_found' } });
+    expect(await res.json()).toMatchObject({ error: { code: 'E_API_NOT_FOUND' } });
   });
 
   it('malformed JSON is a 400, not a 500', async () => {
@@ -66,7 +66,7 @@ describe('api skeleton with Redis up', () => {
       body: '{"broken',
     });
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: { code: 'bad_request' } });
+    expect(await res.json()).toMatchObject({ error: { code: 'E_API_BAD_REQUEST' } });
   });
 
   it('reports degraded while Redis is killed and ok once it returns', async () => {
@@ -156,7 +156,11 @@ describe('process lifecycle (built dist/main.js)', () => {
       SEED_PATIENTS: '200',
       SEED_APPOINTMENTS: '1000',
     });
-    await waitUntil(() => proc.output().includes('api listening'), { what: 'listening' });
+    // PGlite's start + seed alone took 16 s on the shared 2-core machine.
+    await waitUntil(() => proc.output().includes('api listening'), {
+      what: 'listening',
+      timeoutMs: 45_000,
+    });
     const res = await fetch(`http://127.0.0.1:${port}/health`, {
       headers: { connection: 'keep-alive' },
     });
@@ -166,7 +170,7 @@ describe('process lifecycle (built dist/main.js)', () => {
     expect(await proc.exited).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(proc.output()).toContain('shutdown complete');
-  });
+  }, 90_000);
 
   it('a bad environment value is one clear line and exit 1, no stack', async () => {
     const proc = run({ PORT: 'eighty' });

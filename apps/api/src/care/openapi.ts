@@ -31,7 +31,7 @@ const jsonBody = (schema: Parameters<typeof json>[0]) => ({
   required: true,
   content: json(schema),
 });
-const SIGN_IN = 'Not signed in (`unauthenticated`): POST /care/auth/login first';
+const SIGN_IN = 'Not signed in (`E_API_UNAUTHENTICATED`): POST /care/auth/login first';
 
 /** Every route of `careRoutes`, mounted at `/care` behind the global and `api` limiters. */
 export function registerCarePaths(registry: OpenAPIRegistry): void {
@@ -45,7 +45,7 @@ export function registerCarePaths(registry: OpenAPIRegistry): void {
         ...route.responses,
         ...errors({
           ...RATE_LIMITED,
-          503: `Session store unreachable with SESSION_ON_REDIS_ERROR=fail (\`session_store_unavailable\`), or ${RATE_LIMITED[503]}`,
+          503: `Session store unreachable with SESSION_ON_REDIS_ERROR=deny (\`E_SESSION_UNAVAILABLE\`), or ${RATE_LIMITED[503]}`,
         }),
       },
     });
@@ -64,7 +64,7 @@ export function registerCarePaths(registry: OpenAPIRegistry): void {
       }),
       ...errors({
         400: INVALID_BODY,
-        401: 'Wrong e-mail or password (`invalid_credentials`)',
+        401: 'Wrong e-mail or password (`E_API_INVALID_CREDENTIALS`)',
         ...BODY_LIMITS,
       }),
     },
@@ -99,9 +99,9 @@ export function registerCarePaths(registry: OpenAPIRegistry): void {
     responses: {
       204: noContent('Revoked'),
       ...errors({
-        400: 'Not a session id (`validation_failed`)',
+        400: 'Not a session id (`E_API_VALIDATION_FAILED`)',
         401: SIGN_IN,
-        404: 'No such session for this carer (`not_found`)',
+        404: 'No such session for this carer (`E_API_NOT_FOUND`)',
       }),
     },
   });
@@ -126,7 +126,7 @@ export function registerCarePaths(registry: OpenAPIRegistry): void {
       ...errors({
         400: `${INVALID_BODY}; also an invalid id`,
         401: SIGN_IN,
-        404: 'No such client for this carer (`not_found`)',
+        404: 'No such client for this carer (`E_API_NOT_FOUND`)',
         ...BODY_LIMITS,
       }),
     },
@@ -156,7 +156,7 @@ export function registerCarePaths(registry: OpenAPIRegistry): void {
       ...errors({
         400: INVALID_BODY,
         401: SIGN_IN,
-        404: 'No such client for this carer (`not_found`)',
+        404: 'No such client for this carer (`E_API_NOT_FOUND`)',
         ...BODY_LIMITS,
       }),
     },

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type Cache, defineKeys } from '@redis-toolkit/cache';
 import type { SessionMiddleware } from '@redis-toolkit/session';
 import { type Request, type RequestHandler, Router } from 'express';
-import { type CacheSwitch, cached } from '../cached.js';
+import { cached, invalidate } from '../cached.js';
 import { verifyPassword } from '../db/password.js';
 import type { Metrics } from '../metrics.js';
 import { body, HttpError, params } from '../validate.js';
@@ -26,8 +26,8 @@ export interface CareDeps {
   repo: CareRepository;
   sessions: SessionMiddleware;
   authLimiter: RequestHandler;
-  cache: Cache;
-  cacheSwitch: CacheSwitch;
+  /** Absent with `CACHE_ENABLED=false`. */
+  cache?: Cache | undefined;
   presence: Presence;
   alerts: AlertHub;
   metrics: Metrics;
@@ -42,7 +42,6 @@ export function careRoutes({
   sessions,
   authLimiter,
   cache,
-  cacheSwitch,
   presence,
   alerts,
   metrics,
@@ -107,17 +106,10 @@ export function careRoutes({
 
   router.get('/clients', requireLogin, async (req, res) => {
     const carer = carerId(req);
-    const items = await cached(
-      res,
-      cache,
-      cacheSwitch,
-      CareKeys.ofCarer(carer),
-      () => repo.clientsOf(carer),
-      {
-        ttl: '5m',
-        tags: [CareTags.clientsOf(carer)],
-      },
-    );
+    const items = await cached(res, cache, CareKeys.ofCarer(carer), () => repo.clientsOf(carer), {
+      ttl: '5m',
+      tags: [CareTags.clientsOf(carer)],
+    });
     res.json({ items });
   });
 
@@ -127,7 +119,7 @@ export function careRoutes({
     const { careLevel } = body(req, careLevelBody);
     const updated = await repo.updateCareLevel(carer, clientId, careLevel);
     if (!updated) throw new HttpError(404, 'not_found', 'No such client for this carer');
-    if (cacheSwitch.enabled) await cache.invalidateTags([CareTags.clientsOf(carer)]);
+    await invalidate(cache, [CareTags.clientsOf(carer)]);
     res.json(updated);
   });
 

@@ -70,6 +70,19 @@ const migrations: Record<string, Migration> = {
       );
     },
   },
+  // Writes (revocations) accepted while Redis was unavailable, replayed by any instance: see outbox.ts.
+  '004_outbox': {
+    async up(db) {
+      await runStatements(
+        db,
+        `
+        create table outbox (id text primary key, kind text not null, payload text not null,
+          created_at bigint not null);
+        create index outbox_created on outbox (created_at, id);
+      `,
+      );
+    },
+  },
 };
 
 /** PGlite's extended protocol takes one statement per query, so split on statement ends. */

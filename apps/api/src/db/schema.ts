@@ -119,6 +119,14 @@ export interface CareAlertsTable {
   created_at: Timestamp;
 }
 
+/** The toolkit's `Outbox` on the database (outbox.ts); `payload` is JSON text, `created_at` epoch ms. */
+export interface OutboxTable {
+  id: string;
+  kind: string;
+  payload: string;
+  created_at: ColumnType<string | number, number, number>;
+}
+
 export interface Database {
   staff: StaffTable;
   patients: PatientsTable;
@@ -134,4 +142,5 @@ export interface Database {
   carers: CarersTable;
   care_clients: CareClientsTable;
   care_alerts: CareAlertsTable;
+  outbox: OutboxTable;
 }

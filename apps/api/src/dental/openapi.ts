@@ -33,7 +33,7 @@ import {
   treatmentBody,
 } from './schemas.js';
 
-const INVALID_ID = 'Invalid id (`validation_failed`)';
+const INVALID_ID = 'Invalid id (`E_API_VALIDATION_FAILED`)';
 const cachedOk = (description: string, schema: Parameters<typeof ok>[1]): ResponseConfig =>
   ok(description, schema, { headers: headers.xCache });
 const jsonBody = (schema: Parameters<typeof json>[0]) => ({
@@ -58,7 +58,7 @@ export function registerDentalPaths(registry: OpenAPIRegistry): void {
     request: { query: pageQuery },
     responses: {
       200: cachedOk('The page', PatientPage),
-      ...errors({ 400: 'Invalid page or limit (`validation_failed`)' }),
+      ...errors({ 400: 'Invalid page or limit (`E_API_VALIDATION_FAILED`)' }),
     },
   });
   path({
@@ -70,7 +70,7 @@ export function registerDentalPaths(registry: OpenAPIRegistry): void {
       201: ok('Created', Patient),
       ...errors({
         400: INVALID_BODY,
-        409: 'A patient with this e-mail exists (`conflict`)',
+        409: 'A patient with this e-mail exists (`E_API_CONFLICT`)',
         ...BODY_LIMITS,
       }),
     },
@@ -82,7 +82,7 @@ export function registerDentalPaths(registry: OpenAPIRegistry): void {
     request: { params: idParams },
     responses: {
       200: cachedOk('The patient', Patient),
-      ...errors({ 400: INVALID_ID, 404: 'No such patient (`not_found`)' }),
+      ...errors({ 400: INVALID_ID, 404: 'No such patient (`E_API_NOT_FOUND`)' }),
     },
   });
   path({
@@ -94,8 +94,8 @@ export function registerDentalPaths(registry: OpenAPIRegistry): void {
       200: ok('The updated patient', Patient),
       ...errors({
         400: `${INVALID_BODY}; also an empty body or an invalid id`,
-        404: 'No such patient (`not_found`)',
-        409: 'Another patient has this e-mail (`conflict`)',
+        404: 'No such patient (`E_API_NOT_FOUND`)',
+        409: 'Another patient has this e-mail (`E_API_CONFLICT`)',
         ...BODY_LIMITS,
       }),
     },
@@ -107,7 +107,7 @@ export function registerDentalPaths(registry: OpenAPIRegistry): void {
     request: { params: idParams },
     responses: {
       204: noContent('Deleted'),
-      ...errors({ 400: INVALID_ID, 404: 'No such patient (`not_found`)' }),
+      ...errors({ 400: INVALID_ID, 404: 'No such patient (`E_API_NOT_FOUND`)' }),
     },
   });
   path({
@@ -126,9 +126,9 @@ export function registerDentalPaths(registry: OpenAPIRegistry): void {
       201: ok('The treatment and its invoice', CreatedTreatment),
       ...errors({
         400: `${INVALID_BODY}; also an invalid id`,
-        404: 'No such patient (`not_found`)',
+        404: 'No such patient (`E_API_NOT_FOUND`)',
         ...BODY_LIMITS,
-        422: 'appointmentId names no appointment (`invalid_reference`)',
+        422: 'appointmentId names no appointment (`E_API_INVALID_REFERENCE`)',
       }),
     },
   });
@@ -146,7 +146,7 @@ export function registerDentalPaths(registry: OpenAPIRegistry): void {
     request: { params: idParams },
     responses: {
       200: cachedOk('The invoice', Invoice),
-      ...errors({ 400: INVALID_ID, 404: 'No such invoice (`not_found`)' }),
+      ...errors({ 400: INVALID_ID, 404: 'No such invoice (`E_API_NOT_FOUND`)' }),
     },
   });
   path({
@@ -158,8 +158,8 @@ export function registerDentalPaths(registry: OpenAPIRegistry): void {
       200: ok('The paid invoice', PaidInvoice),
       ...errors({
         400: INVALID_ID,
-        404: 'No such invoice (`not_found`)',
-        409: 'The invoice is not open (`invoice_not_open`)',
+        404: 'No such invoice (`E_API_NOT_FOUND`)',
+        409: 'The invoice is not open (`E_API_INVOICE_NOT_OPEN`)',
       }),
     },
   });
@@ -170,7 +170,7 @@ export function registerDentalPaths(registry: OpenAPIRegistry): void {
     request: { query: dateQuery },
     responses: {
       200: cachedOk('The day', AppointmentDay),
-      ...errors({ 400: 'Missing or invalid date (`validation_failed`)' }),
+      ...errors({ 400: 'Missing or invalid date (`E_API_VALIDATION_FAILED`)' }),
     },
   });
   path({
@@ -186,7 +186,7 @@ export function registerDentalPaths(registry: OpenAPIRegistry): void {
     request: { params: idParams },
     responses: {
       200: cachedOk('The appointment', Appointment),
-      ...errors({ 400: INVALID_ID, 404: 'No such appointment (`not_found`)' }),
+      ...errors({ 400: INVALID_ID, 404: 'No such appointment (`E_API_NOT_FOUND`)' }),
     },
   });
   path({
@@ -199,7 +199,7 @@ export function registerDentalPaths(registry: OpenAPIRegistry): void {
       ...errors({
         400: INVALID_BODY,
         ...BODY_LIMITS,
-        422: 'patientId or staffId names no record (`invalid_reference`)',
+        422: 'patientId or staffId names no record (`E_API_INVALID_REFERENCE`)',
       }),
     },
   });
@@ -212,7 +212,7 @@ export function registerDentalPaths(registry: OpenAPIRegistry): void {
       200: ok('The new status', AppointmentStatusChange),
       ...errors({
         400: `${INVALID_BODY}; also an invalid id`,
-        404: 'No such appointment (`not_found`)',
+        404: 'No such appointment (`E_API_NOT_FOUND`)',
         ...BODY_LIMITS,
       }),
     },

@@ -1,7 +1,7 @@
 import type { Cache } from '@redis-toolkit/cache';
 import { cacheResponse } from '@redis-toolkit/cache/express';
 import { type RequestHandler, type Response, Router } from 'express';
-import { type CacheSwitch, cached } from '../cached.js';
+import { cached, invalidate } from '../cached.js';
 import { body, HttpError, params, query } from '../validate.js';
 import { CacheKeys, DentalTtl, Tags } from './keys.js';
 import type { DentalRepository } from './repository.js';
@@ -21,8 +21,8 @@ const notFound = (what: string) => new HttpError(404, 'not_found', `${what} not 
 
 export interface DentalDeps {
   repo: DentalRepository;
-  cache: Cache;
-  cacheSwitch: CacheSwitch;
+  /** Absent with `CACHE_ENABLED=false`. */
+  cache?: Cache | undefined;
 }
 
 /**
@@ -30,10 +30,9 @@ export interface DentalDeps {
  * invalidation of exactly the tags it made stale before it answers, so the next read (on any
  * instance) sees the change.
  */
-export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
+export function dentalRoutes({ repo, cache }: DentalDeps): Router {
   const router = Router();
-  const invalidate = (tags: string[]) =>
-    cacheSwitch.enabled ? cache.invalidateTags(tags) : Promise.resolve();
+  const invalidateTags = (tags: string[]) => invalidate(cache, tags);
 
   // ---- patients ----
   router.get('/patients', async (req, res) => {
@@ -41,7 +40,6 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
     const result = await cached(
       res,
       cache,
-      cacheSwitch,
       CacheKeys.patients(page, limit),
       () => repo.listPatients(page, limit),
       {
@@ -57,7 +55,6 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
     const patient = await cached(
       res,
       cache,
-      cacheSwitch,
       CacheKeys.patient(id),
       // null is cached too (a negative entry, dropped by the create's tag invalidation): a loader
       // that throws would let the cache serve a tag-invalidated entry as stale-if-error.
@@ -73,7 +70,7 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
     const patient = await repo.createPatient(input);
     // A new patient changes list pages and the patient count, and replaces a cached "not found"
     // for its id.
-    await invalidate([Tags.patientList, Tags.patient(patient.id), Tags.dashboard]);
+    await invalidateTags([Tags.patientList, Tags.patient(patient.id), Tags.dashboard]);
     res.status(201).json(patient);
   });
 
@@ -82,7 +79,7 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
     const input = body(req, patientPatchBody);
     const patient = await repo.updatePatient(id, input);
     if (!patient) throw notFound('Patient');
-    await invalidate([Tags.patientList, Tags.patient(id)]);
+    await invalidateTags([Tags.patientList, Tags.patient(id)]);
     res.json(patient);
   });
 
@@ -90,7 +87,7 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
     const { id } = params(req, idParams);
     if (!(await repo.deletePatient(id))) throw notFound('Patient');
     // Cascades to appointments (unknown dates), treatments and invoices.
-    await invalidate([
+    await invalidateTags([
       Tags.patientList,
       Tags.patient(id),
       Tags.patientTreatments(id),
@@ -105,17 +102,10 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
   // ---- treatments and invoices ----
   router.get('/patients/:id/treatments', async (req, res) => {
     const { id } = params(req, idParams);
-    const list = await cached(
-      res,
-      cache,
-      cacheSwitch,
-      CacheKeys.treatments(id),
-      () => repo.treatmentsOf(id),
-      {
-        ttl: DentalTtl.records,
-        tags: [Tags.patientTreatments(id)],
-      },
-    );
+    const list = await cached(res, cache, CacheKeys.treatments(id), () => repo.treatmentsOf(id), {
+      ttl: DentalTtl.records,
+      tags: [Tags.patientTreatments(id)],
+    });
     res.json({ items: list });
   });
 
@@ -124,7 +114,7 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
     const input = body(req, treatmentBody);
     if (!(await repo.getPatient(id))) throw notFound('Patient');
     const created = await repo.createTreatment({ patientId: id, ...input });
-    await invalidate([
+    await invalidateTags([
       Tags.patientTreatments(id),
       Tags.patientInvoices(id),
       Tags.invoice(created.invoice.id),
@@ -135,17 +125,10 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
 
   router.get('/patients/:id/invoices', async (req, res) => {
     const { id } = params(req, idParams);
-    const list = await cached(
-      res,
-      cache,
-      cacheSwitch,
-      CacheKeys.invoices(id),
-      () => repo.invoicesOf(id),
-      {
-        ttl: DentalTtl.records,
-        tags: [Tags.patientInvoices(id)],
-      },
-    );
+    const list = await cached(res, cache, CacheKeys.invoices(id), () => repo.invoicesOf(id), {
+      ttl: DentalTtl.records,
+      tags: [Tags.patientInvoices(id)],
+    });
     res.json({ items: list });
   });
 
@@ -154,7 +137,6 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
     const invoice = await cached(
       res,
       cache,
-      cacheSwitch,
       CacheKeys.invoice(id),
       async () => (await repo.getInvoice(id)) ?? null,
       { ttl: DentalTtl.records, tags: [Tags.invoice(id)] },
@@ -171,13 +153,13 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
         throw new HttpError(409, 'invoice_not_open', 'Invoice is not open');
       throw notFound('Invoice');
     }
-    await invalidate([Tags.invoice(id), Tags.patientInvoices(paid.patientId), Tags.dashboard]);
+    await invalidateTags([Tags.invoice(id), Tags.patientInvoices(paid.patientId), Tags.dashboard]);
     res.json(paid);
   });
 
   // ---- appointments ----
   const byDate = async (res: Response, date: string, key: string) => {
-    const items = await cached(res, cache, cacheSwitch, key, () => repo.appointmentsOn(date), {
+    const items = await cached(res, cache, key, () => repo.appointmentsOn(date), {
       ttl: DentalTtl.appointments,
       tags: [Tags.appointmentsOn(date), Tags.appointmentLists],
     });
@@ -196,26 +178,24 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
     const { id } = params(req, idParams);
     // get + set by hand: the patient's tag is only known once the row is loaded.
     const key = CacheKeys.appointment(id);
-    const hit = cacheSwitch.enabled ? await cache.get(key) : undefined;
-    if (hit) {
-      res.setHeader('X-Cache', 'HIT').json(hit);
+    const hit = cache ? await cache.getWithMeta(key) : undefined;
+    if (hit?.value) {
+      res.setHeader('X-Cache', hit.source === 'stale' ? 'STALE' : 'HIT').json(hit.value);
       return;
     }
     const appointment = await repo.getAppointment(id);
     if (!appointment) throw notFound('Appointment');
-    if (cacheSwitch.enabled) {
-      await cache.set(key, appointment, {
-        ttl: DentalTtl.appointments,
-        tags: [Tags.appointment(id), Tags.patientAppointments(appointment.patientId)],
-      });
-    }
-    res.setHeader('X-Cache', cacheSwitch.enabled ? 'MISS' : 'BYPASS').json(appointment);
+    await cache?.set(key, appointment, {
+      ttl: DentalTtl.appointments,
+      tags: [Tags.appointment(id), Tags.patientAppointments(appointment.patientId)],
+    });
+    res.setHeader('X-Cache', cache ? 'MISS' : 'BYPASS').json(appointment);
   });
 
   router.post('/appointments', async (req, res) => {
     const input = body(req, appointmentBody);
     const appointment = await repo.createAppointment(input);
-    await invalidate([Tags.appointmentsOn(utcDate(appointment.startsAt)), Tags.dashboard]);
+    await invalidateTags([Tags.appointmentsOn(utcDate(appointment.startsAt)), Tags.dashboard]);
     res.status(201).json(appointment);
   });
 
@@ -224,7 +204,7 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
     const { status } = body(req, statusBody);
     const updated = await repo.updateAppointmentStatus(id, status);
     if (!updated) throw notFound('Appointment');
-    await invalidate([
+    await invalidateTags([
       Tags.appointment(id),
       Tags.appointmentsOn(utcDate(updated.startsAt)),
       Tags.dashboard,
@@ -233,9 +213,12 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
   });
 
   // ---- staff (response cache with ETag) and dashboard ----
-  const staffResponses = cacheResponse({ cache, ttl: DentalTtl.staff, tags: [Tags.staff] });
-  const staffCache: RequestHandler = (req, res, next) =>
-    cacheSwitch.enabled ? staffResponses(req, res, next) : next();
+  const staffCache: RequestHandler = cache
+    ? cacheResponse({ cache, ttl: DentalTtl.staff, tags: [Tags.staff] })
+    : (_req, res, next) => {
+        res.setHeader('X-Cache', 'BYPASS');
+        next();
+      };
   router.get('/staff', staffCache, async (_req, res) => {
     res.json({ items: await repo.listStaff() });
   });
@@ -244,7 +227,6 @@ export function dentalRoutes({ repo, cache, cacheSwitch }: DentalDeps): Router {
     const stats = await cached(
       res,
       cache,
-      cacheSwitch,
       CacheKeys.dashboardStats(),
       () => repo.dashboardStats(),
       {

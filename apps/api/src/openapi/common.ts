@@ -2,11 +2,18 @@ import type { OpenAPIRegistry, ResponseConfig } from '@asteasolutions/zod-to-ope
 import type { ZodType } from 'zod';
 import { z } from './zod.js';
 
-/** Every error the app sends: `{ error: { code, message } }` (errors.ts, the limiters, the session store). */
+/**
+ * Every error the app sends: `{ error: { code, message } }` (errors.ts, the limiters, the session
+ * store, the token blacklist). Codes are `E_<AREA>_<WHAT>`: `E_API_…` for the app's own,
+ * `E_RATELIMIT_…`, `E_SESSION_…`, `E_BLACKLIST_…` from the packages.
+ */
 export const ErrorBody = z
   .strictObject({
     error: z.strictObject({
-      code: z.string().openapi({ example: 'validation_failed' }),
+      code: z
+        .string()
+        .regex(/^E_[A-Z0-9_]+$/)
+        .openapi({ example: 'E_API_VALIDATION_FAILED' }),
       message: z.string().openapi({ example: 'Invalid params: id: expected number' }),
     }),
   })
@@ -23,8 +30,8 @@ const headerRef = (name: string) => ({ $ref: `#/components/headers/${name}` });
 export function registerHeaders(registry: OpenAPIRegistry): void {
   registry.registerComponent('headers', 'XCache', {
     description:
-      'Whether the database was asked: MISS (loaded and stored), HIT (from the cache), BYPASS (caching off: CACHE_ENABLED=false, or a response the cache must not keep)',
-    schema: { type: 'string', enum: ['HIT', 'MISS', 'BYPASS'] },
+      "Whether the database was asked: MISS (loaded and stored), HIT (from the cache), STALE (a value past its TTL within its grace after a loader failure, or — while Redis is unavailable — this instance's copy), BYPASS (caching off: CACHE_ENABLED=false)",
+    schema: { type: 'string', enum: ['HIT', 'MISS', 'STALE', 'BYPASS'] },
   });
   registry.registerComponent('headers', 'XCacheResponse', {
     description:
@@ -118,15 +125,15 @@ export function errors(
 
 /** What any route behind the global and `api` limiters can answer besides its own responses. */
 export const RATE_LIMITED = {
-  429: 'Rate limited (`rate_limited`); `Retry-After` says when to try again',
-  500: 'Unexpected server error (`internal_error`); details stay in the log',
-  503: 'Rate-limit store unreachable with RATE_LIMIT_ON_REDIS_ERROR=deny (`rate_limited`)',
+  429: 'Rate limited (`E_RATELIMIT_LIMITED`); `Retry-After` says when to try again',
+  500: 'Unexpected server error (`E_API_INTERNAL_ERROR`); details stay in the log',
+  503: 'Rate-limit store unreachable with RATE_LIMIT_ON_REDIS_ERROR=deny (`E_RATELIMIT_UNAVAILABLE`)',
 } as const;
 
 export const INVALID_BODY =
-  'Invalid body (`validation_failed` names the field, `bad_request` for malformed JSON)';
+  'Invalid body (`E_API_VALIDATION_FAILED` names the field, `E_API_BAD_REQUEST` for malformed JSON)';
 /** What any route that reads a JSON body can also answer. */
 export const BODY_LIMITS = {
-  408: 'The body did not arrive within REQUEST_TIMEOUT (`request_timeout`)',
+  408: 'The body did not arrive within REQUEST_TIMEOUT (`E_API_REQUEST_TIMEOUT`)',
   413: 'Body over 100 kB',
 } as const;

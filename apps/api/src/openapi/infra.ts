@@ -16,6 +16,8 @@ const Ready = z
         healthy: z.boolean(),
         status: z.enum(['connecting', 'ready', 'reconnecting', 'down', 'closed', 'disabled']),
         latencyMs: z.number(),
+        /** While the connection's runtime is in an outage (no package sends anything to Redis). */
+        outageSince: z.iso.datetime({ offset: true }).optional(),
         error: z.string().optional(),
       }),
     }),

@@ -31,7 +31,10 @@ const jsonBody = (schema: Parameters<typeof json>[0], required = true) => ({
   content: json(schema),
 });
 const UNAUTHENTICATED =
-  'Missing, invalid or expired access token (`unauthenticated`), or a revoked one (`token_revoked`, after logout / logout-all)';
+  'Missing, invalid or expired access token (`E_API_UNAUTHENTICATED`), or a revoked one (`E_BLACKLIST_REVOKED`, after logout / logout-all)';
+/** Routes that mint tokens refuse while the blacklist cannot vouch for revocations. */
+const NO_ISSUANCE = `No new tokens while revocation state is unknown: Redis unavailable, or revocations accepted during an outage not yet replayed (\`E_BLACKLIST_UNAVAILABLE\`); or ${RATE_LIMITED[503]}`;
+const NOT_DURABLE = `The revocation could not be made durable (Redis unavailable and the outbox refused it: \`E_BLACKLIST_UNAVAILABLE\`); or ${RATE_LIMITED[503]}`;
 const withChallenge = (responses: Record<string, ResponseConfig>) => {
   const unauthorized = responses[401];
   if (unauthorized) unauthorized.headers = headers.wwwAuthenticate;
@@ -46,7 +49,8 @@ export function registerSchoolPaths(registry: OpenAPIRegistry): void {
       path: `/school${route.path}`,
       tags: ['school'],
       ...(authenticated ? { security: [{ [SECURITY.bearer]: [] }] } : {}),
-      responses: { ...route.responses, ...errors(RATE_LIMITED) },
+      // A route's own 503 (it says both reasons) replaces the limiters' one.
+      responses: { ...errors(RATE_LIMITED), ...route.responses },
     });
 
   path({
@@ -59,8 +63,9 @@ export function registerSchoolPaths(registry: OpenAPIRegistry): void {
       200: ok('Signed in', LoginResult),
       ...errors({
         400: INVALID_BODY,
-        401: 'Wrong e-mail or password (`invalid_credentials`)',
+        401: 'Wrong e-mail or password (`E_API_INVALID_CREDENTIALS`)',
         ...BODY_LIMITS,
+        503: NO_ISSUANCE,
       }),
     },
   });
@@ -75,8 +80,9 @@ export function registerSchoolPaths(registry: OpenAPIRegistry): void {
       ...withChallenge(
         errors({
           400: INVALID_BODY,
-          401: 'Invalid or expired refresh token, a revoked or reused one (`token_revoked`), or the user is gone',
+          401: 'Invalid or expired refresh token, a revoked or reused one (`E_BLACKLIST_REVOKED`), or the user is gone',
           ...BODY_LIMITS,
+          503: NO_ISSUANCE,
         }),
       ),
     },
@@ -89,7 +95,9 @@ export function registerSchoolPaths(registry: OpenAPIRegistry): void {
     request: { body: jsonBody(logoutBody, false) },
     responses: {
       204: noContent('Signed out'),
-      ...withChallenge(errors({ 400: INVALID_BODY, 401: UNAUTHENTICATED, ...BODY_LIMITS })),
+      ...withChallenge(
+        errors({ 400: INVALID_BODY, 401: UNAUTHENTICATED, ...BODY_LIMITS, 503: NOT_DURABLE }),
+      ),
     },
   });
   path({
@@ -99,7 +107,7 @@ export function registerSchoolPaths(registry: OpenAPIRegistry): void {
     authenticated: true,
     responses: {
       200: ok('Every earlier token is revoked', LogoutAllResult),
-      ...withChallenge(errors({ 401: UNAUTHENTICATED })),
+      ...withChallenge(errors({ 401: UNAUTHENTICATED, 503: NOT_DURABLE })),
     },
   });
   path({
@@ -110,7 +118,7 @@ export function registerSchoolPaths(registry: OpenAPIRegistry): void {
     responses: {
       200: ok('The user', Me, { headers: headers.xCache }),
       ...withChallenge(
-        errors({ 401: UNAUTHENTICATED, 404: 'The user no longer exists (`not_found`)' }),
+        errors({ 401: UNAUTHENTICATED, 404: 'The user no longer exists (`E_API_NOT_FOUND`)' }),
       ),
     },
   });
@@ -124,9 +132,9 @@ export function registerSchoolPaths(registry: OpenAPIRegistry): void {
       200: ok('The role', Role, { headers: headers.xCache }),
       ...withChallenge(
         errors({
-          400: 'Unknown role name (`validation_failed`)',
+          400: 'Unknown role name (`E_API_VALIDATION_FAILED`)',
           401: UNAUTHENTICATED,
-          404: 'Role not found (`not_found`)',
+          404: 'Role not found (`E_API_NOT_FOUND`)',
         }),
       ),
     },
@@ -143,8 +151,8 @@ export function registerSchoolPaths(registry: OpenAPIRegistry): void {
         errors({
           400: `${INVALID_BODY}; also an unknown role name`,
           401: UNAUTHENTICATED,
-          403: 'Not a super_admin (`forbidden`)',
-          404: 'Role not found (`not_found`)',
+          403: 'Not a super_admin (`E_API_FORBIDDEN`)',
+          404: 'Role not found (`E_API_NOT_FOUND`)',
           ...BODY_LIMITS,
         }),
       ),
@@ -172,10 +180,10 @@ export function registerSchoolPaths(registry: OpenAPIRegistry): void {
         errors({
           400: INVALID_BODY,
           401: UNAUTHENTICATED,
-          403: 'Role not allowed, or a teacher who does not teach this class (`forbidden`)',
-          404: 'Class not found (`not_found`)',
+          403: 'Role not allowed, or a teacher who does not teach this class (`E_API_FORBIDDEN`)',
+          404: 'Class not found (`E_API_NOT_FOUND`)',
           ...BODY_LIMITS,
-          422: 'The student is not enrolled in the class (`not_enrolled`)',
+          422: 'The student is not enrolled in the class (`E_API_NOT_ENROLLED`)',
         }),
       ),
     },

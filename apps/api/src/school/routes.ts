@@ -1,11 +1,14 @@
 import { type Cache, defineKeys } from '@redis-toolkit/cache';
-import { bearerToken, type TokenBlacklist } from '@redis-toolkit/token-blacklist';
+import {
+  bearerToken,
+  type TokenBlacklist,
+  TokenRevokedError,
+} from '@redis-toolkit/token-blacklist';
 import { type Request, type RequestHandler, Router } from 'express';
 import { decodeJwt } from 'jose';
-import { type CacheSwitch, cached } from '../cached.js';
+import { cached, invalidate } from '../cached.js';
 import { verifyPassword } from '../db/password.js';
 import type { SchoolRole } from '../db/schema.js';
-import type { Metrics } from '../metrics.js';
 import { body, HttpError, params } from '../validate.js';
 import type { SchoolRepository } from './repository.js';
 import {
@@ -49,10 +52,9 @@ export interface SchoolDeps {
   repo: SchoolRepository;
   tokens: TokenService;
   blacklist: TokenBlacklist;
-  cache: Cache;
-  cacheSwitch: CacheSwitch;
+  /** Absent with `CACHE_ENABLED=false`. */
+  cache?: Cache | undefined;
   authLimiter: RequestHandler;
-  metrics: Metrics;
 }
 
 const unauthorized = (message: string) =>
@@ -62,15 +64,7 @@ const unauthorized = (message: string) =>
  * School: JWT access (15 min) + refresh (7 d) tokens with `jti`, refresh rotation with reuse
  * detection, logout / logout-all through the token blacklist, roles and dashboards cached.
  */
-export function schoolRoutes({
-  repo,
-  tokens,
-  blacklist,
-  cache,
-  cacheSwitch,
-  authLimiter,
-  metrics,
-}: SchoolDeps): Router {
+export function schoolRoutes({ repo, tokens, blacklist, cache, authLimiter }: SchoolDeps): Router {
   const router = Router();
 
   const authenticate: RequestHandler = async (req, _res, next) => {
@@ -103,7 +97,6 @@ export function schoolRoutes({
     const found = await cached(
       res,
       cache,
-      cacheSwitch,
       SchoolKeys.role(name),
       async () => (await repo.getRole(name)) ?? null,
       {
@@ -130,7 +123,11 @@ export function schoolRoutes({
     }
   };
 
-  router.post('/auth/login', authLimiter, async (req, res) => {
+  // No new credentials while revocation state is unknown (an outage, or its outbox not yet
+  // replayed): 503 E_BLACKLIST_UNAVAILABLE + Retry-After from the blacklist itself.
+  const canIssue = blacklist.requireCanIssue();
+
+  router.post('/auth/login', authLimiter, canIssue, async (req, res) => {
     const { email, password } = body(req, loginBody);
     const user = await repo.findUserByEmail(email);
     if (!user || !(await verifyPassword(password, user.passwordHash))) {
@@ -143,7 +140,7 @@ export function schoolRoutes({
   });
 
   // No login limiter here: a refresh token is a signed 256-bit-jti JWT, not a guessable secret.
-  router.post('/auth/refresh', async (req, res) => {
+  router.post('/auth/refresh', canIssue, async (req, res) => {
     const { refreshToken } = body(req, refreshBody);
     let old: TokenClaims;
     try {
@@ -158,15 +155,17 @@ export function schoolRoutes({
       if (check.reason === 'token') {
         // A rotated-away refresh token came back: it was stolen or replayed. End every session.
         await blacklist.revokeAllForUser(old.sub);
-        metrics.revocations.inc({ kind: 'user' });
       }
-      throw new HttpError(401, 'token_revoked', 'Refresh token has been revoked; sign in again');
+      throw new HttpError(
+        401,
+        TokenRevokedError.code,
+        'Refresh token has been revoked; sign in again',
+      );
     }
     const user = await repo.getUser(Number(old.sub));
     if (!user) throw unauthorized('User no longer exists');
     // Rotation: the presented refresh token is single-use.
     await blacklist.revoke(old);
-    metrics.revocations.inc({ kind: 'token' });
     res.json(await issueUsable(user.id, user.role));
   });
 
@@ -174,12 +173,10 @@ export function schoolRoutes({
     const { refreshToken } = body(req, logoutBody);
     const access = claims(req);
     await blacklist.revoke(access);
-    metrics.revocations.inc({ kind: 'token' });
     if (refreshToken) {
       const refresh = await tokens.verify(refreshToken, 'refresh').catch(() => undefined);
       if (refresh && refresh.sub === access.sub) {
         await blacklist.revoke(refresh);
-        metrics.revocations.inc({ kind: 'token' });
       }
     }
     res.status(204).end();
@@ -187,7 +184,6 @@ export function schoolRoutes({
 
   router.post('/auth/logout-all', ...authenticated, async (req, res) => {
     const result = await blacklist.revokeAllForUser(claims(req).sub);
-    metrics.revocations.inc({ kind: 'user' });
     res.json({ revokedBefore: result.revoked ? new Date(result.cutoff).toISOString() : null });
   });
 
@@ -211,8 +207,7 @@ export function schoolRoutes({
       const { permissions } = body(req, permissionsBody);
       const updated = await repo.updateRolePermissions(name, permissions);
       if (!updated) throw new HttpError(404, 'not_found', 'Role not found');
-      if (cacheSwitch.enabled)
-        await cache.invalidateTags([SchoolTags.role(name), SchoolTags.roleDashboards(name)]);
+      await invalidate(cache, [SchoolTags.role(name), SchoolTags.roleDashboards(name)]);
       res.json(updated);
     },
   );
@@ -228,7 +223,6 @@ export function schoolRoutes({
     const dashboard = await cached(
       res,
       cache,
-      cacheSwitch,
       SchoolKeys.dashboard(roleName, userId),
       async () => {
         const [data, roleInfo] = await Promise.all([
@@ -265,14 +259,12 @@ export function schoolRoutes({
       }
       const grade = await repo.recordGrade(studentId, classId, score);
       const affected = await repo.dashboardsAffectedByGrade(studentId, classId);
-      if (cacheSwitch.enabled) {
-        await cache.invalidateTags([
-          SchoolTags.allGrades,
-          SchoolTags.student(studentId),
-          ...(affected.teacherId !== undefined ? [SchoolTags.teacher(affected.teacherId)] : []),
-          ...affected.parentIds.map(SchoolTags.parent),
-        ]);
-      }
+      await invalidate(cache, [
+        SchoolTags.allGrades,
+        SchoolTags.student(studentId),
+        ...(affected.teacherId !== undefined ? [SchoolTags.teacher(affected.teacherId)] : []),
+        ...affected.parentIds.map(SchoolTags.parent),
+      ]);
       res.status(201).json(grade);
     },
   );
