@@ -155,6 +155,7 @@ export class TokenBlacklist {
     this.events.emit('error', 'assertCanIssue');
     throw new BlacklistUnavailableError(
       'new credentials are not issued while revocation state is unknown (Redis unavailable or not yet resynced)',
+      { retryAfterSeconds: this.#core.runtime?.retryAfterSeconds() ?? 1 },
     );
   }
 

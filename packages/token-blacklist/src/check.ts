@@ -58,7 +58,7 @@ async function fromPolicy(
     core.events.emit('error', 'check', 1, { reason });
     throw new BlacklistUnavailableError(
       'revocation status cannot be decided: Redis is unavailable and the local mirror is not in sync',
-      { cause },
+      { cause, retryAfterSeconds: core.runtime?.retryAfterSeconds() ?? 1 },
     );
   }
   core.events.emit('fallback', 'check', 1, { reason });

@@ -46,7 +46,7 @@ async function persist(
     outbox
       ? 'revocation not accepted: Redis is unavailable and the outbox refused it'
       : 'revocation not accepted: Redis is unavailable and no outbox is configured',
-    { cause },
+    { cause, retryAfterSeconds: runtime.retryAfterSeconds() },
   );
 }
 
