@@ -16,6 +16,11 @@ describe('memory-only (no redis)', () => {
     const logger = capturingLogger();
     const mw = createSessionMiddleware({ secret: SECRET, production: false, logger });
     expect(logger.lines.filter((l) => /memory-only/.test(l.msg))).toHaveLength(1);
+    const seen: string[] = [];
+    const off = mw.events.on((e) => {
+      expect(e.package).toBe('session');
+      seen.push(`${e.type}:${e.operation}`);
+    });
     const { url } = await startApp(mw);
     const phone = new Browser(url, 'sid', { 'user-agent': 'phone' });
     const laptop = new Browser(url, 'sid', { 'user-agent': 'laptop' });
@@ -33,6 +38,10 @@ describe('memory-only (no redis)', () => {
     expect((await phone.req('POST', '/logout')).status).toBe(200);
     expect((await copy.req('GET', '/me')).body.userId).toBeNull();
     expect(await mw.listUserSessions('mo')).toEqual([]);
+    off();
+    expect(seen).toContain('hit:get');
+    expect(seen).toContain('revocation:revoke');
+    expect(seen).toContain('revocation:destroy');
     const stats = mw.stats();
     expect(stats.redis).toBe('absent');
     expect(stats.revocation).toBeGreaterThanOrEqual(2);

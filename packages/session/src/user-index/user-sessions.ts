@@ -1,6 +1,7 @@
 import { isRedisUnavailable, logSafeError } from '@redis-toolkit/connection';
 import type { SessionData } from 'express-session';
 import { decodeSession, type IndexMeta, ttlOf } from '../codec/codec.js';
+import { SessionStoreUnavailableError } from '../errors.js';
 import { onUnavailable } from '../outage/policy.js';
 import type { StoreContext } from '../store/context.js';
 import { isValidSid, sessionHandle } from '../store/keys.js';
@@ -98,8 +99,22 @@ export class UserSessions {
     return sids.length;
   }
 
+  /**
+   * Every session of the user, for revocation. Unlike listing, this never falls back to memory
+   * alone while Redis is unavailable, under any policy: the sessions stored in Redis would be
+   * silently left alive. The caller gets `SessionStoreUnavailableError` (503) and retries; by
+   * then the sessions created during the outage are in Redis and indexed too.
+   */
   private async sids(userId: string): Promise<string[]> {
-    const sids = new Set((await this.redisRows(userId)).map((r) => r.meta.sid));
+    let rows: IndexRow[];
+    try {
+      rows = await this.index.rows(userId);
+    } catch (error) {
+      if (!isRedisUnavailable(error)) throw error;
+      this.ctx.events.emit('error', 'revoke', 1, { reason: logSafeError(error).message });
+      throw new SessionStoreUnavailableError('session store unavailable: revoke', { cause: error });
+    }
+    const sids = new Set(rows.map((r) => r.meta.sid));
     for (const local of this.ctx.memory?.userSessions(userId) ?? []) sids.add(local.sid);
     return [...sids];
   }
