@@ -27,7 +27,9 @@ export interface FaultFigures {
    * logins excluded (their scrypt is CPU-bound and would hide the Redis cost), with the same
    * requests' p99 before the fault as the machine's own floor.
    */
-  hang: { p50: number; p99: number; max: number; n: number; beforeP99: number } | undefined;
+  hang:
+    | { p50: number; p99: number; max: number; n: number; beforeP99: number; slowest: string }
+    | undefined;
   fiveXx: number;
   noAnswer: number;
 }
@@ -45,6 +47,7 @@ export function figures(result: FaultResult): FaultFigures {
   if (result.window.hang) {
     const { start, end } = result.window;
     const after: number[] = [];
+    const slow: Sample[] = [];
     const byInstance = new Map<string, Sample[]>();
     for (const s of load)
       if (s.start >= start && s.start <= end)
@@ -55,6 +58,7 @@ export function figures(result: FaultResult): FaultFigures {
       if (!first) continue;
       const firstDone = first.start + first.ms;
       for (const s of list) if (s.start >= firstDone && s.op !== 'login') after.push(s.ms);
+      for (const s of list) if (s.start >= firstDone && s.op !== 'login') slow.push(s);
     }
     after.sort((a, b) => a - b);
     const before = load
@@ -67,6 +71,7 @@ export function figures(result: FaultResult): FaultFigures {
       max: after.at(-1) ?? Number.NaN,
       n: after.length,
       beforeP99: quantile(before, 0.99),
+      slowest: slowestOps(slow),
     };
   }
   return {
@@ -124,10 +129,20 @@ export function markdown(results: FaultResult[], setup: string[]): string {
         .join(', '),
     ]);
     statusRows.push([r.fault.title, f.byStatus]);
-    const extra = [...r.notes, ...v.examples, ...(r.window.malformed?.examples ?? [])];
-    const warnSample = Object.entries(r.warn).flatMap(([name, lines]) =>
-      [...new Set(lines.map(summariseLog))].slice(0, 3).map((m) => `${name} logged: ${m}`),
-    );
+    const extra = [
+      ...r.notes,
+      ...(f.hang ? [`slowest during the hang: ${f.hang.slowest}`] : []),
+      ...v.examples,
+      ...(r.window.malformed?.examples ?? []),
+    ];
+    const warnSample = Object.entries(r.warn).flatMap(([name, lines]) => {
+      const counts = new Map<string, number>();
+      for (const m of lines.map(summariseLog)) counts.set(m, (counts.get(m) ?? 0) + 1);
+      return [...counts]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 3)
+        .map(([m, n]) => `${name} logged ${n}×: ${m}`);
+    });
     if (extra.length || warnSample.length)
       notes.push(
         `- **${r.fault.title}**: ${[...extra, ...warnSample].map((l) => l.replace(/\|/g, '\\|')).join('; ')}`,
@@ -158,4 +173,29 @@ function summariseLog(line: string): string {
   } catch {
     return line.slice(0, 160);
   }
+}
+
+/** The three ops with the highest p99, e.g. `school me p99 1.2 s (n=40, 503: 12)`. */
+function slowestOps(samples: Sample[]): string {
+  const byOp = new Map<string, Sample[]>();
+  for (const s of samples) {
+    const key = `${s.family} ${s.op}`;
+    byOp.set(key, [...(byOp.get(key) ?? []), s]);
+  }
+  return [...byOp]
+    .map(([op, list]) => {
+      const sorted = list.map((s) => s.ms).sort((a, b) => a - b);
+      const statuses = new Map<number, number>();
+      for (const s of list) statuses.set(s.status, (statuses.get(s.status) ?? 0) + 1);
+      const st = [...statuses].map(([k, n]) => `${k || 'none'}: ${n}`).join(', ');
+      return {
+        op,
+        p99: quantile(sorted, 0.99),
+        line: `${op} p99 ${ms(quantile(sorted, 0.99))} (n=${list.length}; ${st})`,
+      };
+    })
+    .sort((a, b) => b.p99 - a.p99)
+    .slice(0, 3)
+    .map((o) => o.line)
+    .join(', ');
 }
