@@ -10,13 +10,14 @@ export {
 export { createSessionMiddleware, type SessionMiddleware } from './middleware.js';
 export { parseDuration } from './options.js';
 export { sessionHandle } from './store/keys.js';
-export type { RedisSessionStore } from './store/store.js';
 export type {
   DurabilityOptions,
   Duration,
   LoginDetails,
   OnRedisError,
+  RedisSessionStore,
   SessionAuth,
+  SessionKeys,
   SessionMiddlewareOptions,
   SessionStats,
   UserSessionInfo,

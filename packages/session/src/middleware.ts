@@ -3,9 +3,10 @@ import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Respon
 import session from 'express-session';
 import { SessionInputError, SessionStoreUnavailableError } from './errors.js';
 import { resolveOptions } from './options.js';
-import { RedisSessionStore } from './store/store.js';
+import { SessionStoreImpl } from './store/store.js';
 import type {
   LoginDetails,
+  RedisSessionStore,
   SessionMiddlewareOptions,
   SessionStats,
   UserSessionInfo,
@@ -41,7 +42,7 @@ export interface SessionMiddleware extends RequestHandler {
 export function createSessionMiddleware(options: SessionMiddlewareOptions): SessionMiddleware {
   const o = resolveOptions(options);
   const { logger, runtime } = o;
-  const store = new RedisSessionStore(o);
+  const store = new SessionStoreImpl(o);
   const cookie: session.CookieOptions = {
     path: '/',
     httpOnly: true,
@@ -157,7 +158,7 @@ export function createSessionMiddleware(options: SessionMiddlewareOptions): Sess
   };
 
   return Object.assign(middleware, {
-    store,
+    store: store as RedisSessionStore,
     login,
     logout,
     listUserSessions: async (userId: string | number, opts?: { current?: string }) =>

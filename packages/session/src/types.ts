@@ -4,7 +4,7 @@ import type {
   SharedOptions,
   ToolkitCounters,
 } from '@redis-toolkit/connection';
-import type { CookieOptions } from 'express-session';
+import type { CookieOptions, SessionData, Store } from 'express-session';
 
 /** What `login()` records in the session (`req.session.auth`); the field name is reserved. */
 export interface SessionAuth {
@@ -88,4 +88,36 @@ export interface SessionStats extends ToolkitCounters {
   /** Sessions held in this instance's memory (memory-only mode, or created during an outage). */
   memoryEntries: number;
   redis: 'up' | 'down' | 'absent';
+}
+
+/** The key names the store uses (logical keys: the client's `keyPrefix` is added by ioredis). */
+export interface SessionKeys {
+  readonly namespace: string;
+  session(sid: string): string;
+  tombstone(sid: string): string;
+  indexMark(sid: string): string;
+  userIndex(userId: string): string;
+  userMeta(userId: string): string;
+}
+
+/**
+ * `sessions.store`: the express-session `Store` (callback API, `ids`/`length`/`all`/`clear` on
+ * every Cluster master) plus its promise API.
+ */
+export interface RedisSessionStore extends Store {
+  readonly keys: SessionKeys;
+  read(sid: string): Promise<SessionData | null>;
+  write(sid: string, session: SessionData): Promise<void>;
+  refresh(sid: string, session: SessionData): Promise<void>;
+  remove(sid: string): Promise<void>;
+  /** Records a logged-in session in its user's index (`login` does it). */
+  indexAdd(sid: string, session: SessionData): Promise<void>;
+  ids(cb: (err: unknown, ids?: string[]) => void): void;
+  all(cb: (err: unknown, sessions?: SessionData[]) => void): void;
+  length(cb: (err: unknown, length?: number) => void): void;
+  clear(cb?: (err?: unknown) => void): void;
+  sessionIds(): Promise<string[]>;
+  allSessions(): Promise<(SessionData & { id: string })[]>;
+  /** Deletes everything under this store's namespace on every master (never FLUSHDB). */
+  clearAll(): Promise<void>;
 }

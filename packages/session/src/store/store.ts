@@ -11,7 +11,7 @@ import type { ResolvedOptions } from '../options.js';
 import { MemorySessions } from '../outage/memory.js';
 import { onUnavailable } from '../outage/policy.js';
 import { replayIntoRedis } from '../outage/replay.js';
-import type { UserSessionInfo } from '../types.js';
+import type { RedisSessionStore, UserSessionInfo } from '../types.js';
 import { UserIndex } from '../user-index/user-index.js';
 import { UserSessions } from '../user-index/user-sessions.js';
 import { CallbackStore } from './callback-store.js';
@@ -25,7 +25,7 @@ import * as lua from './scripts.js';
  * session, keeps a per-user index of sessions, lists/clears across every Cluster master, and
  * follows `onRedisError` when Redis is unavailable. Without `redis` it is a memory-only store.
  */
-export class RedisSessionStore extends CallbackStore {
+export class SessionStoreImpl extends CallbackStore implements RedisSessionStore {
   readonly keys: Keys;
   readonly events: ToolkitEvents;
   private readonly ctx: StoreContext;
