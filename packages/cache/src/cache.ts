@@ -78,14 +78,18 @@ export class Cache {
     return { value: found.value as T, source };
   }
 
-  /** Stores a value. Throws only for a value that cannot be cached (nothing is written then), or under `'deny'`. */
-  async set(key: string, value: unknown, options?: SetOptions): Promise<void> {
+  /**
+   * Stores a value. True when Redis acknowledged it (or memory-only); false when Redis was
+   * unavailable and only this instance's memory has it (`'memory'` policy). Throws for a value
+   * that cannot be cached (nothing is written then), and under `'deny'` when Redis is unavailable.
+   */
+  async set(key: string, value: unknown, options?: SetOptions): Promise<boolean> {
     const full = this.#full(key);
-    await write(this.#core, full, prepare(this.#core, full, value, options), true, 'set');
+    return write(this.#core, full, prepare(this.#core, full, value, options), true, 'set');
   }
 
   /** Removes keys everywhere (and from every instance's memory). Returns how many Redis removed. */
-  del(keys: string | readonly string[]): Promise<number> {
+  async del(keys: string | readonly string[]): Promise<number> {
     const list = typeof keys === 'string' ? [keys] : [...keys];
     return del(
       this.#core,
@@ -130,13 +134,13 @@ export class Cache {
     )) as (T | undefined)[];
   }
 
-  /** Stores many values in one round trip. Every value is serialized first: one bad value writes nothing. */
-  async mset(entries: readonly MsetEntry[]): Promise<void> {
+  /** Stores many values in one round trip (true: Redis took them all). Every value is serialized first: one bad value writes nothing. */
+  async mset(entries: readonly MsetEntry[]): Promise<boolean> {
     const items = entries.map((e) => {
       const full = this.#full(e.key);
       return { full, prepared: prepare(this.#core, full, e.value, e) };
     });
-    await writeMany(this.#core, items);
+    return writeMany(this.#core, items);
   }
 
   /**
@@ -144,7 +148,7 @@ export class Cache {
    * instance), the TTL (`ttl`, default `defaultTtl`) set when the counter is created. Read it with
    * `get`. While Redis is unavailable (`'memory'` policy) it counts in this instance's memory.
    */
-  incr(key: string, by = 1, options?: IncrOptions): Promise<number> {
+  async incr(key: string, by = 1, options?: IncrOptions): Promise<number> {
     return incr(this.#core, this.#full(key), by, options);
   }
 
@@ -158,7 +162,7 @@ export class Cache {
   }
 
   /** `getOrSet` that also says where the value came from: `'l1' | 'redis' | 'loader' | 'stale'`. */
-  getOrSetWithMeta<T>(
+  async getOrSetWithMeta<T>(
     key: string,
     loader: Loader<T>,
     options?: GetOrSetOptions,

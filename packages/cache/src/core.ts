@@ -55,6 +55,7 @@ export class Core {
           config.logger,
           this.telemetry,
           config.serializer.binary,
+          config.durability,
         )
       : undefined;
     this.tiered = this.memory.enabled && (!runtime || config.mode === 'tier');

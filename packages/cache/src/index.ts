@@ -1,4 +1,5 @@
 export {
+  type DurabilityOptions,
   type Duration,
   encodeKeySegment,
   escapeGlob,

@@ -21,7 +21,7 @@ export async function write(
   const redis = core.redis;
   if (!redis) return true;
   const ok = (await core.usable())
-    ? await redis.run(operation, (c) => c.set(full, data, 'PX', px))
+    ? await redis.write(operation, full, (c) => c.set(full, data, 'PX', px))
     : FAIL;
   if (ok !== FAIL) {
     // fallback mode: keep a copy of what Redis now holds, served (as stale) if Redis goes away
@@ -41,14 +41,14 @@ export async function write(
 export async function writeMany(
   core: Core,
   items: { full: string; prepared: Prepared }[],
-): Promise<void> {
-  if (items.length === 0) return;
+): Promise<boolean> {
+  if (items.length === 0) return true;
   if (core.tiered) {
     for (const { full, prepared: p } of items) core.memory.setData(full, p.env, p.data, false);
   }
   core.telemetry.counters.sets += items.length;
   const redis = core.redis;
-  if (!redis) return;
+  if (!redis) return true;
   const ok = (await core.usable())
     ? await redis.multiSet(
         items.map((i) => ({ key: i.full, data: i.prepared.data, px: i.prepared.px })),
@@ -60,13 +60,14 @@ export async function writeMany(
       for (const { full, prepared: p } of items) core.memory.setData(full, p.env, p.data, true);
     }
     core.bus.publish({ y: 'set', k: fulls });
-    return;
+    return true;
   }
   core.pending.add('keys', fulls);
   if (core.fallback) {
     for (const { full, prepared: p } of items) core.memory.setData(full, p.env, p.data, false);
   }
   core.unavailable('mset', items.length);
+  return false;
 }
 
 /** Removes keys from memory, Redis and (bus) every instance's memory. Returns how many Redis removed. */

@@ -1,4 +1,5 @@
 import {
+  type DurabilityOptions,
   durationOption,
   type Logger,
   type RedisRuntime,
@@ -30,6 +31,8 @@ export interface CacheConfig {
   maxPending: number;
   lockTtlMs: number;
   lockWaitMs: number;
+  /** Undefined when off (the default). */
+  durability: DurabilityOptions | undefined;
 }
 
 const OWN = [
@@ -41,6 +44,7 @@ const OWN = [
   'serializer',
   'maxPendingInvalidations',
   'lock',
+  'durability',
 ] as const;
 
 /** Names removed in 0.2 (not aliased), so the error can say what replaced them. */
@@ -73,6 +77,15 @@ export function resolveCacheOptions(input: CacheOptions): CacheConfig {
   refuseUnknownOptions(input, [...SHARED_OPTION_NAMES, ...OWN], makeError);
   refuseUnknownOptions(input.l1, ['mode', 'ttl', 'copy'], makeError, 'l1');
   refuseUnknownOptions(input.lock, ['ttl', 'wait'], makeError, 'lock');
+  refuseUnknownOptions(input.durability, ['replicas', 'waitTimeoutMs'], makeError, 'durability');
+  const replicas = input.durability?.replicas ?? 0;
+  if (replicas !== 'auto' && !(Number.isInteger(replicas) && replicas >= 0)) {
+    throw new CacheConfigError('durability.replicas', "expected 'auto' or a whole number ≥ 0");
+  }
+  const waitTimeoutMs = input.durability?.waitTimeoutMs;
+  if (waitTimeoutMs !== undefined && !(Number.isInteger(waitTimeoutMs) && waitTimeoutMs > 0)) {
+    throw new CacheConfigError('durability.waitTimeoutMs', 'expected a positive number of ms');
+  }
   const shared = resolveSharedOptions(
     'cache',
     input,
@@ -127,5 +140,9 @@ export function resolveCacheOptions(input: CacheOptions): CacheConfig {
     maxPending,
     lockTtlMs: ms(input.lock?.ttl, 'lock.ttl', 10_000),
     lockWaitMs: ms(input.lock?.wait, 'lock.wait', 15_000),
+    durability:
+      replicas === 0
+        ? undefined
+        : { replicas, ...(waitTimeoutMs !== undefined ? { waitTimeoutMs } : {}) },
   };
 }

@@ -1,4 +1,4 @@
-import type { Duration, SharedOptions } from '@redis-toolkit/connection';
+import type { DurabilityOptions, Duration, SharedOptions } from '@redis-toolkit/connection';
 import type { Serializer } from '../serializer.js';
 
 export type { Duration };
@@ -47,6 +47,15 @@ export interface CacheOptions extends SharedOptions<CachePolicy> {
    * cache" (an error is logged). Default 1000.
    */
   maxPendingInvalidations?: number;
+  /**
+   * Writes that replace or remove data (`set`, `mset`, `expire`, `del`, `invalidateTags`, the
+   * replay) count as done only when a replica has them (`WAIT`), so a Sentinel failover cannot
+   * erase a write that answered `true`; a short ack answers like an outage (`false` / memory).
+   * Default `{ replicas: 0 }`: off (one round trip less per write; a lost cache write costs a
+   * miss, a lost invalidation serves the old value until its TTL). `{ replicas: 'auto' }`: 1
+   * where the master has replicas.
+   */
+  durability?: DurabilityOptions;
   /** Distributed lock for `getOrSet(..., { lock: true })`. */
   lock?: {
     /** Lock expiry, so a dead holder cannot block others forever. Default '10s'. */

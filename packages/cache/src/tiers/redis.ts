@@ -1,4 +1,6 @@
 import {
+  type DurabilityOptions,
+  durableWrite,
   isCluster,
   isRedisUnavailable,
   type Logger,
@@ -32,6 +34,8 @@ export class RedisTier {
     private readonly logger: Logger,
     private readonly telemetry: Telemetry,
     private readonly binary: boolean,
+    /** Undefined: writes count as done when the master answers (no WAIT). */
+    private readonly durability: DurabilityOptions | undefined,
   ) {
     this.client = runtime.client;
     this.cluster = isCluster(runtime.client);
@@ -104,12 +108,30 @@ export class RedisTier {
     });
   }
 
+  /**
+   * A write that replaces or removes data. With `durability`, it counts as done only when a
+   * replica has it (WAIT, on the node of `routingKey`); a short ack is FAIL, like an outage.
+   */
+  async write<T>(
+    operation: string,
+    routingKey: string,
+    call: (client: RedisClient) => Promise<T>,
+  ): Promise<Maybe<T>> {
+    if (!this.durability) return this.run(operation, call);
+    if (!this.available) return FAIL;
+    try {
+      return await durableWrite(this.runtime, operation, routingKey, call, this.durability);
+    } catch (error) {
+      return this.failed(operation, error, false);
+    }
+  }
+
   /** SET PX of many keys in one round trip: a pipeline on a single node, per-key SETs on a Cluster. */
   multiSet(
     items: { key: string; data: string | Buffer; px: number }[],
     operation = 'mset',
   ): Promise<Maybe<unknown>> {
-    return this.run(operation, async (c) => {
+    return this.write(operation, items[0]?.key ?? '', async (c) => {
       if (this.cluster) return Promise.all(items.map((i) => c.set(i.key, i.data, 'PX', i.px)));
       const p = (c as Redis).pipeline();
       for (const i of items) p.set(i.key, i.data, 'PX', i.px);
@@ -122,7 +144,7 @@ export class RedisTier {
 
   /** UNLINK of many keys (per key on a Cluster). Returns the count removed. */
   unlink(keys: string[]): Promise<Maybe<number>> {
-    return this.run('unlink', async (c) => {
+    return this.write('unlink', keys[0] ?? '', async (c) => {
       if (!this.cluster) return c.unlink(...keys);
       return (await Promise.all(keys.map((k) => c.unlink(k)))).reduce((a, b) => a + b, 0);
     });
