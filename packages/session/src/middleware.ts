@@ -65,8 +65,8 @@ export function createSessionMiddleware(options: SessionMiddlewareOptions): Sess
 
   const answer = (res: Response, error: SessionStoreUnavailableError | SessionInputError): void => {
     const unavailable = error instanceof SessionStoreUnavailableError;
-    // The runtime does not publish when its next probe runs: 1 s is the shared fallback.
-    if (unavailable) res.set('Retry-After', '1');
+    // The shared rule: seconds until the runtime's next probe, at least 1.
+    if (unavailable) res.set('Retry-After', String(runtime ? runtime.retryAfterSeconds() : 1));
     res
       .status(unavailable ? 503 : 400)
       .json({ error: { code: error.code, message: error.message } });
