@@ -93,6 +93,13 @@ export const FAULTS: Fault[] = [
     topology: 'standalone',
     async inject(ctx) {
       const redis = need(ctx.redis, 'a standalone Redis');
+      // Some logouts acknowledged by A before the outage too, so the check is never vacuous
+      // when the app (rightly) refuses logouts while Redis is down.
+      const before = ctx.rec.now() + 10_000;
+      const viaA = () =>
+        ctx.ledger.loggedOutTokens.filter((p) => p.via === 'A').length +
+        ctx.ledger.loggedOutCare.filter((s) => s.via === 'A').length;
+      while (ctx.rec.now() < before && viaA() < 3) await sleep(100);
       const start = ctx.rec.now();
       await redis.kill();
       const ackedOnA = () =>
@@ -102,7 +109,7 @@ export const FAULTS: Fault[] = [
       while (ctx.rec.now() < deadline && ackedOnA() < 5) await sleep(100);
       const acked = ackedOnA();
       ctx.notes.push(
-        `A acknowledged ${acked} logout(s) during the outage before its SIGKILL at ${((ctx.rec.now() - start) / 1000).toFixed(1)} s`,
+        `A acknowledged ${viaA() - acked} logout(s) before the outage and ${acked} during it, before its SIGKILL at ${((ctx.rec.now() - start) / 1000).toFixed(1)} s`,
       );
       ctx.setTargets([ctx.b]);
       await ctx.a.kill('SIGKILL');
