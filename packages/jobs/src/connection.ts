@@ -1,0 +1,73 @@
+import {
+  isCluster,
+  keyPrefixOf,
+  type RedisClient,
+  type RedisRuntime,
+} from '@redis-toolkit/connection';
+
+/**
+ * BullMQ's connection rules, applied for the caller: it refuses ioredis `keyPrefix` (so the
+ * client's keyPrefix moves into BullMQ's own prefix), workers need `maxRetriesPerRequest: null`
+ * on a connection of their own (BullMQ duplicates it again for its blocking BZPOPMIN), and on a
+ * Cluster every key of a queue must share a slot, so the prefix becomes one hash tag.
+ */
+export interface Plumbing {
+  runtime: RedisRuntime;
+  cluster: boolean;
+  /** BullMQ `prefix`: `<keyPrefix><prefix>jobs`, or `{<keyPrefix><prefix>jobs}` on a Cluster. */
+  bullPrefix: string;
+  /** The copy every producer (Queue) of one `createQueues` shares. */
+  producer: RedisClient;
+  /** A new client for one worker, owned (and closed) by it. */
+  workerConnection(): RedisClient;
+}
+
+function copy(client: RedisClient, blocking: boolean): RedisClient {
+  let dup: RedisClient;
+  if (isCluster(client)) {
+    const redisOptions = { ...(client.options.redisOptions ?? {}) };
+    if (blocking) redisOptions.maxRetriesPerRequest = null;
+    dup = client.duplicate(undefined, { keyPrefix: '', redisOptions });
+  } else {
+    dup = client.duplicate({
+      keyPrefix: '',
+      ...(blocking ? { maxRetriesPerRequest: null } : {}),
+    });
+  }
+  // failures surface through commands and the shared runtime; an unhandled 'error' would crash
+  dup.on('error', () => {});
+  return dup;
+}
+
+export function plumbingFor(runtime: RedisRuntime, namespace: string): Plumbing {
+  const client = runtime.client;
+  const cluster = isCluster(client);
+  // `namespace` is `{prefix}jobs:`; BullMQ adds its own ':' after the prefix.
+  const base = `${keyPrefixOf(client)}${namespace.slice(0, -1)}`;
+  return {
+    runtime,
+    cluster,
+    bullPrefix: cluster ? `{${base}}` : base,
+    producer: copy(client, false),
+    workerConnection: () => copy(client, true),
+  };
+}
+
+/** QUIT, then disconnect if the server does not answer. */
+export async function closeClient(client: RedisClient, timeoutMs = 2000): Promise<void> {
+  if (client.status === 'end') return;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      client.quit(),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      }),
+    ]);
+  } catch {
+    // already closing
+  } finally {
+    clearTimeout(timer);
+    client.disconnect();
+  }
+}

@@ -1,0 +1,77 @@
+import { Queue } from 'bullmq';
+import type { Plumbing } from './connection.js';
+import type { ResolvedQueue } from './options.js';
+import type { OutboxJob } from './types.js';
+
+/** BullMQ job options for one job of a queue, from the resolved queue options. */
+export function jobOptions(
+  config: Pick<OutboxJob, 'attempts' | 'backoff' | 'removeOnComplete' | 'removeOnFail'>,
+  jobId: string,
+  delay: number,
+) {
+  return {
+    jobId,
+    ...(delay > 0 ? { delay } : {}),
+    attempts: config.attempts,
+    backoff: config.backoff,
+    removeOnComplete: bullKeep(config.removeOnComplete),
+    removeOnFail: bullKeep(config.removeOnFail),
+  };
+}
+
+/** BullMQ's KeepJobs: `{ age, count? }`, a count, or a boolean. */
+function bullKeep(
+  keep: OutboxJob['removeOnComplete'],
+): boolean | number | { age: number; count?: number } {
+  if (typeof keep === 'boolean') return keep;
+  if (keep.age !== undefined)
+    return keep.count === undefined ? { age: keep.age } : { age: keep.age, count: keep.count };
+  return keep.count ?? false;
+}
+
+export function outboxPayload(
+  queue: string,
+  jobId: string,
+  data: unknown,
+  delay: number,
+  config: ResolvedQueue,
+): OutboxJob {
+  return {
+    queue,
+    jobId,
+    data,
+    ...(delay > 0 ? { runAt: Date.now() + delay } : {}),
+    attempts: config.attempts,
+    backoff: config.backoff,
+    removeOnComplete: config.removeOnComplete,
+    removeOnFail: config.removeOnFail,
+  };
+}
+
+/** BullMQ producers on the shared copy, created on first use (the outbox may name other queues). */
+export class Producers {
+  private readonly queues = new Map<string, Queue>();
+
+  constructor(
+    private readonly plumbing: Plumbing,
+    private readonly onError: (error: Error) => void,
+  ) {}
+
+  get(name: string): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, {
+        connection: this.plumbing.producer,
+        prefix: this.plumbing.bullPrefix,
+      });
+      queue.on('error', this.onError);
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+    this.queues.clear();
+  }
+}

@@ -1,0 +1,195 @@
+import {
+  durationOption,
+  logSafeError,
+  type RedisClient,
+  ToolkitEvents,
+} from '@redis-toolkit/connection';
+import { type Job, Worker } from 'bullmq';
+import { closeClient } from './connection.js';
+import { configError, JobsInputError } from './errors.js';
+import { internalsOf, type QueuesInternals } from './internals.js';
+import { createQueues } from './queues.js';
+import type {
+  JobHandler,
+  JobMap,
+  JobQueues,
+  JobsOptions,
+  JobWorker,
+  WorkerOptions,
+} from './types.js';
+
+const WORKER_FIELDS = [
+  'concurrency',
+  'shutdownTimeout',
+  'lockDuration',
+  'stalledInterval',
+  'maxStalledCount',
+] as const;
+
+function durationMs(job: Job): number | undefined {
+  return job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : undefined;
+}
+
+/**
+ * A worker for one queue. On Redis it is a BullMQ Worker on a connection of its own
+ * (`maxRetriesPerRequest: null`; BullMQ reconnects it, so workers pause and resume with Redis by
+ * themselves); without Redis it registers `handler` for the inline fallback. `close()` drains.
+ */
+export function createWorker<J extends object, K extends keyof J & string>(
+  source: JobQueues<J> | JobsOptions<J>,
+  name: K,
+  handler: JobHandler<J[K]>,
+  options: WorkerOptions = {},
+): JobWorker {
+  let internals = internalsOf.get(source);
+  let owned: JobQueues<J> | undefined;
+  if (!internals) {
+    owned = createQueues(source as JobsOptions<J>);
+    internals = internalsOf.get(owned) as QueuesInternals;
+  }
+  const { queues, logger } = internals;
+  const config = queues.get(name);
+  if (!config) {
+    throw new JobsInputError(
+      'name',
+      `unknown queue ${JSON.stringify(name)}; known: ${[...queues.keys()].join(', ')}`,
+    );
+  }
+  refuseWorkerOptions(options);
+  const concurrency = options.concurrency ?? 1;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw configError('concurrency', 'concurrency must be a whole number ≥ 1');
+  }
+  const shutdownMs = durationOption(
+    options.shutdownTimeout,
+    'shutdownTimeout',
+    30_000,
+    configError,
+  );
+  const events = internals.events.get(name) ?? new ToolkitEvents('jobs', name);
+  const run = handler as JobHandler<unknown>;
+
+  if (!internals.plumbing) {
+    const off = internals.inline?.register(name, run);
+    let closing: Promise<void> | undefined;
+    return {
+      queue: name,
+      get running() {
+        return internals.inline?.active ?? 0;
+      },
+      close(opts) {
+        closing ??= (async () => {
+          off?.();
+          await owned?.close();
+          void opts;
+        })();
+        return closing;
+      },
+    };
+  }
+
+  const plumbing = internals.plumbing;
+  const connection: RedisClient = plumbing.workerConnection();
+  const inFlight = new Set<Promise<unknown>>();
+  const worker = new Worker(
+    name,
+    (job: Job, _token?: string, signal?: AbortSignal) => {
+      const work = Promise.resolve().then(() =>
+        run({
+          id: job.id as string,
+          queue: name,
+          data: job.data,
+          attempt: job.attemptsMade + 1,
+          signal,
+        }),
+      );
+      inFlight.add(work);
+      void work.then(
+        () => inFlight.delete(work),
+        () => inFlight.delete(work),
+      );
+      return work;
+    },
+    {
+      connection,
+      prefix: plumbing.bullPrefix,
+      concurrency,
+      ...(config.limiter ? { limiter: config.limiter } : {}),
+      lockDuration: durationOption(options.lockDuration, 'lockDuration', 30_000, configError),
+      stalledInterval: durationOption(
+        options.stalledInterval,
+        'stalledInterval',
+        30_000,
+        configError,
+      ),
+      maxStalledCount: options.maxStalledCount ?? 1,
+    },
+  );
+  worker.on('completed', (job) => {
+    const ms = durationMs(job);
+    events.emit('job', 'completed', 1, ms === undefined ? undefined : { durationMs: ms });
+  });
+  worker.on('failed', (job, error) => {
+    const reason = logSafeError(error).message;
+    const final = !job || job.attemptsMade >= (job.opts.attempts ?? 1);
+    const ms = job ? durationMs(job) : undefined;
+    events.emit('job', final ? 'failed' : 'retried', 1, {
+      reason,
+      ...(ms === undefined ? {} : { durationMs: ms }),
+    });
+    if (final) logger.warn({ queue: name, jobId: job?.id, err: reason }, 'jobs: job failed');
+  });
+  worker.on('stalled', (jobId) => {
+    logger.info({ queue: name, jobId }, 'jobs: stalled job moved back to wait (its worker died)');
+  });
+  // BullMQ reports connection trouble here while it reconnects; the outage is logged once by the runtime
+  worker.on('error', (error) => {
+    logger.debug({ queue: name, err: logSafeError(error).message }, 'jobs: worker error');
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    queue: name,
+    get running() {
+      return inFlight.size;
+    },
+    close(opts) {
+      closing ??= (async () => {
+        const timeoutMs = durationOption(opts?.timeout, 'timeout', shutdownMs, configError);
+        await worker.pause(true).catch(() => {});
+        const deadline = performance.now() + timeoutMs;
+        // a job fetched just before the pause lands in inFlight too: wait on the live set
+        while (inFlight.size > 0 && performance.now() < deadline) {
+          await Promise.race([
+            Promise.allSettled([...inFlight]),
+            new Promise((resolve) =>
+              setTimeout(resolve, Math.max(1, deadline - performance.now())),
+            ),
+          ]);
+        }
+        const left = inFlight.size;
+        if (left > 0) {
+          logger.warn(
+            { queue: name, running: left, timeoutMs },
+            'jobs: shutdown timeout with jobs still running; they are retried by another worker (stalled-job recovery)',
+          );
+        }
+        await worker.close(left > 0).catch(() => {});
+        await closeClient(connection);
+        await owned?.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+function refuseWorkerOptions(options: WorkerOptions): void {
+  for (const key of Object.keys(options)) {
+    if (!(WORKER_FIELDS as readonly string[]).includes(key)) {
+      throw configError(
+        key,
+        `unknown worker option \`${key}\`; known: ${WORKER_FIELDS.join(', ')}`,
+      );
+    }
+  }
+}
