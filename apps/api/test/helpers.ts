@@ -12,12 +12,19 @@ export const TEST_ENV: Record<string, string> = {
   RATE_LIMIT_ENABLED: 'false',
 };
 
-export function startApp(
+export async function startApp(
   env: Record<string, string>,
   database?: DatabaseHandle,
   options: Omit<StartServerOptions, 'database'> = {},
 ): Promise<RunningServer> {
-  return startServer({ ...TEST_ENV, ...env }, { ...options, ...(database ? { database } : {}) });
+  const app = await startServer(
+    { ...TEST_ENV, ...env },
+    { ...options, ...(database ? { database } : {}) },
+  );
+  // Logins are refused (503) until the revocation mirror is in sync, a few ms after Redis
+  // answers; tests that sign in right away wait for it (false, after 2 s, while Redis is down).
+  await app.platform.blacklist.ready('2s');
+  return app;
 }
 
 /** The app's JSON log lines, for `startApp(..., { logStream: log.stream })`. */

@@ -36,8 +36,8 @@ describe('school: JWT auth, revocation, cached roles and dashboards (two instanc
     A = Client.for(a);
     B = Client.for(b);
     await Promise.all([a.redis.waitUntilReady(), b.redis.waitUntilReady()]);
-    expect(await a.platform.blacklist.ready(10_000)).toBe(true);
-    expect(await b.platform.blacklist.ready(10_000)).toBe(true);
+    expect(await a.platform.blacklist.ready('10s')).toBe(true);
+    expect(await b.platform.blacklist.ready('10s')).toBe(true);
   });
   afterAll(async () => {
     await b?.shutdown();

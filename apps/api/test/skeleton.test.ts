@@ -153,10 +153,9 @@ describe('process lifecycle (built dist/main.js)', () => {
       HOST: '127.0.0.1',
       REDIS_URL: 'redis://127.0.0.1:1',
       LOG_LEVEL: 'info',
-      SEED_PATIENTS: '200',
-      SEED_APPOINTMENTS: '1000',
+      SEED: 'false',
     });
-    // PGlite's start + seed alone took 16 s on the shared 2-core machine.
+    // PGlite's start + migrations alone took 16 s on the loaded shared 2-core machine.
     await waitUntil(() => proc.output().includes('api listening'), {
       what: 'listening',
       timeoutMs: 45_000,

@@ -127,7 +127,8 @@ export function schoolRoutes({ repo, tokens, blacklist, cache, authLimiter }: Sc
   // replayed): 503 E_BLACKLIST_UNAVAILABLE + Retry-After from the blacklist itself.
   const canIssue = blacklist.requireCanIssue();
 
-  router.post('/auth/login', authLimiter, canIssue, async (req, res) => {
+  // canIssue first: a refused login never checks a password, so it must not spend the budget.
+  router.post('/auth/login', canIssue, authLimiter, async (req, res) => {
     const { email, password } = body(req, loginBody);
     const user = await repo.findUserByEmail(email);
     if (!user || !(await verifyPassword(password, user.passwordHash))) {
