@@ -53,7 +53,7 @@ function appIdentity(): string {
     const head = git('rev-parse', '--short', 'HEAD');
     const dirty =
       git('status', '--porcelain', '--', '../../../apps/api/src', '../../../packages').length > 0;
-    return `build of ${head}${dirty ? ' plus uncommitted changes in apps/api/src or packages/' : ''}`;
+    return `checkout at run time ${head} (the dist may be older)${dirty ? ' plus uncommitted changes in apps/api/src or packages/' : ''}`;
   } catch {
     return `${apiMain} (not in a git checkout)`;
   }
