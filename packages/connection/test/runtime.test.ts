@@ -1,6 +1,6 @@
 import type { RedisServer } from '@redis-toolkit/testing';
 import { describeEachTopology, startRedis, waitUntil } from '@redis-toolkit/testing';
-import type { Cluster, Redis } from 'ioredis';
+import { type Cluster, Redis as IORedis, type Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createRedis,
@@ -58,7 +58,7 @@ describeEachTopology('runtime: a hung server costs one timeout per connection', 
     }
     await waitUntil(() => a.available, { timeoutMs: 10_000, what: 'the probe to end the outage' });
     expect(await a.run('get', () => client.get('warm'))).toBe('1');
-    const warnings = log.lines.filter((l) => l.level === 'warn');
+    const warnings = log.lines.filter((l) => l.level === 'warn' && /outage/.test(l.msg ?? ''));
     const infos = log.lines.filter((l) => l.level === 'info' && /outage ended/.test(l.msg ?? ''));
     expect(warnings).toHaveLength(1);
     expect(infos).toHaveLength(1);
@@ -201,6 +201,19 @@ describe('runtime: logs and secrets', () => {
   });
   afterAll(async () => {
     await server?.stop();
+  });
+
+  it('warns once about a Sentinel client without failoverDetector', () => {
+    // the runtime reads the client's options only; no server needed
+    const log = captureLogger();
+    const fake = {
+      options: { sentinels: [{ host: '127.0.0.1', port: 1 }] },
+      status: 'wait',
+      on() {},
+      off() {},
+    };
+    RedisRuntime.for(fake as unknown as Redis, { logger: log.logger, watchdogIntervalMs: 0 });
+    expect(log.lines.filter((l) => /failoverDetector/.test(l.msg ?? ''))).toHaveLength(1);
   });
 
   it('a wrong password gives one warning per outage, and the password is in no line at any level', async () => {

@@ -1,6 +1,11 @@
 export { isAvailabilityError } from './classify.js';
 export { DeadlineSweeper } from './deadline.js';
-export { type DurabilityOptions, durableWrite } from './durable.js';
+export {
+  type DurabilityOptions,
+  durableWrite,
+  type ResolvedDurability,
+  resolveDurability,
+} from './durable.js';
 export {
   isRedisUnavailable,
   RedisUnavailableError,
@@ -47,4 +52,4 @@ export {
   type RuntimeOptions,
 } from './runtime.js';
 export { mastersOf, type ScanOptions, scanKeys } from './scan.js';
-export { defineScript, type LuaScript, loadScripts, runScript } from './scripts.js';
+export { defineScript, evalScriptOn, type LuaScript, loadScripts, runScript } from './scripts.js';

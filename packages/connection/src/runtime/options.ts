@@ -134,10 +134,11 @@ function isClient(value: object): value is RedisClient {
  */
 export function resolveSharedOptions<Policy extends string>(
   pkg: string,
-  input: SharedOptions<Policy>,
+  input: SharedOptions<Policy> | undefined,
   spec: { policies: readonly Policy[]; defaultPolicy: Policy; defaultMaxMemoryEntries: number },
   makeError: OptionErrorFactory,
 ): ResolvedShared<Policy> {
+  input ??= {};
   const logger = input.logger ?? silentLogger;
   for (const method of ['debug', 'info', 'warn', 'error'] as const) {
     if (typeof (logger as unknown as Record<string, unknown>)[method] !== 'function') {

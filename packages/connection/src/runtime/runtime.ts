@@ -88,6 +88,13 @@ export class RedisRuntime {
       this.watchdog.unref?.();
     }
     if (client.status === 'end') this.shutdown();
+    const sentinel = client.options as { sentinels?: unknown[]; failoverDetector?: boolean };
+    if (Array.isArray(sentinel.sentinels) && sentinel.failoverDetector !== true) {
+      this.logger.warn(
+        { redis: this.name },
+        'this Sentinel client runs without failoverDetector: after a failover it keeps writing to the demoted master for seconds and those writes are lost; create it with createRedis or set failoverDetector: true',
+      );
+    }
   }
 
   /** False during an outage: callers answer from their policy without sending anything. */
@@ -179,7 +186,9 @@ export class RedisRuntime {
 
   private failure(operation: string, error: unknown): unknown {
     if (error instanceof RedisUnavailableError) {
-      this.start(error.reason, operation, error);
+      // A short WAIT says a replica lags or a failover is under way, not that this connection is
+      // bad: the write is refused, but other packages keep using the master.
+      if (error.reason !== 'durability') this.start(error.reason, operation, error);
       return error;
     }
     if (!isAvailabilityError(error)) return error;

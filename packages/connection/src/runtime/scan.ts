@@ -1,3 +1,4 @@
+import { isCluster } from '../client-kind.js';
 import type { RedisClient } from '../types.js';
 import { escapeGlob, keyPrefixOf } from './keys.js';
 import type { RedisRuntime } from './runtime.js';
@@ -9,9 +10,7 @@ export interface ScanOptions {
 
 /** Every master a SCAN must visit: each master of a Cluster, the one server otherwise. */
 export function mastersOf(client: RedisClient): RedisClient[] {
-  if ((client as { isCluster?: boolean }).isCluster === true) {
-    return (client as { nodes(role: 'master'): RedisClient[] }).nodes('master');
-  }
+  if (isCluster(client)) return client.nodes('master');
   return [client];
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { RedisClient } from '../types.js';
 import { isNoScript } from './classify.js';
 import type { RedisRuntime } from './runtime.js';
 import { mastersOf } from './scan.js';
@@ -26,6 +27,21 @@ export function defineScript(definition: {
  * guard. When that node answers NOSCRIPT (restarted, failed over, SCRIPT FLUSH, a new master), the
  * script is sent once with EVAL, which also caches it there, so the next EVALSHA works.
  */
+/** EVALSHA with the EVAL fallback on a given client, without the guard: for use inside a guarded call (`durableWrite`). */
+export function evalScriptOn(
+  client: RedisClient,
+  script: LuaScript,
+  keys: readonly string[],
+  args: readonly (string | number | Buffer)[],
+): Promise<unknown> {
+  return client
+    .call('EVALSHA', script.sha, script.numberOfKeys, ...keys, ...args)
+    .catch((error: unknown) => {
+      if (!isNoScript(error)) throw error;
+      return client.call('EVAL', script.source, script.numberOfKeys, ...keys, ...args);
+    });
+}
+
 export function runScript(
   runtime: RedisRuntime,
   script: LuaScript,
@@ -34,17 +50,7 @@ export function runScript(
   timeoutMs?: number,
 ): Promise<unknown> {
   const client = runtime.client;
-  return runtime.run(
-    script.name,
-    () =>
-      client
-        .call('EVALSHA', script.sha, script.numberOfKeys, ...keys, ...args)
-        .catch((error: unknown) => {
-          if (!isNoScript(error)) throw error;
-          return client.call('EVAL', script.source, script.numberOfKeys, ...keys, ...args);
-        }),
-    timeoutMs,
-  );
+  return runtime.run(script.name, () => evalScriptOn(client, script, keys, args), timeoutMs);
 }
 
 /** SCRIPT LOAD on every master (optional warm-up; `runScript` recovers from NOSCRIPT by itself). */
