@@ -5,6 +5,7 @@ import {
   type Logger,
   type RedisRuntime,
   refuseUnknownOptions,
+  resolveDurability,
   resolveSharedOptions,
   SHARED_OPTION_NAMES,
 } from '@redis-toolkit/connection';
@@ -42,7 +43,6 @@ const COOKIE_OPTIONS = [
   'priority',
   'partitioned',
 ] as const;
-const DURABILITY_OPTIONS = ['replicas', 'waitTimeoutMs'] as const;
 /** Options of 0.1 that 0.2 removed (not aliased): what to use instead. */
 const REMOVED: Record<string, string> = {
   memoryMaxSessions: 'use `maxMemoryEntries`',
@@ -91,7 +91,6 @@ export function resolveOptions(o: SessionMiddlewareOptions): ResolvedOptions {
   }
   refuseUnknownOptions(o, [...SHARED_OPTION_NAMES, ...OWN_OPTIONS], invalid);
   refuseUnknownOptions(o.cookie, COOKIE_OPTIONS, invalid, 'cookie');
-  refuseUnknownOptions(o.durability, DURABILITY_OPTIONS, invalid, 'durability');
   const shared = resolveSharedOptions<OnRedisError>(
     'session',
     o,
@@ -118,19 +117,7 @@ export function resolveOptions(o: SessionMiddlewareOptions): ResolvedOptions {
       );
     }
   }
-  const durability = o.durability ?? {};
-  const replicas = durability.replicas;
-  if (
-    replicas !== undefined &&
-    replicas !== 'auto' &&
-    !(Number.isInteger(replicas) && replicas >= 0)
-  ) {
-    throw invalid('durability.replicas', "expected 'auto' or a whole number ≥ 0");
-  }
-  const wait = durability.waitTimeoutMs;
-  if (wait !== undefined && !(Number.isFinite(wait) && wait > 0)) {
-    throw invalid('durability.waitTimeoutMs', 'expected a positive number of ms');
-  }
+  const durability = resolveDurability(o.durability, invalid);
   return {
     ...shared,
     secrets,

@@ -21,21 +21,5 @@ return ARGV[1]
 `,
 });
 
-/**
- * EVALSHA on a given connection. `durableWrite` hands its write a dedicated connection (WAIT
- * counts the writes of the connection it is sent on), and the runtime's `runScript` only runs on
- * the runtime's own client, so the NOSCRIPT retry is repeated here for that one case.
- */
-export function evalOn(
-  client: RedisClient,
-  script: LuaScript,
-  keys: readonly string[],
-  args: readonly (string | number)[],
-): Promise<unknown> {
-  return client
-    .call('EVALSHA', script.sha, script.numberOfKeys, ...keys, ...args)
-    .catch((error: unknown) => {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return client.call('EVAL', script.source, script.numberOfKeys, ...keys, ...args);
-    });
-}
+/** EVALSHA on a given connection (the durable one), with the runtime's NOSCRIPT fallback. */
+export { evalScriptOn as evalOn } from '@redis-toolkit/connection';

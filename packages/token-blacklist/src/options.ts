@@ -5,6 +5,7 @@ import {
   type Outbox,
   type RedisRuntime,
   refuseUnknownOptions,
+  resolveDurability,
   resolveSharedOptions,
   SHARED_OPTION_NAMES,
 } from '@redis-toolkit/connection';
@@ -69,9 +70,7 @@ export function resolveOptions(input: TokenBlacklistOptions): Resolved {
       staleAfterMs: positiveDuration(m.staleAfter, 'mirror.staleAfter', heartbeatMs * 3),
     };
   }
-  if (input.durability !== undefined) {
-    refuseUnknownOptions(input.durability, ['replicas', 'waitTimeoutMs'], makeError, 'durability');
-  }
+  const durability = resolveDurability(input.durability, makeError);
   const outbox = input.outbox;
   if (outbox !== undefined) {
     for (const method of ['append', 'list', 'remove', 'size'] as const) {
@@ -98,7 +97,7 @@ export function resolveOptions(input: TokenBlacklistOptions): Resolved {
     mirror: shared.runtime ? mirror : undefined,
     outbox,
     replayIntervalMs: positiveDuration(input.replayInterval, 'replayInterval', 5000),
-    durability: input.durability ?? {},
+    durability,
     issueDuringOutage: input.issueDuringOutage ?? false,
   };
 }

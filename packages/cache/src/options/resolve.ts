@@ -4,6 +4,7 @@ import {
   type Logger,
   type RedisRuntime,
   refuseUnknownOptions,
+  resolveDurability,
   resolveSharedOptions,
   SHARED_OPTION_NAMES,
 } from '@redis-toolkit/connection';
@@ -77,15 +78,7 @@ export function resolveCacheOptions(input: CacheOptions): CacheConfig {
   refuseUnknownOptions(input, [...SHARED_OPTION_NAMES, ...OWN], makeError);
   refuseUnknownOptions(input.l1, ['mode', 'ttl', 'copy'], makeError, 'l1');
   refuseUnknownOptions(input.lock, ['ttl', 'wait'], makeError, 'lock');
-  refuseUnknownOptions(input.durability, ['replicas', 'waitTimeoutMs'], makeError, 'durability');
-  const replicas = input.durability?.replicas ?? 0;
-  if (replicas !== 'auto' && !(Number.isInteger(replicas) && replicas >= 0)) {
-    throw new CacheConfigError('durability.replicas', "expected 'auto' or a whole number ≥ 0");
-  }
-  const waitTimeoutMs = input.durability?.waitTimeoutMs;
-  if (waitTimeoutMs !== undefined && !(Number.isInteger(waitTimeoutMs) && waitTimeoutMs > 0)) {
-    throw new CacheConfigError('durability.waitTimeoutMs', 'expected a positive number of ms');
-  }
+  const durability = resolveDurability(input.durability, makeError, { replicas: 0 });
   const shared = resolveSharedOptions(
     'cache',
     input,
@@ -140,9 +133,6 @@ export function resolveCacheOptions(input: CacheOptions): CacheConfig {
     maxPending,
     lockTtlMs: ms(input.lock?.ttl, 'lock.ttl', 10_000),
     lockWaitMs: ms(input.lock?.wait, 'lock.wait', 15_000),
-    durability:
-      replicas === 0
-        ? undefined
-        : { replicas, ...(waitTimeoutMs !== undefined ? { waitTimeoutMs } : {}) },
+    durability: durability.replicas === 0 ? undefined : durability,
   };
 }

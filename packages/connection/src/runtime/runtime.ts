@@ -32,6 +32,8 @@ export type RuntimeListener = (info: OutageInfo, durationMs?: number) => void;
 
 const DEFAULT_TIMEOUT_MS = 500;
 const PROBE_MIN_MS = 100;
+/** An outage starting this soon after the last one ended is the same incident (a failover flapping): logged at debug. */
+const FLAP_WINDOW_MS = 30_000;
 const PROBE_MAX_MS = 2000;
 
 const runtimes = new WeakMap<RedisClient, RedisRuntime>();
@@ -59,6 +61,10 @@ export class RedisRuntime {
   private watchdog: NodeJS.Timeout | undefined;
   private lastOk = performance.now();
   private ended = false;
+  private lastEndedAt = Number.NEGATIVE_INFINITY;
+  /** Outages folded into the current incident (logged once). */
+  private flaps = 0;
+  private incidentSince = 0;
 
   /** The runtime of `client`, created on first use; later options only fill what is unset (logger). */
   static for(client: RedisClient, options: RuntimeOptions = {}): RedisRuntime {
@@ -218,10 +224,20 @@ export class RedisRuntime {
     if (this.current !== undefined || this.ended) return;
     const message = this.redact(logSafeError(error, this.secrets).message);
     this.current = { since: Date.now(), reason, message };
-    this.logger.warn(
-      { redis: this.name, reason, operation, err: message },
-      'redis outage started: answering from each package policy until a probe succeeds',
-    );
+    if (Date.now() - this.lastEndedAt < FLAP_WINDOW_MS) {
+      this.flaps++;
+      this.logger.debug(
+        { redis: this.name, reason, operation, err: message },
+        'redis outage again',
+      );
+    } else {
+      this.flaps = 0;
+      this.incidentSince = this.current.since;
+      this.logger.warn(
+        { redis: this.name, reason, operation, err: message },
+        'redis outage started: answering from each package policy until a probe succeeds',
+      );
+    }
     this.emit('down', this.current);
     this.probeDelay = PROBE_MIN_MS;
     this.scheduleProbe();
@@ -233,7 +249,20 @@ export class RedisRuntime {
     this.current = undefined;
     this.lastOk = performance.now();
     const durationMs = Date.now() - outage.since;
-    this.logger.info({ redis: this.name, durationMs }, 'redis outage ended');
+    this.lastEndedAt = Date.now();
+    if (this.flaps === 0) {
+      this.logger.info({ redis: this.name, durationMs }, 'redis outage ended');
+    } else {
+      this.logger.debug(
+        {
+          redis: this.name,
+          durationMs,
+          outages: this.flaps + 1,
+          sinceMs: Date.now() - this.incidentSince,
+        },
+        'redis outage ended (again)',
+      );
+    }
     this.emit('up', outage, durationMs);
   }
 

@@ -1,5 +1,6 @@
 import {
   durableWrite,
+  evalScriptOn,
   type RedisClient,
   runScript,
   ToolkitEvents,
@@ -166,7 +167,7 @@ export class SessionStoreImpl extends CallbackStore implements RedisSessionStore
         'login',
         key,
         // EVAL, not runScript: the durable write runs on its own connection (see README: runtime gaps).
-        (c: RedisClient) => c.eval(lua.setIfAlive.source, 3, ...fresh, ...freshArgs),
+        (c: RedisClient) => evalScriptOn(c, lua.setIfAlive, fresh, freshArgs),
         opts.durability,
       );
     } else if (!this.loaded.has(session)) {
@@ -272,7 +273,7 @@ export class SessionStoreImpl extends CallbackStore implements RedisSessionStore
         runtime,
         operation,
         sessionKeys[0] as string,
-        (c: RedisClient) => c.eval(lua.destroy.source, 3, ...sessionKeys, opts.tombstoneTtlMs),
+        (c: RedisClient) => evalScriptOn(c, lua.destroy, sessionKeys, [opts.tombstoneTtlMs]),
         opts.durability,
       );
     } catch (error) {
