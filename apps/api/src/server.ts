@@ -64,17 +64,15 @@ export async function startServer(
   });
   const metrics = createMetrics();
   metrics.watchRedis(redis);
-  let saidDown = false;
-  redis.on('status', (status) => {
-    if (status === 'down' && !saidDown) {
-      saidDown = true;
-      logger.warn(
-        'redis unreachable: serving with in-memory caches and rate limits; sessions follow SESSION_ON_REDIS_ERROR; reconnecting in the background',
-      );
-    } else if (status === 'ready' && saidDown) {
-      saidDown = false;
-      logger.info('redis is back: caches, rate limits and sessions use it again');
-    }
+  // What the app does about an outage, once per outage of the shared runtime (a hung server
+  // included, which never changes the connection's status); the runtime logs its own lines too.
+  redis.runtime?.on('down', () => {
+    logger.warn(
+      'redis unavailable: serving with in-memory caches and rate limits; sessions follow SESSION_ON_REDIS_ERROR; no school tokens issued until it is back',
+    );
+  });
+  redis.runtime?.on('up', (_outage, durationMs) => {
+    logger.info({ durationMs }, 'redis is back: caches, rate limits and sessions use it again');
   });
   const platform = createPlatform(appEnv, redis, logger, metrics, database);
   const presence = createPresence(redis);

@@ -1,4 +1,4 @@
-import type { RedisConnection } from '@redis-toolkit/connection';
+import { logSafeError, type RedisConnection } from '@redis-toolkit/connection';
 import type { Response } from 'express';
 import type { Logger } from 'pino';
 
@@ -107,16 +107,21 @@ export function createAlertHub({
       return streams.size;
     },
     async publish(alert: CareAlert): Promise<'redis' | 'local'> {
-      const client = redis.client;
-      if (client && redis.status === 'ready') {
+      const runtime = redis.runtime;
+      if (runtime) {
         try {
-          await withTimeout(client.publish(channel, JSON.stringify(alert)), 1_000);
+          // Through the shared runtime: during an outage nothing is sent (local delivery at once).
+          await runtime.run(
+            'alerts.publish',
+            () => runtime.client.publish(channel, JSON.stringify(alert)),
+            1_000,
+          );
           warnedPublish = false;
           return 'redis';
         } catch (error) {
           if (!warnedPublish)
             logger.warn(
-              { err: error },
+              { err: logSafeError(error).message },
               'care alerts: publish failed, delivering on this instance only',
             );
           warnedPublish = true;

@@ -5,19 +5,13 @@ export const PRESENCE_TTL_MS = 5 * 60_000;
 /**
  * Presence: one sorted set `care:presence`, member = carer id, score = last heartbeat (ms).
  * Online = heartbeat within the last 5 minutes; older members are trimmed on every call and the
- * key itself expires 5 minutes after the last heartbeat. While Redis is unreachable, this
- * instance's own heartbeats are answered from memory.
+ * key itself expires 5 minutes after the last heartbeat. Calls go through the connection's shared
+ * runtime (the packages' health state): during an outage nothing is sent and this instance's own
+ * heartbeats answer from memory at once; a hung server costs one `timeoutMs` for everyone.
  */
 export function createPresence(redis: RedisConnection, key = 'care:presence', timeoutMs = 500) {
   const local = new Map<string, number>();
-  const bounded = <T>(p: Promise<T>) =>
-    Promise.race([
-      p,
-      new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error('presence: redis timeout')), timeoutMs).unref(),
-      ),
-    ]);
-  const usable = () => (redis.status === 'ready' ? redis.client : null);
+  const runtime = redis.runtime;
 
   return {
     async heartbeat(
@@ -25,16 +19,18 @@ export function createPresence(redis: RedisConnection, key = 'care:presence', ti
       now = Date.now(),
     ): Promise<{ lastSeen: number; source: 'redis' | 'memory' }> {
       local.set(String(carerId), now);
-      const client = usable();
-      if (client) {
+      if (runtime) {
         try {
-          await bounded(
-            client
-              .multi()
-              .zadd(key, now, String(carerId))
-              .zremrangebyscore(key, '-inf', now - PRESENCE_TTL_MS)
-              .pexpire(key, PRESENCE_TTL_MS)
-              .exec(),
+          await runtime.run(
+            'presence.heartbeat',
+            () =>
+              runtime.client
+                .multi()
+                .zadd(key, now, String(carerId))
+                .zremrangebyscore(key, '-inf', now - PRESENCE_TTL_MS)
+                .pexpire(key, PRESENCE_TTL_MS)
+                .exec(),
+            timeoutMs,
           );
           return { lastSeen: now, source: 'redis' };
         } catch {
@@ -47,12 +43,13 @@ export function createPresence(redis: RedisConnection, key = 'care:presence', ti
       now = Date.now(),
     ): Promise<{ online: { carerId: number; lastSeen: string }[]; source: 'redis' | 'memory' }> {
       const since = now - PRESENCE_TTL_MS;
-      const client = usable();
-      if (client) {
+      if (runtime) {
         try {
-          const flat = (await bounded(
-            client.zrangebyscore(key, `(${since}`, '+inf', 'WITHSCORES'),
-          )) as string[];
+          const flat = await runtime.run(
+            'presence.online',
+            () => runtime.client.zrangebyscore(key, `(${since}`, '+inf', 'WITHSCORES'),
+            timeoutMs,
+          );
           const online: { carerId: number; lastSeen: string }[] = [];
           for (let i = 0; i + 1 < flat.length; i += 2) {
             online.push({
