@@ -166,6 +166,49 @@ describe('REDIS_ENABLED=false', () => {
   });
 });
 
+describe('SESSION_ON_REDIS_ERROR=deny while Redis is down', () => {
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  it('care answers 503 E_SESSION_UNAVAILABLE with Retry-After, and serves again once Redis is back', async () => {
+    const app = await startApp({ REDIS_URL: redis.url, SESSION_ON_REDIS_ERROR: 'deny' }, database);
+    try {
+      const c = Client.for(app, { useCookies: true });
+      expect(
+        (await c.post('/care/auth/login', { email: 'carer@care.test', password: 'demo-password' }))
+          .status,
+      ).toBe(200);
+      await redis.kill();
+      await waitUntil(() => app.redis.runtime?.available === false, { what: 'outage seen' });
+      for (const path of ['/care/me', '/care/sessions']) {
+        const res = await c.get(path);
+        expect(res.status).toBe(503);
+        expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+        expect(res.body).toEqual({
+          error: { code: 'E_SESSION_UNAVAILABLE', message: expect.any(String) },
+        });
+      }
+      await redis.restart();
+      // The killed server restarts empty (no persistence here): the session is gone, not stuck.
+      await waitUntil(async () => (await c.get('/care/me')).status !== 503, {
+        what: 'sessions answered from Redis again',
+      });
+      expect(
+        (await c.post('/care/auth/login', { email: 'carer@care.test', password: 'demo-password' }))
+          .status,
+      ).toBe(200);
+      expect((await c.get('/care/me')).status).toBe(200);
+    } finally {
+      await app.shutdown();
+    }
+  });
+});
+
 describe('with Redis up', () => {
   let redis: RedisServer;
   beforeAll(async () => {

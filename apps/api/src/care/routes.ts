@@ -153,5 +153,8 @@ export function careRoutes({
   });
 
   router.use(sessions.errorHandler);
+  // The session package's own answer for its errors raised in these routes: 503
+  // E_SESSION_UNAVAILABLE + Retry-After (SESSION_ON_REDIS_ERROR=deny), 400 for bad input.
+  router.use(sessions.errorHandler);
   return router;
 }
