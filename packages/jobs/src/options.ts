@@ -6,7 +6,7 @@ import {
   SHARED_OPTION_NAMES,
 } from '@redis-toolkit/connection';
 import { configError } from './errors.js';
-import type { FallbackMode, JobMap, JobsOptions, KeepJobs, QueueConfig } from './types.js';
+import type { FallbackMode, JobsOptions, KeepJobs, QueueConfig } from './types.js';
 
 const OWN = ['queues', 'disabled', 'fallback', 'outbox', 'outboxReplayInterval'] as const;
 const QUEUE_FIELDS = [

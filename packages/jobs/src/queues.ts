@@ -16,7 +16,6 @@ import { jobOptions, outboxPayload, Producers } from './producer.js';
 import type {
   EnqueueResult,
   JobCounts,
-  JobMap,
   JobQueues,
   JobsOptions,
   OutboxJob,

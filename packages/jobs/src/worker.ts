@@ -9,14 +9,7 @@ import { closeClient } from './connection.js';
 import { configError, JobsInputError } from './errors.js';
 import { internalsOf, type QueuesInternals } from './internals.js';
 import { createQueues } from './queues.js';
-import type {
-  JobHandler,
-  JobMap,
-  JobQueues,
-  JobsOptions,
-  JobWorker,
-  WorkerOptions,
-} from './types.js';
+import type { JobHandler, JobQueues, JobsOptions, JobWorker, WorkerOptions } from './types.js';
 
 const WORKER_FIELDS = [
   'concurrency',
