@@ -25,7 +25,7 @@ export interface Plumbing {
 function copy(client: RedisClient, blocking: boolean): RedisClient {
   let dup: RedisClient;
   if (isCluster(client)) {
-    const redisOptions = { ...(client.options.redisOptions ?? {}) };
+    const redisOptions = { ...(client.options.redisOptions ?? {}), keyPrefix: '' };
     if (blocking) redisOptions.maxRetriesPerRequest = null;
     dup = client.duplicate(undefined, { keyPrefix: '', redisOptions });
   } else {
