@@ -1,10 +1,16 @@
-import { encodeKeySegment, type ToolkitEvents } from '@redis-toolkit/connection';
+import {
+  encodeKeySegment,
+  refuseUnknownOptions,
+  type ToolkitEvents,
+} from '@redis-toolkit/connection';
 import { Core } from './core.js';
+import { resolveEncryption } from './encryption/resolve.js';
+import type { NamespaceOptions } from './encryption/types.js';
 import { CacheConfigError } from './errors.js';
 import { getOrSet } from './get-or-set/get-or-set.js';
 import type { Loader } from './get-or-set/load.js';
 import { incr } from './ops/counter.js';
-import { prepare } from './ops/envelope.js';
+import { prepare, prepareEnvelope } from './ops/envelope.js';
 import { deleteByPattern, invalidateTags } from './ops/invalidate.js';
 import { lookup, mget } from './ops/read.js';
 import { del, write, writeMany } from './ops/write.js';
@@ -17,7 +23,6 @@ import type {
   SetOptions,
   WithMeta,
 } from './options/types.js';
-import { serializeOrThrow } from './serializer.js';
 import type { CacheEvents, CacheStats } from './stats/types.js';
 import type { Envelope } from './values.js';
 
@@ -29,6 +34,9 @@ export interface GetMeta<T> {
 }
 
 let make: (core: Core, keyPrefix: string) => Cache;
+
+const namespaceError = (field: string, message: string): Error =>
+  new CacheConfigError(field, message);
 
 /**
  * A two-tier cache (memory + Redis) or a namespace of one. With the default `'memory'` policy every
@@ -121,8 +129,7 @@ export class Cache {
     const now = Date.now();
     const env: Envelope = { v: found.value, e: now + newTtl, g: now + newTtl + grace, c: found.c };
     if (found.t) env.t = found.t;
-    const data = serializeOrThrow(core.config.serializer, env, full);
-    await write(core, full, { env, data, px: newTtl + grace }, true, 'expire');
+    await write(core, full, prepareEnvelope(core, full, env, newTtl + grace), true, 'expire');
     return true;
   }
 
@@ -149,7 +156,15 @@ export class Cache {
    * `get`. While Redis is unavailable (`'memory'` policy) it counts in this instance's memory.
    */
   async incr(key: string, by = 1, options?: IncrOptions): Promise<number> {
-    return incr(this.#core, this.#full(key), by, options);
+    const full = this.#full(key);
+    if (this.#core.codecFor(full)) {
+      // INCRBY works on the bare integer in Redis, which cannot be sealed
+      throw new CacheConfigError(
+        'encryption',
+        'incr is not available in an encrypted namespace; count in one without encryption',
+      );
+    }
+    return incr(this.#core, full, by, options);
   }
 
   /**
@@ -188,8 +203,12 @@ export class Cache {
     return this.deleteByPattern('*');
   }
 
-  /** A view whose keys live under `{this prefix}{name}:` (name encoded); shares memory, bus and stats. */
-  namespace(name: string): Cache {
+  /**
+   * A view whose keys live under `{this prefix}{name}:` (name encoded); shares memory, bus and
+   * stats. `encryption` seals this namespace's values (and its sub-namespaces') in Redis; a
+   * namespace of an encrypted one is encrypted too.
+   */
+  namespace(name: string, options?: NamespaceOptions): Cache {
     if (typeof name !== 'string' || name.length === 0) {
       throw new CacheConfigError('namespace', 'expected a non-empty string');
     }
@@ -199,6 +218,11 @@ export class Cache {
         'namespace',
         'names starting with "#" are reserved at the top level',
       );
+    }
+    if (options !== undefined) {
+      refuseUnknownOptions(options, ['encryption'], namespaceError, 'namespace');
+      const codec = resolveEncryption(options.encryption);
+      if (codec) this.#core.codecs.register(prefix, codec);
     }
     return make(this.#core, prefix);
   }

@@ -1,5 +1,7 @@
 import { escapeGlob, logSafeError, silentLogger } from '@redis-toolkit/connection';
 import { Bus } from './bus/bus.js';
+import type { Codec } from './encryption/codec.js';
+import { CodecRegistry } from './encryption/registry.js';
 import { CacheUnavailableError } from './errors.js';
 import type { CacheConfig } from './options/resolve.js';
 import { Pending } from './replay/pending.js';
@@ -28,6 +30,8 @@ export class Core {
   readonly flights = new Map<string, Promise<unknown>>();
   /** `{prefix}cache:` */
   readonly root: string;
+  /** Encrypted key prefixes (the root's `encryption`, namespaces given one). */
+  readonly codecs = new CodecRegistry();
   /** Memory in front of Redis on every read ('tier' mode, or memory-only). */
   readonly tiered: boolean;
   /** Memory answers only when Redis does not ('fallback' mode with a memory bound > 0). */
@@ -47,6 +51,7 @@ export class Core {
     this.internal = `${this.root}#`;
     this.telemetry = new Telemetry(this.root.slice(0, -1));
     this.memory = new MemoryTier(config);
+    if (config.encryption) this.codecs.register(this.root, config.encryption);
     const runtime = config.runtime;
     this.redis = runtime
       ? new RedisTier(
@@ -190,17 +195,44 @@ export class Core {
   async l2Get(key: string): Promise<Maybe<Found | undefined>> {
     const redis = this.redis;
     if (!redis) return FAIL;
-    const raw = await redis.get(key);
+    const raw = await redis.get(key, !this.codecs.empty && this.codecFor(key) !== undefined);
     if (raw === FAIL) return FAIL;
     return this.decode(key, raw);
+  }
+
+  codecFor(key: string): Codec | undefined {
+    return this.codecs.empty ? undefined : this.codecs.codecFor(key);
+  }
+
+  /**
+   * What Redis held, opened: the plaintext the serializer reads, or undefined (a miss, counted)
+   * when the key is encrypted and the value is not a sealed value of one of its keys.
+   */
+  private open(key: string, raw: string | Buffer): string | Buffer | undefined {
+    const codec = this.codecFor(key);
+    if (!codec) return raw;
+    const opened = codec.open(key, typeof raw === 'string' ? Buffer.from(raw, 'latin1') : raw);
+    if (typeof opened === 'string') {
+      this.telemetry.counters.decryptFailures++;
+      this.telemetry.emit('error', 'decrypt', 1, opened);
+      this.telemetry.detail('decrypt:error', { key, reason: opened });
+      this.logger.debug({ key, reason: opened }, 'cache: encrypted value not served');
+      // this instance's copy must not outlive what Redis now holds
+      this.memory.delete(key);
+      return undefined;
+    }
+    return this.config.serializer.binary ? opened : opened.toString('utf8');
   }
 
   /** Decodes what Redis held for `key` (undefined for none, undecodable or tag-invalidated). */
   async decode(
     key: string,
-    raw: string | Buffer | null,
+    sealed: string | Buffer | null,
     tagTimes?: Map<string, number>,
   ): Promise<Found | undefined> {
+    if (sealed === null) return undefined;
+    const raw = this.open(key, sealed);
+    if (raw === undefined) return undefined;
     const decoded = decodeRaw(this.config.serializer, raw, (error) =>
       this.logger.warn(
         { key, err: logSafeError(error).message },
@@ -220,7 +252,7 @@ export class Core {
       }
     }
     if (env.g <= Date.now()) return undefined;
-    if (this.memory.enabled && raw !== null) this.memory.setRead(key, env, raw, this.fallback);
+    if (this.memory.enabled) this.memory.setRead(key, env, raw, this.fallback);
     return { value: env.v, e: env.e, g: env.g, c: env.c, t: env.t, tier: 'l2', copy: false };
   }
 

@@ -9,6 +9,12 @@ export {
 } from '@redis-toolkit/connection';
 export type { Cache, GetMeta } from './cache.js';
 export { createCache } from './cache.js';
+export type {
+  DecryptFailure,
+  EncryptionKey,
+  EncryptionOptions,
+  NamespaceOptions,
+} from './encryption/types.js';
 export {
   CacheConfigError,
   CacheError,

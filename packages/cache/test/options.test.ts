@@ -45,15 +45,15 @@ describe('options', () => {
     });
   });
 
-  it('refuses unknown options naming the nearest one (encryption does not exist yet)', () => {
+  it('refuses unknown options naming the nearest one (also inside encryption)', () => {
     const typo = configError(() => createCache({ defaultTll: '1m' } as CacheOptions));
     expect(typo.field).toBe('defaultTll');
     expect(typo.message).toMatch(/did you mean `defaultTtl`/);
     const encryption = configError(() =>
       createCache({ encryption: { key: 'x' } } as unknown as CacheOptions),
     );
-    expect(encryption.field).toBe('encryption');
-    expect(encryption.message).toMatch(/unknown option `encryption`/);
+    expect(encryption.field).toBe('encryption.key');
+    expect(encryption.message).toMatch(/did you mean `encryption\.keys`/);
     const nested = configError(() => createCache({ l1: { mdoe: 'tier' } } as CacheOptions));
     expect(nested.message).toMatch(/did you mean `l1\.mode`/);
     expect(configError(() => createCache({ lock: { tll: 1 } } as CacheOptions)).field).toBe(

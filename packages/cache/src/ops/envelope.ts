@@ -7,7 +7,10 @@ import type { Envelope } from '../values.js';
 
 export interface Prepared {
   env: Envelope;
+  /** The serialized envelope: what memory keeps. */
   data: string | Buffer;
+  /** What Redis gets: `data`, or `data` sealed when the key is in an encrypted namespace. */
+  stored: string | Buffer;
   /** Physical lifetime in Redis: ttl + grace. */
   px: number;
 }
@@ -30,5 +33,12 @@ export function prepare(
   const now = Date.now();
   const env: Envelope = { v: value, e: now + ttl, g: now + ttl + grace, c: now };
   if (options?.tags && options.tags.length > 0) env.t = [...options.tags];
-  return { env, data: serializeOrThrow(core.config.serializer, env, key), px: ttl + grace };
+  return prepareEnvelope(core, key, env, ttl + grace);
+}
+
+/** Serializes an envelope and, under an encrypted prefix, seals it for Redis. */
+export function prepareEnvelope(core: Core, key: string, env: Envelope, px: number): Prepared {
+  const data = serializeOrThrow(core.config.serializer, env, key);
+  const codec = core.codecFor(key);
+  return { env, data, stored: codec ? codec.seal(key, data) : data, px };
 }

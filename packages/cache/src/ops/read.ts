@@ -98,7 +98,9 @@ export async function mget(core: Core, fulls: string[]): Promise<unknown[]> {
   if (core.tiered) missing = fromL1(missing, false);
   if (missing.length > 0 && core.redis) {
     const ready = await core.usable();
-    const raws = ready ? await core.redis.multiGet(missing.map((i) => fulls[i] as string)) : FAIL;
+    const keys = missing.map((i) => fulls[i] as string);
+    const binary = keys.some((k) => core.codecFor(k) !== undefined);
+    const raws = ready ? await core.redis.multiGet(keys, 'mget', binary) : FAIL;
     if (raws !== FAIL) {
       const left: number[] = [];
       for (let j = 0; j < missing.length; j++) {

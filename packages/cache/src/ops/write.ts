@@ -14,14 +14,14 @@ export async function write(
   explicit: boolean,
   operation: string,
 ): Promise<boolean> {
-  const { env, data, px } = item;
+  const { env, data, stored, px } = item;
   if (core.tiered) core.memory.setData(full, env, data, false);
   core.telemetry.counters.sets++;
   core.telemetry.detail('set', { key: full });
   const redis = core.redis;
   if (!redis) return true;
   const ok = (await core.usable())
-    ? await redis.write(operation, full, (c) => c.set(full, data, 'PX', px))
+    ? await redis.write(operation, full, (c) => c.set(full, stored, 'PX', px))
     : FAIL;
   if (ok !== FAIL) {
     // fallback mode: keep a copy of what Redis now holds, served (as stale) if Redis goes away
@@ -51,7 +51,7 @@ export async function writeMany(
   if (!redis) return true;
   const ok = (await core.usable())
     ? await redis.multiSet(
-        items.map((i) => ({ key: i.full, data: i.prepared.data, px: i.prepared.px })),
+        items.map((i) => ({ key: i.full, data: i.prepared.stored, px: i.prepared.px })),
       )
     : FAIL;
   const fulls = items.map((i) => i.full);

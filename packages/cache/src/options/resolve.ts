@@ -8,6 +8,8 @@ import {
   resolveSharedOptions,
   SHARED_OPTION_NAMES,
 } from '@redis-toolkit/connection';
+import type { Codec } from '../encryption/codec.js';
+import { resolveEncryption } from '../encryption/resolve.js';
 import { CacheConfigError } from '../errors.js';
 import { jsonSerializer, type Serializer } from '../serializer.js';
 import type { CacheOptions, CachePolicy } from './types.js';
@@ -34,6 +36,8 @@ export interface CacheConfig {
   lockWaitMs: number;
   /** Undefined when off (the default). */
   durability: DurabilityOptions | undefined;
+  /** The root's codec, when `encryption` was given. */
+  encryption: Codec | undefined;
 }
 
 const OWN = [
@@ -46,6 +50,7 @@ const OWN = [
   'maxPendingInvalidations',
   'lock',
   'durability',
+  'encryption',
 ] as const;
 
 /** Names removed in 0.2 (not aliased), so the error can say what replaced them. */
@@ -134,5 +139,6 @@ export function resolveCacheOptions(input: CacheOptions): CacheConfig {
     lockTtlMs: ms(input.lock?.ttl, 'lock.ttl', 10_000),
     lockWaitMs: ms(input.lock?.wait, 'lock.wait', 15_000),
     durability: durability.replicas === 0 ? undefined : durability,
+    encryption: resolveEncryption(input.encryption),
   };
 }

@@ -1,4 +1,5 @@
 import type { DurabilityOptions, Duration, SharedOptions } from '@redis-toolkit/connection';
+import type { EncryptionOptions } from '../encryption/types.js';
 import type { Serializer } from '../serializer.js';
 
 export type { Duration };
@@ -56,6 +57,12 @@ export interface CacheOptions extends SharedOptions<CachePolicy> {
    * where the master has replicas.
    */
   durability?: DurabilityOptions;
+  /**
+   * Seal every value this cache stores in Redis with AES-256-GCM (`keys[0]` writes, any listed key
+   * reads). Per namespace instead: `cache.namespace('patients', { encryption })`. Memory holds
+   * decoded values; nothing readable reaches Redis.
+   */
+  encryption?: EncryptionOptions;
   /** Distributed lock for `getOrSet(..., { lock: true })`. */
   lock?: {
     /** Lock expiry, so a dead holder cannot block others forever. Default '10s'. */

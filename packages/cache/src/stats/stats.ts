@@ -14,6 +14,7 @@ export class Telemetry {
     loaderCalls: 0,
     busReceived: 0,
     replayed: 0,
+    decryptFailures: 0,
   };
 
   constructor(name: string) {

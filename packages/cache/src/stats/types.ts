@@ -1,4 +1,5 @@
 import type { ToolkitCounters } from '@redis-toolkit/connection';
+import type { DecryptFailure } from '../encryption/types.js';
 
 /** `stats()`: the shared counters (`hit`, `miss`, `stale`, `error`, `fallback`, …) plus the cache's own. */
 export interface CacheStats extends ToolkitCounters {
@@ -12,6 +13,11 @@ export interface CacheStats extends ToolkitCounters {
   busReceived: number;
   /** Invalidations replayed into Redis after it came back. */
   replayed: number;
+  /**
+   * Values in an encrypted namespace that were not served (a miss): not a sealed value, an unknown
+   * key id, or failed authentication (tampered, copied from another key, wrong key).
+   */
+  decryptFailures: number;
   /** Invalidations waiting for Redis (deduplicated; 1 after an overflow = clear the cache). */
   pendingInvalidations: number;
   /** True while Redis is not used for reads: it is unavailable, or invalidations await replay. */
@@ -35,6 +41,8 @@ export interface CacheEvents {
   'bus:reset': { reason: string };
   /** Redis stopped / started being used for reads (see `stats().degraded`). */
   degraded: { active: boolean };
+  /** A value in an encrypted namespace could not be opened and was treated as a miss. */
+  'decrypt:error': { key: string; reason: DecryptFailure };
   /** Pending invalidations were applied to Redis (`cleared`: the cache was cleared after an overflow). */
   replay: { tags: number; keys: number; patterns: number; cleared: boolean };
 }

@@ -93,15 +93,21 @@ export class RedisTier {
     return FAIL;
   }
 
-  get(key: string): Promise<Maybe<string | Buffer | null>> {
+  /** `binary`: read a Buffer even with a text serializer (encrypted values are bytes). */
+  get(key: string, binary = false): Promise<Maybe<string | Buffer | null>> {
+    const asBuffer = binary || this.binary;
     return this.run<string | Buffer | null>('get', (c) =>
-      this.binary ? c.getBuffer(key) : c.get(key),
+      asBuffer ? c.getBuffer(key) : c.get(key),
     );
   }
 
   /** GET of many keys: one MGET on a single node; per-key GETs (sent together) on a Cluster. */
-  multiGet(keys: string[], operation = 'mget'): Promise<Maybe<(string | Buffer | null)[]>> {
-    const binary = this.binary;
+  multiGet(
+    keys: string[],
+    operation = 'mget',
+    binary = false,
+  ): Promise<Maybe<(string | Buffer | null)[]>> {
+    binary ||= this.binary;
     return this.run<(string | Buffer | null)[]>(operation, (c) => {
       if (this.cluster) return Promise.all(keys.map((k) => (binary ? c.getBuffer(k) : c.get(k))));
       return binary ? c.mgetBuffer(...keys) : c.mget(...keys);

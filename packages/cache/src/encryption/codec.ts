@@ -1,0 +1,83 @@
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  type KeyObject,
+  randomBytes,
+} from 'node:crypto';
+import type { DecryptFailure } from './types.js';
+
+/** Envelope version 1: `01 | idLen | id | iv(12) | tag(16) | ciphertext`. */
+const VERSION = 1;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+export interface ResolvedKey {
+  id: string;
+  key: KeyObject;
+}
+
+/**
+ * Seals and opens values with AES-256-GCM. The additional authenticated data is the header plus
+ * the full logical key, so a value copied under another key (or a rewritten key id) fails to open.
+ */
+export class Codec {
+  private readonly current: ResolvedKey;
+  private readonly currentHeader: Buffer;
+  private readonly byId: Map<string, ResolvedKey>;
+  /** Identifies the key set, so one prefix cannot be configured twice with different keys. */
+  readonly fingerprint: string;
+
+  constructor(keys: readonly ResolvedKey[], fingerprint: string) {
+    this.current = keys[0] as ResolvedKey;
+    this.currentHeader = header(this.current.id);
+    this.byId = new Map(keys.map((k) => [k.id, k]));
+    this.fingerprint = fingerprint;
+  }
+
+  seal(fullKey: string, plaintext: string | Buffer): Buffer {
+    const head = this.currentHeader;
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.current.key, iv);
+    cipher.setAAD(aad(head, fullKey));
+    const body =
+      typeof plaintext === 'string' ? cipher.update(plaintext, 'utf8') : cipher.update(plaintext);
+    const last = cipher.final();
+    return Buffer.concat([head, iv, cipher.getAuthTag(), body, last]);
+  }
+
+  /** The plaintext, or why it cannot be trusted. Never throws. */
+  open(fullKey: string, sealed: Buffer): Buffer | DecryptFailure {
+    if (sealed.length < 3 + IV_BYTES + TAG_BYTES || sealed[0] !== VERSION) return 'malformed';
+    const idLen = sealed[1] as number;
+    const start = 2 + idLen;
+    if (idLen < 1 || idLen > 16 || sealed.length < start + IV_BYTES + TAG_BYTES) return 'malformed';
+    const entry = this.byId.get(sealed.toString('latin1', 2, start));
+    if (!entry) return 'unknown-key';
+    const iv = sealed.subarray(start, start + IV_BYTES);
+    const tag = sealed.subarray(start + IV_BYTES, start + IV_BYTES + TAG_BYTES);
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', entry.key, iv);
+      decipher.setAAD(aad(sealed.subarray(0, start), fullKey));
+      decipher.setAuthTag(tag);
+      const body = decipher.update(sealed.subarray(start + IV_BYTES + TAG_BYTES));
+      return Buffer.concat([body, decipher.final()]);
+    } catch {
+      return 'auth';
+    }
+  }
+}
+
+function header(id: string): Buffer {
+  return Buffer.concat([Buffer.from([VERSION, id.length]), Buffer.from(id, 'latin1')]);
+}
+
+function aad(head: Buffer, fullKey: string): Buffer {
+  return Buffer.concat([head, Buffer.from(fullKey, 'utf8')]);
+}
+
+export function fingerprintOf(keys: readonly { id: string; bytes: Buffer }[]): string {
+  const h = createHash('sha256');
+  for (const k of keys) h.update(k.id).update('\0').update(k.bytes);
+  return h.digest('base64url');
+}
