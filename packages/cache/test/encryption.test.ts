@@ -203,7 +203,7 @@ describeEachTopology(
       await cache.set('q', patient);
       expectSealed(await rawGet(`${prefix}cache:q`));
       expect(await cache.getWithMeta('q')).toEqual({ value: patient, source: 'l1' });
-      await waitUntil(async () => (await writer.get('q')) !== undefined, { timeout: 5000 });
+      await waitUntil(async () => (await writer.get('q')) !== undefined, { timeoutMs: 5000 });
     });
 
     it('the Express response cache stores sealed responses through an encrypted cache', async () => {
