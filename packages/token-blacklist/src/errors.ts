@@ -1,4 +1,12 @@
 import { ToolkitError } from '@redis-toolkit/connection';
+import {
+  TokenInvalidError,
+  TokenReusedError,
+  TokensConfigError,
+  TokensInputError,
+  TokensLimitedError,
+  TokensUnavailableError,
+} from './tokens/errors.js';
 
 /** Why an input could not be used as a token reference. Stable, documented reasons. */
 export type TokenInputReason =
@@ -68,4 +76,10 @@ export const errors = {
   TokenRevokedError,
   BlacklistUnavailableError,
   TokenBlacklistConfigError,
+  TokensConfigError,
+  TokensInputError,
+  TokensLimitedError,
+  TokensUnavailableError,
+  TokenReusedError,
+  TokenInvalidError,
 } as const;

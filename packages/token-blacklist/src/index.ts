@@ -21,6 +21,30 @@ export {
   requireCanIssue,
   sendBlacklistError,
 } from './express.js';
+export {
+  TokenInvalidError,
+  type TokenInvalidReason,
+  TokenReusedError,
+  TokensConfigError,
+  TokensInputError,
+  TokensLimitedError,
+  TokensUnavailableError,
+} from './tokens/errors.js';
+export { createOneTimeTokens, OneTimeTokens } from './tokens/one-time.js';
+export { createRefreshTokens, RefreshTokens } from './tokens/refresh.js';
+export type {
+  IssuanceGate,
+  IssuedRefreshToken,
+  IssueLimit,
+  OneTimePurpose,
+  OneTimeTokensOptions,
+  RefreshTokensOptions,
+  RotatedRefreshToken,
+  TokenData,
+  TokenGrant,
+  TokensPolicy,
+  TokensStats,
+} from './tokens/types.js';
 export type {
   BlacklistPolicy,
   CheckResult,
