@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import KeyvRedis from '@keyv/redis';
 import { createCache as createOurCache, msgpackSerializer } from '@redis-toolkit/cache';
 import { BentoCache, bentostore } from 'bentocache';
@@ -22,6 +23,103 @@ const SIZES = [
   ['100 B', small],
   ['10 KB', large],
 ] as const;
+
+/**
+ * Rates of `tasks` measured in interleaved rounds (each round runs every task for `sliceMs`,
+ * starting with a different one), so load changes on the machine hit every task alike. Returns
+ * every round's rate of each task.
+ */
+async function interleaved(
+  rounds: number,
+  sliceMs: number,
+  tasks: Record<string, () => Promise<unknown>>,
+): Promise<Map<string, number[]>> {
+  const names = Object.keys(tasks);
+  const rates = new Map<string, number[]>(names.map((n) => [n, []]));
+  // round -1 is the warm-up (JIT, connection buffers): measured like the others, then dropped
+  for (let r = -1; r < rounds; r++) {
+    for (let j = 0; j < names.length; j++) {
+      const name = names[(j + Math.max(r, 0)) % names.length] as string;
+      const fn = tasks[name] as () => Promise<unknown>;
+      let ops = 0;
+      const started = performance.now();
+      let elapsed = 0;
+      while (elapsed < sliceMs) {
+        for (let b = 0; b < 32; b++) await fn();
+        ops += 32;
+        elapsed = performance.now() - started;
+      }
+      if (r >= 0) rates.get(name)?.push((ops * 1000) / elapsed);
+    }
+  }
+  return rates;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+/** Encrypted vs plain values: Redis-tier hits, L1 hits and L2 sets, one interleaved run. */
+async function encryptionCost(ctx: BenchContext, client: () => Redis): Promise<string> {
+  const encryption = { keys: [{ id: 'bench', key: randomBytes(32) }] } as const;
+  const l2 = createOurCache({ redis: client(), prefix: 'e2p:', maxMemoryEntries: 0 });
+  const l2e = createOurCache({ redis: client(), prefix: 'e2e:', maxMemoryEntries: 0, encryption });
+  const l1 = createOurCache({ redis: client(), prefix: 'e1p:', l1: { mode: 'tier' } });
+  const l1e = createOurCache({ redis: client(), prefix: 'e1e:', l1: { mode: 'tier' }, encryption });
+  const rounds = ctx.quick ? 2 : 9;
+  const sliceMs = ctx.quick ? 50 : 300;
+  const rows: string[][] = [
+    ['Row', 'Size', 'plain', 'encrypted', 'encrypted / plain', 'cost per op', 'per-round ratios'],
+  ];
+  for (const [label, value] of SIZES) {
+    const k = `k:${label}`;
+    for (const c of [l2, l2e, l1, l1e]) await c.set(k, value);
+    for (const c of [l2e, l1e]) {
+      if (JSON.stringify(await c.get(k)) !== JSON.stringify(value)) {
+        throw new Error(`bench setup: encrypted cache returned a wrong value for ${label}`);
+      }
+    }
+    const rates = await interleaved(rounds, sliceMs, {
+      l2: () => l2.get(k),
+      l2e: () => l2e.get(k),
+      l1: () => l1.get(k),
+      l1e: () => l1e.get(k),
+      set: () => l2.set(k, value),
+      sete: () => l2e.set(k, value),
+    });
+    const pair = (name: string, plain: string, enc: string) => {
+      const p = rates.get(plain) ?? [];
+      const e = rates.get(enc) ?? [];
+      const ratios = e.map((x, i) => x / (p[i] as number));
+      const mp = median(p);
+      const me = median(e);
+      const costUs = (1e6 / me - 1e6 / mp).toFixed(1);
+      rows.push([
+        name,
+        label,
+        fmtRate(mp),
+        fmtRate(me),
+        `${median(ratios).toFixed(2)}×`,
+        `${costUs} µs`,
+        `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`,
+      ]);
+    };
+    pair('Redis-tier hit (get, no L1)', 'l2', 'l2e');
+    pair('L1 hit (get, tier)', 'l1', 'l1e');
+    pair('set (no L1)', 'set', 'sete');
+  }
+  await Promise.all([l2.close(), l2e.close(), l1.close(), l1e.close()]);
+  return [
+    `Encryption (AES-256-GCM, one key): ${rounds} interleaved rounds (after one warm-up round) of ${sliceMs} ms per row and`,
+    'variant in the same run against the same server; rates are the median round, "encrypted /',
+    'plain" the median of the per-round ratios (range in the last column), "cost per op" the',
+    'difference of the median latencies (1 / rate).',
+    '',
+    table(rows),
+  ].join('\n');
+}
 
 export const scenario: Scenario = {
   id: 'cache',
@@ -232,6 +330,8 @@ export const scenario: Scenario = {
     );
     await count('cache-manager 7', (key, loader) => cmTiered.wrap(key, loader, ttlMs));
 
+    const encrypted = await encryptionCost(ctx, client);
+
     await Promise.all([oursL1.close(), oursL1Clone.close(), oursL2.close(), oursL2Msgpack.close()]);
     await bento.disconnectAll().catch(() => {});
     await Promise.all([cmL1.disconnect(), cmL2.disconnect(), cmTiered.disconnect()]).catch(
@@ -251,6 +351,8 @@ export const scenario: Scenario = {
       table(extra),
       '',
       table(stampede),
+      '',
+      encrypted,
     ].join('\n');
   },
 };

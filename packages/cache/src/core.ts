@@ -211,17 +211,17 @@ export class Core {
   private open(key: string, raw: string | Buffer): string | Buffer | undefined {
     const codec = this.codecFor(key);
     if (!codec) return raw;
-    const opened = codec.open(key, typeof raw === 'string' ? Buffer.from(raw, 'latin1') : raw);
-    if (typeof opened === 'string') {
-      this.telemetry.counters.decryptFailures++;
-      this.telemetry.emit('error', 'decrypt', 1, opened);
-      this.telemetry.detail('decrypt:error', { key, reason: opened });
-      this.logger.debug({ key, reason: opened }, 'cache: encrypted value not served');
-      // this instance's copy must not outlive what Redis now holds
-      this.memory.delete(key);
-      return undefined;
-    }
-    return this.config.serializer.binary ? opened : opened.toString('utf8');
+    const sealed = typeof raw === 'string' ? Buffer.from(raw, 'latin1') : raw;
+    const opened = codec.open(key, sealed, !this.config.serializer.binary);
+    if (opened.failure === undefined) return opened.data;
+    const reason = opened.failure;
+    this.telemetry.counters.decryptFailures++;
+    this.telemetry.emit('error', 'decrypt', 1, reason);
+    this.telemetry.detail('decrypt:error', { key, reason });
+    this.logger.debug({ key, reason }, 'cache: encrypted value not served');
+    // this instance's copy must not outlive what Redis now holds
+    this.memory.delete(key);
+    return undefined;
   }
 
   /** Decodes what Redis held for `key` (undefined for none, undecodable or tag-invalidated). */

@@ -46,27 +46,42 @@ export class Codec {
     return Buffer.concat([head, iv, cipher.getAuthTag(), body, last]);
   }
 
-  /** The plaintext, or why it cannot be trusted. Never throws. */
-  open(fullKey: string, sealed: Buffer): Buffer | DecryptFailure {
-    if (sealed.length < 3 + IV_BYTES + TAG_BYTES || sealed[0] !== VERSION) return 'malformed';
+  /**
+   * The plaintext (a string when `text`: decoded once, straight from the decipher), or why it
+   * cannot be trusted. Never throws.
+   */
+  open(fullKey: string, sealed: Buffer, text: boolean): Opened {
+    if (sealed.length < 3 + IV_BYTES + TAG_BYTES || sealed[0] !== VERSION) return MALFORMED;
     const idLen = sealed[1] as number;
     const start = 2 + idLen;
-    if (idLen < 1 || idLen > 16 || sealed.length < start + IV_BYTES + TAG_BYTES) return 'malformed';
+    if (idLen < 1 || idLen > 16 || sealed.length < start + IV_BYTES + TAG_BYTES) return MALFORMED;
     const entry = this.byId.get(sealed.toString('latin1', 2, start));
-    if (!entry) return 'unknown-key';
+    if (!entry) return UNKNOWN_KEY;
     const iv = sealed.subarray(start, start + IV_BYTES);
     const tag = sealed.subarray(start + IV_BYTES, start + IV_BYTES + TAG_BYTES);
+    const body = sealed.subarray(start + IV_BYTES + TAG_BYTES);
     try {
       const decipher = createDecipheriv('aes-256-gcm', entry.key, iv);
       decipher.setAAD(aad(sealed.subarray(0, start), fullKey));
       decipher.setAuthTag(tag);
-      const body = decipher.update(sealed.subarray(start + IV_BYTES + TAG_BYTES));
-      return Buffer.concat([body, decipher.final()]);
+      // nothing is handed out before final() has checked the tag
+      if (text) {
+        const out = decipher.update(body, undefined, 'utf8');
+        return { data: out + decipher.final('utf8') };
+      }
+      const out = decipher.update(body);
+      const last = decipher.final();
+      return { data: last.length === 0 ? out : Buffer.concat([out, last]) };
     } catch {
-      return 'auth';
+      return AUTH;
     }
   }
 }
+
+export type Opened = { data: string | Buffer; failure?: undefined } | { failure: DecryptFailure };
+const MALFORMED: Opened = { failure: 'malformed' };
+const UNKNOWN_KEY: Opened = { failure: 'unknown-key' };
+const AUTH: Opened = { failure: 'auth' };
 
 function header(id: string): Buffer {
   return Buffer.concat([Buffer.from([VERSION, id.length]), Buffer.from(id, 'latin1')]);
