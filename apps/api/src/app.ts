@@ -87,6 +87,7 @@ export function createApp({
       repo: schoolRepository(db),
       tokens: tokenService(env.JWT_SECRET),
       blacklist: platform.blacklist,
+      refreshTokens: platform.refreshTokens,
       cache: platform.caches.school,
       authLimiter: platform.limiters.schoolAuth,
     }),

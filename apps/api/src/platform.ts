@@ -7,7 +7,12 @@ import {
   type RateLimitMiddleware,
 } from '@redis-toolkit/rate-limit';
 import { createSessionMiddleware, type SessionMiddleware } from '@redis-toolkit/session';
-import { createTokenBlacklist, type TokenBlacklist } from '@redis-toolkit/token-blacklist';
+import {
+  createRefreshTokens,
+  createTokenBlacklist,
+  type RefreshTokens,
+  type TokenBlacklist,
+} from '@redis-toolkit/token-blacklist';
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { createAppCache } from './app-cache.js';
@@ -22,6 +27,8 @@ export interface Platform {
   /** `undefined` with `CACHE_ENABLED=false`: every read goes to the database. */
   caches: { dental?: Cache; school?: Cache; care?: Cache };
   blacklist: TokenBlacklist;
+  /** School refresh-token rotation with reuse detection. */
+  refreshTokens: RefreshTokens;
   sessions: SessionMiddleware;
   limiters: {
     global: RequestHandler;
@@ -71,6 +78,14 @@ export function createPlatform(
     logger: log('token-blacklist'),
   });
   metrics.watchBlacklist(blacklist);
+  // Rotation + reuse detection; refused (503) while the blacklist cannot vouch for revocations.
+  const refreshTokens = createRefreshTokens({
+    ...shared,
+    prefix: 'school:',
+    ttl: REFRESH_TOKEN_TTL_SECONDS,
+    blacklist,
+    logger: log('refresh-tokens'),
+  });
 
   const sessions = createSessionMiddleware({
     ...shared,
@@ -128,6 +143,7 @@ export function createPlatform(
   return {
     caches,
     blacklist,
+    refreshTokens,
     sessions,
     limiters,
     async close() {

@@ -1,8 +1,12 @@
 import { type Cache, defineKeys } from '@redis-toolkit/cache';
 import {
   bearerToken,
+  type RefreshTokens,
   type TokenBlacklist,
+  TokenInvalidError,
+  TokenReusedError,
   TokenRevokedError,
+  TokensUnavailableError,
 } from '@redis-toolkit/token-blacklist';
 import { type Request, type RequestHandler, Router } from 'express';
 import { decodeJwt } from 'jose';
@@ -52,10 +56,21 @@ export interface SchoolDeps {
   repo: SchoolRepository;
   tokens: TokenService;
   blacklist: TokenBlacklist;
+  /** Rotation and reuse detection of the refresh tokens (`createRefreshTokens`). */
+  refreshTokens: RefreshTokens;
   /** Absent with `CACHE_ENABLED=false`. */
   cache?: Cache | undefined;
   authLimiter: RequestHandler;
 }
+
+/**
+ * Revoking the rotation families is a second line: the blacklist's revocation of the refresh JWT
+ * (or the user's cut-off) already refuses them, and it has an outbox, so a logout during an
+ * outage still succeeds.
+ */
+const ignoreOutage = (error: unknown): void => {
+  if (!(error instanceof TokensUnavailableError)) throw error;
+};
 
 const unauthorized = (message: string) =>
   new HttpError(401, 'unauthenticated', message, { 'WWW-Authenticate': 'Bearer' });
@@ -64,7 +79,14 @@ const unauthorized = (message: string) =>
  * School: JWT access (15 min) + refresh (7 d) tokens with `jti`, refresh rotation with reuse
  * detection, logout / logout-all through the token blacklist, roles and dashboards cached.
  */
-export function schoolRoutes({ repo, tokens, blacklist, cache, authLimiter }: SchoolDeps): Router {
+export function schoolRoutes({
+  repo,
+  tokens,
+  blacklist,
+  refreshTokens,
+  cache,
+  authLimiter,
+}: SchoolDeps): Router {
   const router = Router();
 
   const authenticate: RequestHandler = async (req, _res, next) => {
@@ -114,9 +136,9 @@ export function schoolRoutes({ repo, tokens, blacklist, cache, authLimiter }: Sc
    * a user signing in right after "log out everywhere" (or after refresh-token reuse) would get a
    * dead token; wait for the next second instead (only on that rare path).
    */
-  const issueUsable = async (userId: number, userRole: SchoolRole) => {
+  const issueUsable = async (userId: number, userRole: SchoolRole, rotating: string) => {
     for (let attempt = 0; ; attempt++) {
-      const pair = await tokens.issue(userId, userRole);
+      const pair = await tokens.issue(userId, userRole, rotating);
       const check = await blacklist.check(decodeJwt(pair.accessToken) as TokenClaims);
       if (!check.revoked || attempt === 2) return pair;
       await new Promise((resolve) => setTimeout(resolve, 1_005 - (Date.now() % 1_000)));
@@ -134,8 +156,9 @@ export function schoolRoutes({ repo, tokens, blacklist, cache, authLimiter }: Sc
     if (!user || !(await verifyPassword(password, user.passwordHash))) {
       throw new HttpError(401, 'invalid_credentials', 'Wrong e-mail or password');
     }
+    const { token: rotating } = await refreshTokens.issue(String(user.id));
     res.json({
-      ...(await issueUsable(user.id, user.role)),
+      ...(await issueUsable(user.id, user.role, rotating)),
       user: { id: user.id, name: user.name, role: user.role },
     });
   });
@@ -151,23 +174,28 @@ export function schoolRoutes({ repo, tokens, blacklist, cache, authLimiter }: Sc
         throw unauthorized(`Refresh token rejected: ${error.message}`);
       throw error;
     }
-    const check = await blacklist.check(old);
-    if (check.revoked) {
-      if (check.reason === 'token') {
-        // A rotated-away refresh token came back: it was stolen or replayed. End every session.
+    const revoked = () =>
+      new HttpError(401, TokenRevokedError.code, 'Refresh token has been revoked; sign in again');
+    // Logged out (its jti) or logged out everywhere (its user's cut-off).
+    if ((await blacklist.check(old)).revoked || typeof old.rt !== 'string') throw revoked();
+    let next: Awaited<ReturnType<RefreshTokens['rotate']>>;
+    try {
+      // Atomic across instances: the presented token is single-use from here on.
+      next = await refreshTokens.rotate(old.rt);
+    } catch (error) {
+      if (error instanceof TokenReusedError) {
+        // A rotated-away refresh token came back: it was stolen or replayed. Its family is
+        // revoked by the package; end every session of the user too.
         await blacklist.revokeAllForUser(old.sub);
+        throw revoked();
       }
-      throw new HttpError(
-        401,
-        TokenRevokedError.code,
-        'Refresh token has been revoked; sign in again',
-      );
+      if (error instanceof TokenInvalidError) throw revoked();
+      throw error; // TokensUnavailableError: 503 + Retry-After
     }
+    if (next.subject !== old.sub) throw revoked();
     const user = await repo.getUser(Number(old.sub));
     if (!user) throw unauthorized('User no longer exists');
-    // Rotation: the presented refresh token is single-use.
-    await blacklist.revoke(old);
-    res.json(await issueUsable(user.id, user.role));
+    res.json(await issueUsable(user.id, user.role, next.token));
   });
 
   router.post('/auth/logout', ...authenticated, async (req, res) => {
@@ -178,6 +206,7 @@ export function schoolRoutes({ repo, tokens, blacklist, cache, authLimiter }: Sc
       const refresh = await tokens.verify(refreshToken, 'refresh').catch(() => undefined);
       if (refresh && refresh.sub === access.sub) {
         await blacklist.revoke(refresh);
+        if (refresh.rt) await refreshTokens.revoke(refresh.rt).catch(ignoreOutage);
       }
     }
     res.status(204).end();
@@ -185,6 +214,7 @@ export function schoolRoutes({ repo, tokens, blacklist, cache, authLimiter }: Sc
 
   router.post('/auth/logout-all', ...authenticated, async (req, res) => {
     const result = await blacklist.revokeAllForUser(claims(req).sub);
+    await refreshTokens.revokeAllForSubject(claims(req).sub).catch(ignoreOutage);
     res.json({ revokedBefore: result.revoked ? new Date(result.cutoff).toISOString() : null });
   });
 

@@ -13,6 +13,8 @@ export interface TokenClaims {
   exp: number;
   role: SchoolRole;
   typ: 'access' | 'refresh';
+  /** Refresh tokens only: the opaque rotating token of `@redis-toolkit/token-blacklist`'s `createRefreshTokens`. */
+  rt?: string;
 }
 
 export interface TokenPair {
@@ -27,11 +29,21 @@ export class InvalidTokenError extends Error {
   readonly status = 401;
 }
 
-/** HS256 access (15 min) and refresh (7 days) tokens, each with its own `jti` so it can be revoked alone. */
+/**
+ * HS256 access (15 min) and refresh (7 days) tokens, each with its own `jti` so it can be revoked
+ * alone. The refresh JWT carries the opaque rotating token (`rt`) that `createRefreshTokens`
+ * rotates and checks for reuse; the signature only says who issued it.
+ */
 export function tokenService(secret: string) {
   const key = new TextEncoder().encode(secret);
-  const sign = (userId: number, role: SchoolRole, typ: 'access' | 'refresh', ttl: number) =>
-    new SignJWT({ role, typ })
+  const sign = (
+    userId: number,
+    role: SchoolRole,
+    typ: 'access' | 'refresh',
+    ttl: number,
+    extra: { rt?: string } = {},
+  ) =>
+    new SignJWT({ role, typ, ...extra })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(String(userId))
       .setJti(randomUUID())
@@ -40,10 +52,11 @@ export function tokenService(secret: string) {
       .setExpirationTime(`${ttl}s`)
       .sign(key);
   return {
-    async issue(userId: number, role: SchoolRole): Promise<TokenPair> {
+    /** `rotating`: the token from `refreshTokens.issue()` / `.rotate()`, sealed into the refresh JWT. */
+    async issue(userId: number, role: SchoolRole, rotating: string): Promise<TokenPair> {
       const [accessToken, refreshToken] = await Promise.all([
         sign(userId, role, 'access', ACCESS_TOKEN_TTL_SECONDS),
-        sign(userId, role, 'refresh', REFRESH_TOKEN_TTL_SECONDS),
+        sign(userId, role, 'refresh', REFRESH_TOKEN_TTL_SECONDS, { rt: rotating }),
       ]);
       return {
         accessToken,
