@@ -5,6 +5,7 @@ import { DURATION_FORM, type Duration, durationToMs } from '../duration.js';
 import type { RedisClient } from '../types.js';
 import { RedisUnavailableError } from './errors.js';
 import { keyPrefixOf } from './keys.js';
+import { refuseUnknownOptions } from './options.js';
 import type { RedisRuntime } from './runtime.js';
 
 /** How security-critical writes (revocations, logouts, cut-offs, logins) are made durable. */
@@ -40,14 +41,12 @@ export function resolveDurability(
   if (typeof value !== 'object' || value === null) {
     throw makeError('durability', 'durability must be an object like { replicas: "auto" }');
   }
-  for (const name of Object.keys(value)) {
-    if (!['replicas', 'waitTimeout', 'replicaGoneAfter'].includes(name)) {
-      throw makeError(
-        `durability.${name}`,
-        `unknown option \`durability.${name}\`; known: replicas, waitTimeout, replicaGoneAfter`,
-      );
-    }
-  }
+  refuseUnknownOptions(
+    value,
+    ['replicas', 'waitTimeout', 'replicaGoneAfter'],
+    makeError,
+    'durability',
+  );
   const replicas = value.replicas ?? defaults.replicas;
   if (replicas !== 'auto' && !(Number.isInteger(replicas) && (replicas as number) >= 0)) {
     throw makeError(
