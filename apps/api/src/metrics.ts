@@ -160,6 +160,16 @@ export function createMetrics() {
         redisUp.set(status === 'ready' ? 1 : 0);
       };
       set(redis.status);
+      // The packages' shared health: 0 during an outage (a hung server too, whose connection
+      // status stays `ready`), when nothing is sent to Redis.
+      new Gauge({
+        name: 'redis_available',
+        help: '1 while the shared runtime sends commands to Redis, 0 during an outage or without Redis',
+        registers: [registry],
+        collect() {
+          this.set(redis.runtime?.available ? 1 : 0);
+        },
+      });
       return redis.on('status', (status) => set(status));
     },
     watchBlacklist(blacklist: TokenBlacklist) {

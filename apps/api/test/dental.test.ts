@@ -306,6 +306,7 @@ describe('dental clinic (two instances, one Redis, one database)', () => {
       /http_request_duration_seconds_bucket\{le="[^"]+",method="GET",route="\/dental\/patients\/:id",status="404"\}/,
     );
     expect(text).toMatch(/redis_up 1/);
+    expect(text).toMatch(/redis_available 1/);
   });
 
   it('serves an OpenAPI 3.1 document listing the routes', async () => {
