@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { RedisStore } from 'rate-limit-redis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { type BenchContext, fmtRate, ratio, type Scenario, table, throughput } from '../context.js';
+import { combinedOverHttp, middlewareCost } from '../rate-limit/http.js';
 
 const KEYS = 10_000;
 const WINDOW_MS = 10_000;
@@ -28,6 +29,13 @@ async function run(ctx: BenchContext): Promise<string> {
       window: `${WINDOW_MS}ms` as const,
       limit: LIMIT,
       algorithm: 'sliding-window',
+    });
+    const gcra = createLimiter({
+      redis,
+      name: 'bench-gcra',
+      window: `${WINDOW_MS}ms` as const,
+      limit: LIMIT,
+      algorithm: 'gcra',
     });
     await fixed.ready();
     const store = new LimiterStore(
@@ -55,6 +63,7 @@ async function run(ctx: BenchContext): Promise<string> {
       '@redis-toolkit/rate-limit fixed-window `consume`': (i) => fixed.consume(`u${i % KEYS}`),
       '@redis-toolkit/rate-limit fixed-window store `increment` (HTTP path)': (i) =>
         store.increment(`u${i % KEYS}`),
+      '@redis-toolkit/rate-limit GCRA `consume`': (i) => gcra.consume(`u${i % KEYS}`),
       '@redis-toolkit/rate-limit sliding-window (exact log) `consume`': (i) =>
         sliding.consume(`u${i % KEYS}`),
       'rate-limit-redis 6 `RedisStore.increment`': (i) => rlr.increment(`u${i % KEYS}`),
@@ -114,9 +123,18 @@ async function run(ctx: BenchContext): Promise<string> {
       `(${ctx.quick ? 'quick run' : '12,000 decisions at c=1, 60,000 at c=100'}), four rounds in alternating order, best block kept. Every row goes`,
       'through a Lua script (EVALSHA) and one round trip; ours also races each call with the',
       'command timeout. The sliding window is an exact log (ZREMRANGEBYSCORE + ZCARD + ZADD +',
-      'PEXPIRE + ZRANGE per decision) and keeps one sorted-set member per admitted request.',
+      'PEXPIRE + ZRANGE per decision) and keeps one sorted-set member per admitted request. GCRA',
+      'is TIME + GET + SET PX on one string per key.',
       '',
       table(rows),
+      '',
+      '### What the middleware costs per request',
+      '',
+      await middlewareCost(ctx, redis),
+      '',
+      '### Two limits on one route: combined vs separate, over HTTP',
+      '',
+      await combinedOverHttp(ctx, redis),
     ].join('\n');
   } finally {
     redis.disconnect();

@@ -49,3 +49,17 @@ export interface RateLimitMiddleware extends RequestHandler {
   readonly limiter: Limiter;
   resetKey(key: string): Promise<void>;
 }
+
+/** Options of {@link combineLimits}. Header options default to the first limit's. */
+export interface CombineLimitsOptions {
+  /** Where the most restrictive limit's info goes on `req` (as express-rate-limit). Default `'rateLimit'`. */
+  requestPropertyName?: string;
+  standardHeaders?: 'draft-7' | 'draft-8';
+  legacyHeaders?: boolean;
+}
+
+/** One middleware for several limits: one script call per request. */
+export interface CombinedRateLimitMiddleware extends RequestHandler {
+  (req: Request, res: Response, next: NextFunction): void;
+  readonly limiters: readonly Limiter[];
+}

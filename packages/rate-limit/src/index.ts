@@ -1,4 +1,5 @@
 export { ipKeyGenerator } from 'express-rate-limit';
+export { combineLimits } from './combined.js';
 export {
   errors,
   RateLimitConfigError,
@@ -6,7 +7,15 @@ export {
   RateLimitedError,
   RateLimitUnavailableError,
 } from './errors.js';
-export type { KeyBy, Message, RateLimiterOptions, RateLimitMiddleware } from './http-types.js';
+export type { RateLimitInfo } from './headers.js';
+export type {
+  CombinedRateLimitMiddleware,
+  CombineLimitsOptions,
+  KeyBy,
+  Message,
+  RateLimiterOptions,
+  RateLimitMiddleware,
+} from './http-types.js';
 export { createLimiter, type Limiter } from './limiter.js';
 export { createRateLimiter } from './middleware.js';
 export { ipAndUsername, normalizeUsername, type Preset, presets } from './presets.js';

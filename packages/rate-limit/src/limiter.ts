@@ -6,6 +6,8 @@ import {
 } from '@redis-toolkit/connection';
 import type { Backend, RawDecision } from './backend.js';
 import { RateLimitCostError, RateLimitUnavailableError } from './errors.js';
+import { GCRA_SCRIPTS, RedisGcraBackend } from './gcra-backend.js';
+import { MemoryGcra } from './gcra-memory.js';
 import { makeKeyFn } from './keys.js';
 import { MemoryBackend } from './memory-backend.js';
 import { type ResolvedLimiterOptions, resolveLimiterOptions } from './options.js';
@@ -52,15 +54,23 @@ export class LimiterImpl implements Limiter {
   readonly keyFor: (key: string) => string;
   readonly events: LimiterEvents;
   private readonly emitter: ToolkitEvents;
-  private readonly redisBackend: RedisBackend | undefined;
-  private readonly memory: MemoryBackend;
+  private readonly redisBackend: Backend | undefined;
+  private readonly memory: MemoryBackend | MemoryGcra;
 
   constructor(private readonly o: ResolvedLimiterOptions) {
     this.keyFor = makeKeyFn(o.namespace, o.name);
     this.emitter = new ToolkitEvents('ratelimit', o.name);
     this.events = { on: (listener) => this.emitter.on(listener) };
-    this.redisBackend = o.runtime ? new RedisBackend(o.runtime, o) : undefined;
-    this.memory = new MemoryBackend(o.algorithm, o.windowMs, o.limit, o.maxMemoryEntries, o.clock);
+    const rt = o.runtime;
+    this.redisBackend = rt
+      ? o.algorithm === 'gcra'
+        ? new RedisGcraBackend(rt, o)
+        : new RedisBackend(rt, o)
+      : undefined;
+    this.memory =
+      o.algorithm === 'gcra'
+        ? new MemoryGcra(o.emissionUs, o.capacity, o.windowMs, o.maxMemoryEntries, o.clock)
+        : new MemoryBackend(o.algorithm, o.windowMs, o.limit, o.maxMemoryEntries, o.clock);
     // Redis holds the truth again: the outage's per-process counts are dropped.
     o.runtime?.on('up', () => this.memory.clear());
   }
@@ -80,6 +90,20 @@ export class LimiterImpl implements Limiter {
   get onRedisError() {
     return this.o.onRedisError;
   }
+  /** Internal: resolved options (combined middleware, store adapter). */
+  get resolved(): ResolvedLimiterOptions {
+    return this.o;
+  }
+
+  /** Internal: counts a decision made elsewhere (the combined script). */
+  recordDecision(operation: string, raw: RawDecision, counted: boolean): RateLimitDecision {
+    return this.record(operation, this.dress(raw, 'redis'), counted);
+  }
+
+  /** Internal: counts an error of a call made elsewhere (the combined script). */
+  recordError(operation: string, error: unknown): void {
+    this.emitter.emit('error', operation, 1, { reason: logSafeError(error).message });
+  }
 
   stats(): LimiterStats {
     const rt = this.o.runtime;
@@ -87,7 +111,7 @@ export class LimiterImpl implements Limiter {
   }
 
   async ready(): Promise<void> {
-    if (this.o.runtime) await loadScripts(this.o.runtime, ALL_SCRIPTS);
+    if (this.o.runtime) await loadScripts(this.o.runtime, [...ALL_SCRIPTS, ...GCRA_SCRIPTS]);
   }
 
   consume(key: string, cost = 1): Promise<RateLimitDecision> {
@@ -96,10 +120,10 @@ export class LimiterImpl implements Limiter {
         new RateLimitCostError(`cost must be a positive integer (got ${cost})`),
       );
     }
-    if (cost > this.o.limit) {
+    if (cost > this.o.capacity) {
       return Promise.reject(
         new RateLimitCostError(
-          `cost ${cost} can never fit in limit ${this.o.limit} of limiter "${this.o.name}"`,
+          `cost ${cost} can never fit in ${this.o.algorithm === 'gcra' ? 'burst' : 'limit'} ${this.o.capacity} of limiter "${this.o.name}"`,
         ),
       );
     }
@@ -220,10 +244,10 @@ export class LimiterImpl implements Limiter {
       operation,
       {
         allowed: allow,
-        remaining: allow ? this.o.limit : 0,
+        remaining: allow ? this.o.capacity : 0,
         resetAt: Date.now() + POLICY_RETRY_MS,
         retryAfterMs: allow ? 0 : POLICY_RETRY_MS,
-        limit: this.o.limit,
+        limit: this.o.capacity,
         used: 0,
         source: 'policy',
       },
@@ -234,10 +258,10 @@ export class LimiterImpl implements Limiter {
   private dress(raw: RawDecision, source: DecisionSource): RateLimitDecision {
     return {
       allowed: raw.allowed,
-      remaining: Math.max(0, this.o.limit - raw.used),
+      remaining: Math.max(0, this.o.capacity - raw.used),
       resetAt: Date.now() + Math.max(0, raw.resetInMs),
       retryAfterMs: Math.max(0, raw.retryAfterMs),
-      limit: this.o.limit,
+      limit: this.o.capacity,
       used: raw.used,
       source,
     };

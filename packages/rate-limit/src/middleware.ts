@@ -1,14 +1,19 @@
 import type { Logger } from '@redis-toolkit/connection';
 import type { NextFunction, Request, Response } from 'express';
-import { type Logger as ErlLogger, rateLimit } from 'express-rate-limit';
-import { configError, RateLimitedError, RateLimitUnavailableError } from './errors.js';
-import type { Message, RateLimiterOptions, RateLimitMiddleware } from './http-types.js';
+import { type Logger as ErlLogger, ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { configError, RateLimitUnavailableError } from './errors.js';
+import { registerHttpLimit } from './http-config.js';
+import type { RateLimiterOptions, RateLimitMiddleware } from './http-types.js';
 import { buildLimiter } from './limiter.js';
 import { LIMITER_OPTION_NAMES } from './options.js';
+import {
+  DEFAULT_MESSAGE,
+  DEFAULT_UNAVAILABLE,
+  errorBody,
+  limitedBody,
+  seconds,
+} from './responses.js';
 import { LimiterStore } from './store.js';
-
-const DEFAULT_MESSAGE = 'Too many requests, please try again later.';
-const DEFAULT_UNAVAILABLE = 'Rate limiting is unavailable, please try again later.';
 
 export const HTTP_OPTION_NAMES = [
   ...LIMITER_OPTION_NAMES,
@@ -42,15 +47,6 @@ const codeOf = (error: unknown): string | undefined => {
   return typeof code === 'string' ? code : undefined;
 };
 
-const errorBody = (code: string, message: string) => ({ error: { code, message } });
-
-async function limitedBody(message: Message, req: Request, res: Response): Promise<unknown> {
-  const value = typeof message === 'function' ? await message(req, res) : message;
-  return typeof value === 'string' ? errorBody(RateLimitedError.code, value) : value;
-}
-
-const seconds = (ms: number): string => String(Math.max(1, Math.ceil(ms / 1000)));
-
 /**
  * Express middleware on express-rate-limit with this package's store: fixed or exact sliding
  * window in Redis through the shared runtime, and a stated outage policy.
@@ -74,7 +70,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimitMiddlew
   const unavailable = options.unavailableMessage ?? DEFAULT_UNAVAILABLE;
   const erl = rateLimit({
     windowMs: limiter.windowMs,
-    limit: limiter.limit,
+    limit: limiter.resolved.capacity,
     store: new LimiterStore(limiter),
     standardHeaders,
     legacyHeaders: options.legacyHeaders ?? false,
@@ -118,8 +114,29 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimitMiddlew
       res.json(errorBody(RateLimitUnavailableError.code, unavailable));
     });
   };
-  return Object.assign(middleware, {
+  const result: RateLimitMiddleware = Object.assign(middleware, {
     limiter: limiter as RateLimitMiddleware['limiter'],
     resetKey: (key: string) => limiter.reset(key),
   });
+  const ipv6Subnet = options.ipv6Subnet ?? 56;
+  registerHttpLimit(result, {
+    limiter,
+    keyBy,
+    ipv6Subnet,
+    // the same key express-rate-limit computes (its default keyGenerator, or ours above)
+    key:
+      typeof keyBy === 'function'
+        ? async (req, res) => String(await keyBy(req, res))
+        : (req) => ipKeyGenerator(req.ip ?? '', ipv6Subnet),
+    skip: options.skip,
+    skipSuccessfulRequests: options.skipSuccessfulRequests ?? false,
+    skipFailedRequests: options.skipFailedRequests ?? false,
+    message,
+    unavailableMessage: unavailable,
+    statusCode,
+    denyStatusCode,
+    standardHeaders,
+    legacyHeaders: options.legacyHeaders ?? false,
+  });
+  return result;
 }

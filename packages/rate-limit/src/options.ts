@@ -15,6 +15,7 @@ export const LIMITER_OPTION_NAMES = [
   'window',
   'limit',
   'algorithm',
+  'burst',
   'clock',
 ] as const;
 
@@ -25,6 +26,10 @@ export interface ResolvedLimiterOptions {
   windowMs: number;
   limit: number;
   algorithm: Algorithm;
+  /** Units a full bucket / window holds: `burst` for GCRA, else `limit` (what remaining counts down from). */
+  capacity: number;
+  /** GCRA: µs between two units at the sustained rate, window / limit rounded up (never looser). */
+  emissionUs: number;
   onRedisError: RedisErrorPolicy;
   commandTimeoutMs: number;
   maxMemoryEntries: number;
@@ -32,7 +37,12 @@ export interface ResolvedLimiterOptions {
   logger: Logger;
 }
 
-const ALGORITHMS: readonly Algorithm[] = ['fixed-window', 'sliding-window'];
+const ALGORITHMS: readonly Algorithm[] = ['fixed-window', 'sliding-window', 'gcra'];
+const SHORT: Record<Algorithm, string> = {
+  'fixed-window': 'fw',
+  'sliding-window': 'sw',
+  gcra: 'gcra',
+};
 
 /** Validates options once, at creation, and fills defaults. Errors name the field. */
 export function resolveLimiterOptions(
@@ -56,10 +66,22 @@ export function resolveLimiterOptions(
   if (!ALGORITHMS.includes(algorithm)) {
     throw configError(
       'algorithm',
-      `algorithm must be one of 'fixed-window', 'sliding-window' (got ${JSON.stringify(algorithm)})`,
+      `algorithm must be one of 'fixed-window', 'sliding-window', 'gcra' (got ${JSON.stringify(algorithm)})`,
     );
   }
-  const name = options.name ?? `${algorithm === 'fixed-window' ? 'fw' : 'sw'}-${limit}-${windowMs}`;
+  const burst: unknown = options.burst ?? limit;
+  if (options.burst !== undefined && algorithm !== 'gcra') {
+    throw configError(
+      'burst',
+      `burst applies to algorithm 'gcra' only (algorithm is '${algorithm}')`,
+    );
+  }
+  if (typeof burst !== 'number' || !Number.isInteger(burst) || burst < 1) {
+    throw configError('burst', `burst must be a positive integer (got ${JSON.stringify(burst)})`);
+  }
+  const name =
+    options.name ??
+    `${SHORT[algorithm]}-${limit}-${windowMs}${burst !== limit ? `-b${burst}` : ''}`;
   if (typeof name !== 'string' || name.length === 0) {
     throw configError('name', 'name must be a non-empty string');
   }
@@ -83,6 +105,8 @@ export function resolveLimiterOptions(
     windowMs,
     limit,
     algorithm,
+    capacity: algorithm === 'gcra' ? burst : limit,
+    emissionUs: Math.ceil((windowMs * 1000) / limit),
     onRedisError: shared.policy,
     commandTimeoutMs: shared.commandTimeoutMs,
     maxMemoryEntries: shared.maxMemoryEntries,

@@ -5,7 +5,7 @@ import type {
   ToolkitListener,
 } from '@redis-toolkit/connection';
 
-export type Algorithm = 'fixed-window' | 'sliding-window';
+export type Algorithm = 'fixed-window' | 'sliding-window' | 'gcra';
 
 /** What decides while Redis is unavailable (see README, "When Redis is down"). */
 export type RedisErrorPolicy = 'memory' | 'allow' | 'deny';
@@ -18,10 +18,15 @@ export interface LimiterOptions extends SharedOptions<RedisErrorPolicy> {
   window: Duration;
   /** Units admitted per window (positive integer). */
   limit: number;
-  /** Default `'fixed-window'`. */
+  /** Default `'fixed-window'`. `'gcra'` is the recommended non-fixed algorithm (see README, "Algorithms"). */
   algorithm?: Algorithm;
   /**
-   * Clock for the sliding window, ms since epoch. Default: the Redis server's TIME, so processes
+   * GCRA only: units a client may send at once (the bucket size). Default `limit`. The sustained
+   * rate stays `limit` per `window` whatever the burst.
+   */
+  burst?: number;
+  /**
+   * Clock for the sliding window and GCRA, ms since epoch. Default: the Redis server's TIME, so processes
    * with skewed clocks agree. Only set it in tests or when host clocks are trusted.
    */
   clock?: () => number;
