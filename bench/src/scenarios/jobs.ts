@@ -130,7 +130,7 @@ export const scenario: Scenario = {
   title: 'jobs: enqueue and process throughput, @redis-toolkit/jobs vs bare BullMQ',
   async run(ctx: BenchContext): Promise<string> {
     const url = ctx.redis.url;
-    const rounds = ctx.quick ? 2 : 5;
+    const rounds = ctx.quick ? 2 : 7;
     const count = ctx.quick ? 500 : 5000;
     const contenders = [toolkit(url), bare(url)];
     const cells = [
@@ -180,8 +180,8 @@ export const scenario: Scenario = {
       `${count.toLocaleString('en-US')} jobs at c=50 and ${Math.ceil(count / 5).toLocaleString('en-US')} at c=1 on a fresh queue. Rates are medians`,
       'over rounds, ratios medians (and ranges) of the per-round paired ratios. Same job options on',
       'both sides (attempts 3, exponential backoff, removeOnComplete 24 h / 100k, removeOnFail 7 d / 10k).',
-      '"enqueue": `add` calls with c in flight; ours also derives a job id (`u-<uuid>` without a key),',
-      'checks the runtime health and races the call with the command timeout. "process": a worker',
+      '"enqueue": `add` calls with c in flight, no key and no outbox (so both sides use BullMQ\'s id',
+      'counter); ours also checks the runtime health and races the call with the command timeout. "process": a worker',
       'with `concurrency: c` drains a backlog filled beforehand with bare `addBulk`; the handler does',
       'nothing, so the rows measure the queue machinery. Each contender has its own ioredis client.',
       '',

@@ -6,11 +6,11 @@ import type { OutboxJob } from './types.js';
 /** BullMQ job options for one job of a queue, from the resolved queue options. */
 export function jobOptions(
   config: Pick<OutboxJob, 'attempts' | 'backoff' | 'removeOnComplete' | 'removeOnFail'>,
-  jobId: string,
+  jobId: string | undefined,
   delay: number,
 ) {
   return {
-    jobId,
+    ...(jobId !== undefined ? { jobId } : {}),
     ...(delay > 0 ? { delay } : {}),
     attempts: config.attempts,
     backoff: config.backoff,

@@ -136,26 +136,31 @@ export function createQueues<J extends object>(options: JobsOptions<J>): JobQueu
     delay: number,
   ): Promise<EnqueueResult> => {
     const config = configOf(name);
-    const jobId = jobIdFor(key);
     if (!runtime || !producers) {
+      const jobId = jobIdFor(key);
       if (inline?.add(name, jobId, data, delay)) return { id: jobId, state: 'inline' };
       eventsOf(name).emit('fallback', 'add', 1, { reason: 'dropped' });
       return { id: jobId, state: 'dropped' };
     }
+    // An id fixed before the first try makes an outbox replay (or a timed-out add that landed
+    // anyway) idempotent; without key or outbox BullMQ's own counter is enough (and cheaper).
+    const jobId = key !== undefined || outbox ? jobIdFor(key) : undefined;
     // known bad: answer at once instead of waiting on BullMQ's reconnects
-    if (!runtime.available) return unavailable(name, jobId, data, delay, undefined);
+    if (!runtime.available) return unavailable(name, jobId ?? '', data, delay, undefined);
+    let id: string | undefined;
     try {
-      await runtime.run(
+      const job = await runtime.run(
         `jobs add ${name}`,
         () => producers.get(name).add(name, data, jobOptions(config, jobId, delay)),
         timeoutMs,
       );
+      id = job.id;
     } catch (error) {
-      if (isRedisUnavailable(error)) return unavailable(name, jobId, data, delay, error);
+      if (isRedisUnavailable(error)) return unavailable(name, jobId ?? '', data, delay, error);
       throw error;
     }
     eventsOf(name).emit('job', delay > 0 ? 'schedule' : 'add');
-    return { id: jobId, state: 'queued' };
+    return { id: id ?? jobId ?? '', state: 'queued' };
   };
 
   const guard = async <T>(name: string, op: string, call: () => Promise<T>): Promise<T> => {
@@ -230,7 +235,7 @@ export function createQueues<J extends object>(options: JobsOptions<J>): JobQueu
         ...(every !== undefined ? { every } : { pattern: spec.pattern as string }),
         ...(spec.tz !== undefined ? { tz: spec.tz } : {}),
       };
-      const { jobId: _id, ...template } = jobOptions(config, 'unused', 0);
+      const template = jobOptions(config, undefined, 0);
       await guard(name, 'repeat', () =>
         producers.get(name).upsertJobScheduler(id, repeat, { name, data, opts: template }),
       );
