@@ -24,35 +24,53 @@ const SIZES = [
   ['10 KB', large],
 ] as const;
 
+interface Slice {
+  rate: number;
+  /** Client CPU (user + system) per operation, µs: what encryption adds, less exposed to load. */
+  cpuUs: number;
+}
+
+/** Runs `fn` sequentially for about `ms` milliseconds. */
+async function slice(fn: () => Promise<unknown>, ms: number): Promise<Slice> {
+  let ops = 0;
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  let elapsed = 0;
+  while (elapsed < ms) {
+    for (let b = 0; b < 16; b++) await fn();
+    ops += 16;
+    elapsed = performance.now() - started;
+  }
+  const used = process.cpuUsage(cpu);
+  return { rate: (ops * 1000) / elapsed, cpuUs: (used.user + used.system) / ops };
+}
+
 /**
- * Rates of `tasks` measured in interleaved rounds (each round runs every task for `sliceMs`,
- * starting with a different one), so load changes on the machine hit every task alike. Returns
- * every round's rate of each task.
+ * Plain vs encrypted in interleaved rounds, each round A B B A (so a load change on this shared
+ * machine within a round hits both alike); one dropped warm-up round first. Per round: the rate
+ * ratio and the CPU-per-op difference.
  */
-async function interleaved(
+async function interleavedPair(
   rounds: number,
   sliceMs: number,
-  tasks: Record<string, () => Promise<unknown>>,
-): Promise<Map<string, number[]>> {
-  const names = Object.keys(tasks);
-  const rates = new Map<string, number[]>(names.map((n) => [n, []]));
-  // round -1 is the warm-up (JIT, connection buffers): measured like the others, then dropped
+  plain: () => Promise<unknown>,
+  encrypted: () => Promise<unknown>,
+): Promise<{ plain: Slice[]; encrypted: Slice[] }> {
+  const out = { plain: [] as Slice[], encrypted: [] as Slice[] };
   for (let r = -1; r < rounds; r++) {
-    for (let j = 0; j < names.length; j++) {
-      const name = names[(j + Math.max(r, 0)) % names.length] as string;
-      const fn = tasks[name] as () => Promise<unknown>;
-      let ops = 0;
-      const started = performance.now();
-      let elapsed = 0;
-      while (elapsed < sliceMs) {
-        for (let b = 0; b < 32; b++) await fn();
-        ops += 32;
-        elapsed = performance.now() - started;
-      }
-      if (r >= 0) rates.get(name)?.push((ops * 1000) / elapsed);
-    }
+    const a1 = await slice(plain, sliceMs);
+    const b1 = await slice(encrypted, sliceMs);
+    const b2 = await slice(encrypted, sliceMs);
+    const a2 = await slice(plain, sliceMs);
+    if (r < 0) continue;
+    const mean = (x: Slice, y: Slice): Slice => ({
+      rate: (x.rate + y.rate) / 2,
+      cpuUs: (x.cpuUs + y.cpuUs) / 2,
+    });
+    out.plain.push(mean(a1, a2));
+    out.encrypted.push(mean(b1, b2));
   }
-  return rates;
+  return out;
 }
 
 const median = (xs: number[]): number => {
@@ -61,17 +79,26 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 };
 
-/** Encrypted vs plain values: Redis-tier hits, L1 hits and L2 sets, one interleaved run. */
+/** Encrypted vs plain values: Redis-tier hits, L1 hits and L2 sets, interleaved in one run. */
 async function encryptionCost(ctx: BenchContext, client: () => Redis): Promise<string> {
   const encryption = { keys: [{ id: 'bench', key: randomBytes(32) }] } as const;
   const l2 = createOurCache({ redis: client(), prefix: 'e2p:', maxMemoryEntries: 0 });
   const l2e = createOurCache({ redis: client(), prefix: 'e2e:', maxMemoryEntries: 0, encryption });
   const l1 = createOurCache({ redis: client(), prefix: 'e1p:', l1: { mode: 'tier' } });
   const l1e = createOurCache({ redis: client(), prefix: 'e1e:', l1: { mode: 'tier' }, encryption });
-  const rounds = ctx.quick ? 2 : 9;
-  const sliceMs = ctx.quick ? 50 : 300;
+  const rounds = ctx.quick ? 2 : 15;
+  const sliceMs = ctx.quick ? 30 : 100;
   const rows: string[][] = [
-    ['Row', 'Size', 'plain', 'encrypted', 'encrypted / plain', 'cost per op', 'per-round ratios'],
+    [
+      'Row',
+      'Size',
+      'plain',
+      'encrypted',
+      'encrypted / plain (rate)',
+      'per-round ratio range',
+      'client CPU per op, plain → encrypted',
+      'CPU added per op',
+    ],
   ];
   for (const [label, value] of SIZES) {
     const k = `k:${label}`;
@@ -81,41 +108,51 @@ async function encryptionCost(ctx: BenchContext, client: () => Redis): Promise<s
         throw new Error(`bench setup: encrypted cache returned a wrong value for ${label}`);
       }
     }
-    const rates = await interleaved(rounds, sliceMs, {
-      l2: () => l2.get(k),
-      l2e: () => l2e.get(k),
-      l1: () => l1.get(k),
-      l1e: () => l1e.get(k),
-      set: () => l2.set(k, value),
-      sete: () => l2e.set(k, value),
-    });
-    const pair = (name: string, plain: string, enc: string) => {
-      const p = rates.get(plain) ?? [];
-      const e = rates.get(enc) ?? [];
-      const ratios = e.map((x, i) => x / (p[i] as number));
-      const mp = median(p);
-      const me = median(e);
-      const costUs = (1e6 / me - 1e6 / mp).toFixed(1);
+    const pair = async (
+      name: string,
+      plain: () => Promise<unknown>,
+      encrypted: () => Promise<unknown>,
+    ) => {
+      const m = await interleavedPair(rounds, sliceMs, plain, encrypted);
+      const ratios = m.encrypted.map((e, i) => e.rate / (m.plain[i] as Slice).rate);
+      const added = m.encrypted.map((e, i) => e.cpuUs - (m.plain[i] as Slice).cpuUs);
+      const cpuP = median(m.plain.map((x) => x.cpuUs));
+      const cpuE = median(m.encrypted.map((x) => x.cpuUs));
       rows.push([
         name,
         label,
-        fmtRate(mp),
-        fmtRate(me),
+        fmtRate(median(m.plain.map((x) => x.rate))),
+        fmtRate(median(m.encrypted.map((x) => x.rate))),
         `${median(ratios).toFixed(2)}×`,
-        `${costUs} µs`,
         `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`,
+        `${cpuP.toFixed(1)} → ${cpuE.toFixed(1)} µs`,
+        `${median(added).toFixed(1)} µs`,
       ]);
     };
-    pair('Redis-tier hit (get, no L1)', 'l2', 'l2e');
-    pair('L1 hit (get, tier)', 'l1', 'l1e');
-    pair('set (no L1)', 'set', 'sete');
+    await pair(
+      'Redis-tier hit (get, no L1)',
+      () => l2.get(k),
+      () => l2e.get(k),
+    );
+    await pair(
+      'L1 hit (get, tier)',
+      () => l1.get(k),
+      () => l1e.get(k),
+    );
+    await pair(
+      'set (no L1)',
+      () => l2.set(k, value),
+      () => l2e.set(k, value),
+    );
   }
   await Promise.all([l2.close(), l2e.close(), l1.close(), l1e.close()]);
   return [
-    `Encryption (AES-256-GCM, one key): ${rounds} interleaved rounds (after one warm-up round) of ${sliceMs} ms per row and`,
-    'variant in the same run against the same server; rates are the median round, "encrypted /',
-    'plain" the median of the per-round ratios (range in the last column), "cost per op" the',
-    'difference of the median latencies (1 / rate).',
+    `Encryption (AES-256-GCM, one key): ${rounds} rounds per row, each round plain, encrypted,`,
+    `encrypted, plain for ${sliceMs} ms each (one warm-up round dropped), same run, same server.`,
+    'Rates: median round; "encrypted / plain": median of the per-round ratios; CPU: user + system',
+    "time of the benchmark process per operation (the client's own work, which is where encryption",
+    'runs; less exposed to other load on the machine than wall-clock rates); "CPU added": median',
+    'of the per-round differences.',
     '',
     table(rows),
   ].join('\n');

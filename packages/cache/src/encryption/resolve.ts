@@ -1,4 +1,3 @@
-import { createSecretKey } from 'node:crypto';
 import { refuseUnknownOptions } from '@redis-toolkit/connection';
 import { CacheConfigError } from '../errors.js';
 import { Codec, fingerprintOf } from './codec.js';
@@ -48,7 +47,7 @@ export function resolveEncryption(input: unknown, path = 'encryption'): Codec | 
     return { id, bytes: keyBytes(key, `${at}.key`) };
   });
   return new Codec(
-    keys.map((k) => ({ id: k.id, key: createSecretKey(k.bytes) })),
+    keys.map((k) => ({ id: k.id, key: k.bytes })),
     fingerprintOf(keys),
   );
 }
