@@ -33,7 +33,7 @@ const jsonBody = (schema: Parameters<typeof json>[0], required = true) => ({
 const UNAUTHENTICATED =
   'Missing, invalid or expired access token (`E_API_UNAUTHENTICATED`), or a revoked one (`E_BLACKLIST_REVOKED`, after logout / logout-all)';
 /** Routes that mint tokens refuse while the blacklist cannot vouch for revocations. */
-const NO_ISSUANCE = `No new tokens while revocation state is unknown: Redis unavailable, or revocations accepted during an outage not yet replayed (\`E_BLACKLIST_UNAVAILABLE\`); or ${RATE_LIMITED[503]}`;
+const NO_ISSUANCE = `No new tokens while revocation state is unknown: Redis unavailable, or revocations accepted during an outage not yet replayed (\`E_BLACKLIST_UNAVAILABLE\`), or Redis failed during the refresh-token rotation (\`E_TOKENS_UNAVAILABLE\`); or ${RATE_LIMITED[503]}`;
 const NOT_DURABLE = `The revocation could not be made durable (Redis unavailable and the outbox refused it: \`E_BLACKLIST_UNAVAILABLE\`); or ${RATE_LIMITED[503]}`;
 const withChallenge = (responses: Record<string, ResponseConfig>) => {
   const unauthorized = responses[401];
