@@ -21,6 +21,10 @@ import { healthRoutes } from './routes/health.js';
 import { schoolRepository } from './school/repository.js';
 import { schoolRoutes } from './school/routes.js';
 import { tokenService } from './school/tokens.js';
+import type { StatusCollector } from './status/collector.js';
+import { docsRoutes } from './status/docs.js';
+import { statusGuard } from './status/guard.js';
+import { statusRoutes } from './status/routes.js';
 
 export interface AppDependencies {
   env: AppEnv;
@@ -31,6 +35,8 @@ export interface AppDependencies {
   metrics: Metrics;
   presence: Presence;
   alerts: AlertHub;
+  /** The status page's data (`/`, `/status.json`); absent: no status page. */
+  status?: StatusCollector;
 }
 
 export function createApp({
@@ -42,6 +48,7 @@ export function createApp({
   metrics,
   presence,
   alerts,
+  status,
 }: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -56,7 +63,14 @@ export function createApp({
         res.setHeader('x-request-id', id);
         return id;
       },
-      autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
+      autoLogging: {
+        ignore: (req) =>
+          req.url === '/health' ||
+          req.url === '/metrics' ||
+          req.url === '/status.json' ||
+          Boolean(req.url?.startsWith('/status/')) ||
+          Boolean(req.url?.startsWith('/docs')),
+      },
     }),
   );
   app.use(metrics.httpMiddleware());
@@ -70,6 +84,17 @@ export function createApp({
     res.send(await metrics.registry.metrics());
   });
   app.get('/openapi.json', openApiHandler());
+  const production = env.NODE_ENV === 'production';
+  app.use(docsRoutes({ production }));
+  if (status) {
+    const guard = statusGuard({
+      production,
+      tokens: tokenService(env.JWT_SECRET),
+      blacklist: platform.blacklist,
+      ...(env.STATUS_TOKEN ? { statusToken: env.STATUS_TOKEN } : {}),
+    });
+    app.use(statusRoutes(status, guard));
+  }
 
   const { db } = database;
   app.use(

@@ -39,7 +39,14 @@ const envSchema = z.object({
   REQUEST_TIMEOUT: durationMs(100, 600_000).default(10_000),
 
   /** Unset: embedded PGlite in memory. Set: a real PostgreSQL through `pg`. */
-  DATABASE_URL: z.string().url().optional(),
+  DATABASE_URL: z
+    .string()
+    .url()
+    .refine((v) => /^postgres(ql)?:\/\//i.test(v), {
+      message:
+        'only PostgreSQL is supported: expected postgres://user:pass@host:5432/db (unset: embedded PGlite)',
+    })
+    .optional(),
   /** PostgreSQL schema to create and use (search_path). Default: the server's default (public). */
   DATABASE_SCHEMA: z
     .string()
@@ -50,6 +57,8 @@ const envSchema = z.object({
   SEED_APPOINTMENTS: z.coerce.number().int().min(1).max(10_000_000).default(40_000),
 
   JWT_SECRET: z.string().optional(),
+  /** Bearer accepted by the status page's data in production (besides a school admin token). */
+  STATUS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   SESSION_SECRET: z.string().optional(),
   /** Care sessions while Redis is unreachable: 'deny' (503) or 'memory' (single-instance fallback). */
   SESSION_ON_REDIS_ERROR: z.enum(['deny', 'memory']).optional(),
@@ -128,7 +137,9 @@ export function loadAppEnv(env: NodeJS.ProcessEnv = process.env): AppEnv {
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = issue.path.join('.');
-      const shown = /SECRET|DATABASE_URL/.test(name) ? '<redacted>' : JSON.stringify(env[name]);
+      const shown = /SECRET|TOKEN|DATABASE_URL/.test(name)
+        ? '<redacted>'
+        : JSON.stringify(env[name]);
       return `${name}=${shown} is invalid: ${issue.message}`;
     });
     throw new AppConfigError(problems.join('; '));

@@ -2,6 +2,7 @@ import type { Cache } from '@redis-toolkit/cache';
 import type { Duration, RedisConnection } from '@redis-toolkit/connection';
 import {
   createRateLimiter,
+  type Limiter,
   type Preset,
   presets,
   type RateLimitMiddleware,
@@ -36,12 +37,22 @@ export interface Platform {
     careAuth: RequestHandler;
     schoolAuth: RequestHandler;
   };
+  /** The limiters behind `limiters` (empty with `RATE_LIMIT_ENABLED=false`), for the status page. */
+  rateLimiters: Limiter[];
   close(): Promise<void>;
 }
 
 const passThrough: RequestHandler = (_req, _res, next) => next();
 /** Probes and scrapes are never limited. */
-const isInfra = (path: string) => path === '/health' || path === '/ready' || path === '/metrics';
+const isInfra = (path: string) =>
+  path === '/health' ||
+  path === '/ready' ||
+  path === '/metrics' ||
+  // the status page polls every 2 s; docs load a dozen assets
+  path === '/' ||
+  path === '/status.json' ||
+  path.startsWith('/status/') ||
+  path.startsWith('/docs');
 
 /**
  * Every package gets the connection, or — with `REDIS_ENABLED=false` — no `redis` at all: each
@@ -99,6 +110,7 @@ export function createPlatform(
   });
   metrics.watchSessions(sessions);
 
+  const rateLimiters: Limiter[] = [];
   const limiter = (
     preset: Preset & { name: string },
     overrides: { limit: number; window: string },
@@ -117,6 +129,7 @@ export function createPlatform(
       ...(skipInfra ? { skip: (req) => isInfra(req.path) } : {}),
     });
     metrics.watchLimiter(mw);
+    rateLimiters.push(mw.limiter);
     return mw;
   };
   const limiters = env.RATE_LIMIT_ENABLED
@@ -146,6 +159,7 @@ export function createPlatform(
     refreshTokens,
     sessions,
     limiters,
+    rateLimiters,
     async close() {
       await Promise.allSettled([
         caches.dental?.close(),

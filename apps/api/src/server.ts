@@ -9,6 +9,8 @@ import { type DatabaseHandle, openDatabase } from './db/connect.js';
 import { type AppEnv, loadAppEnv } from './env.js';
 import { createMetrics } from './metrics.js';
 import { createPlatform, type Platform } from './platform.js';
+import { assertPortFree } from './port-check.js';
+import { createStatusCollector, type StatusCollector } from './status/collector.js';
 
 export interface RunningServer {
   readonly port: number;
@@ -16,6 +18,8 @@ export interface RunningServer {
   readonly redis: RedisConnection;
   readonly database: DatabaseHandle;
   readonly platform: Platform;
+  /** The status page's sampler (latency, hit ratios). */
+  readonly status: StatusCollector;
   /** Stops accepting, ends SSE streams, lets in-flight requests finish, closes Redis and the database (if owned). Idempotent. */
   shutdown(reason?: string): Promise<void>;
 }
@@ -43,6 +47,8 @@ export async function startServer(
   for (const warning of appEnv.warnings) logger.warn(warning);
   const redisConfig = loadRedisConfig(appEnv.redisEnv);
 
+  // Before seeding: a busy port must not cost the seconds a database takes to come up.
+  await assertPortFree(appEnv.PORT, appEnv.HOST);
   const started = Date.now();
   const database =
     options.database ??
@@ -81,7 +87,16 @@ export async function startServer(
     logger: logger.child({ component: 'care-alerts' }),
     onStreamsChanged: (open) => metrics.sseClients.set(open),
   });
+  const status = createStatusCollector({
+    redis,
+    platform,
+    presence,
+    alerts,
+    databaseKind: database.kind,
+    environment: appEnv.NODE_ENV,
+  });
   const app = createApp({
+    status,
     env: appEnv,
     redis,
     logger,
@@ -127,6 +142,7 @@ export async function startServer(
       clearInterval(sweeper);
       clearTimeout(timer);
       await alertsClosed;
+      status.close();
       await platform.close();
       await redis.close({ timeoutMs: 1_000 });
       if (ownsDatabase) await database.close();
@@ -134,5 +150,5 @@ export async function startServer(
     })();
     return closing;
   };
-  return { port, server, redis, database, platform, shutdown };
+  return { port, server, redis, database, platform, status, shutdown };
 }

@@ -89,6 +89,14 @@ describe('OpenAPI document vs the running app', () => {
     await call(c, 'GET', '/openapi.json');
   });
 
+  it('status page and docs routes', async () => {
+    const c = Client.for(app);
+    expect((await call(c, 'GET', '/')).body).toContain('status.js');
+    expect((await call(c, 'GET', '/status.json')).body.redis.status).toBeDefined();
+    const docs = await call(c, 'GET', '/docs/openapi.json');
+    expect(docs.body.info.description).toContain('demo-password');
+  });
+
   it('dental routes', async () => {
     const c = Client.for(app);
     await call(c, 'GET', '/dental/patients', '/dental/patients?page=2&limit=3');

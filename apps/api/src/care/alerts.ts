@@ -56,6 +56,8 @@ export function createAlertHub({
   onStreamsChanged,
 }: AlertHubOptions) {
   const streams = new Set<Stream>();
+  /** Listeners of every alert this instance delivers (the status page), whatever the carer. */
+  const taps = new Set<(alert: CareAlert) => void>();
   let subscribed = false;
   let closed = false;
   let warnedPublish = false;
@@ -64,6 +66,7 @@ export function createAlertHub({
   const deliver = (alert: CareAlert) => {
     const frame = `id: ${alert.id}\nevent: alert\ndata: ${JSON.stringify(alert)}\n\n`;
     for (const s of streams) if (s.carerId === alert.carerId) s.res.write(frame);
+    for (const tap of taps) tap(alert);
   };
 
   const subscribedPromise: Promise<boolean> = subscriber
@@ -105,6 +108,11 @@ export function createAlertHub({
     },
     get openStreams() {
       return streams.size;
+    },
+    /** Calls `listener` with every alert delivered on this instance. Returns an unsubscribe function. */
+    tap(listener: (alert: CareAlert) => void): () => void {
+      taps.add(listener);
+      return () => taps.delete(listener);
     },
     async publish(alert: CareAlert): Promise<'redis' | 'local'> {
       const runtime = redis.runtime;

@@ -4,6 +4,24 @@ import type { Database } from './schema.js';
 
 export const DEMO_PASSWORD = 'demo-password';
 
+/** The named demo accounts (password `DEMO_PASSWORD`); the start banner and /docs list them. */
+export const DEMO_SCHOOL_USERS: readonly {
+  email: string;
+  name: string;
+  role: Database['school_users']['role'];
+}[] = [
+  { email: 'root@school.test', name: 'Sam Root', role: 'super_admin' },
+  { email: 'admin@school.test', name: 'Ada Admin', role: 'school_admin' },
+  { email: 'teacher@school.test', name: 'Tom Teacher', role: 'teacher' },
+  { email: 'office@school.test', name: 'Olga Office', role: 'staff' },
+  { email: 'student@school.test', name: 'Stu Dent', role: 'student' },
+  { email: 'parent@school.test', name: 'Pat Parent', role: 'parent' },
+];
+export const DEMO_CARERS: readonly { email: string; name: string }[] = [
+  { email: 'carer@care.test', name: 'Cara Carer' },
+  { email: 'nurse@care.test', name: 'Nate Nurse' },
+];
+
 export interface SeedSize {
   patients: number;
   appointments: number;
@@ -65,14 +83,7 @@ export async function seedDemoData(
     ('staff', 'School office', 'users:read,classes:read'),
     ('student', 'Attends classes', 'grades:read:self'),
     ('parent', 'Guardian of students', 'grades:read:children')`.execute(db);
-  const schoolUsers: { email: string; name: string; role: Database['school_users']['role'] }[] = [
-    { email: 'root@school.test', name: 'Sam Root', role: 'super_admin' },
-    { email: 'admin@school.test', name: 'Ada Admin', role: 'school_admin' },
-    { email: 'teacher@school.test', name: 'Tom Teacher', role: 'teacher' },
-    { email: 'office@school.test', name: 'Olga Office', role: 'staff' },
-    { email: 'student@school.test', name: 'Stu Dent', role: 'student' },
-    { email: 'parent@school.test', name: 'Pat Parent', role: 'parent' },
-  ];
+  const schoolUsers = DEMO_SCHOOL_USERS;
   await db
     .insertInto('school_users')
     .values(schoolUsers.map((u) => ({ ...u, password_hash: passwordHash })))
@@ -97,10 +108,7 @@ export async function seedDemoData(
 
   await db
     .insertInto('carers')
-    .values([
-      { email: 'carer@care.test', name: 'Cara Carer', password_hash: passwordHash },
-      { email: 'nurse@care.test', name: 'Nate Nurse', password_hash: passwordHash },
-    ])
+    .values(DEMO_CARERS.map((c) => ({ ...c, password_hash: passwordHash })))
     .execute();
   await sql`insert into care_clients (carer_id, name, address, care_level)
     select 1 + (i % 2), ${first}[1 + (i % 20)] || ' ' || ${last}[1 + (i % 15)], i || ' Harbour Road',
