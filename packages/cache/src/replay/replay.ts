@@ -3,6 +3,8 @@ import type { Telemetry } from '../stats/stats.js';
 import { FAIL, type RedisTier } from '../tiers/redis.js';
 import type { Pending } from './pending.js';
 
+const REPLAY_BATCH = 1000;
+
 /** Tag invalidation keys outlive any entry (400 days). */
 export const TAG_TTL_MS = 400 * 86_400_000;
 
@@ -36,10 +38,12 @@ export async function replayPending(deps: ReplayDeps): Promise<boolean> {
     bus.noteTags(tags, at);
     bus.publish({ y: 'tags', g: tags, a: at });
   }
-  if (keys.length > 0) {
-    if ((await redis.unlink(keys)) === FAIL) return false;
-    for (const key of keys) p.keys.delete(key);
-    bus.publish({ y: 'del', k: keys });
+  // In batches: one UNLINK (and one bus message) with 100k arguments overflows the stack.
+  for (let i = 0; i < keys.length; i += REPLAY_BATCH) {
+    const batch = keys.slice(i, i + REPLAY_BATCH);
+    if ((await redis.unlink(batch)) === FAIL) return false;
+    for (const key of batch) p.keys.delete(key);
+    bus.publish({ y: 'del', k: batch });
   }
   for (const pattern of patterns) {
     if (!(await redis.scanDelete(pattern, deps.isInternal)).complete) return false;

@@ -10,6 +10,15 @@ const UNAVAILABLE_REPLY =
 export function isAvailabilityError(error: unknown): boolean {
   if (!(error instanceof Error)) return true;
   if (error.name === 'ReplyError') return UNAVAILABLE_REPLY.test(error.message);
+  // A bug in the caller (a huge argument list, a bad value) is not an outage of the server.
+  if (
+    error instanceof TypeError ||
+    error instanceof RangeError ||
+    error instanceof SyntaxError ||
+    error instanceof ReferenceError
+  ) {
+    return false;
+  }
   // Connection closed, MaxRetriesPerRequestError, ClusterAllFailedError, ECONNREFUSED, stream not writeable…
   return true;
 }
