@@ -9,6 +9,7 @@ import {
   LimiterStore,
 } from '@redis-toolkit/rate-limit';
 import express, { type Request, type RequestHandler, type Response } from 'express';
+import { rateLimit } from 'express-rate-limit';
 import type { Redis } from 'ioredis';
 import { type BenchContext, fmtRate, ratio, table, throughput } from '../context.js';
 
@@ -76,9 +77,24 @@ export async function middlewareCost(ctx: BenchContext, redis: Redis): Promise<s
   const [g1] = pair(redis, 'mw-one');
   const [g2, a2] = pair(redis, 'mw-two');
   const [g3, a3] = pair(redis, 'mw-comb');
+  const [g4] = pair(redis, 'mw-comb1');
+  // express-rate-limit with every validation off from the start, over the same store
+  const unvalidated = rateLimit({
+    windowMs: 15 * 60_000,
+    limit: LIMIT,
+    store: new LimiterStore(
+      createLimiter({ redis, name: 'mw-noval', window: '15m', limit: LIMIT }),
+    ),
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    keyGenerator: (req) => keyBy(req),
+    validate: false,
+  });
   const ops: Record<string, (i: number) => Promise<unknown>> = {
     'store `increment` (the script, no middleware)': (i) => store.increment(`u${i % KEYS}`),
     '`createRateLimiter` (express-rate-limit + store), 1 limit': viaMiddleware(g1),
+    'express-rate-limit + store with `validate: false`, 1 limit': viaMiddleware(unvalidated),
+    '`combineLimits([global])`, 1 limit': viaMiddleware(combineLimits([g4])),
     'two `createRateLimiter` in sequence (global + api)': viaMiddleware(g2, a2),
     '`combineLimits([global, api])`': viaMiddleware(combineLimits([g3, a3])),
   };

@@ -92,7 +92,13 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimitMiddlew
     },
     ...(options.skip ? { skip: options.skip } : {}),
     ...(typeof keyBy === 'function'
-      ? { keyGenerator: async (req: Request, res: Response) => String(await keyBy(req, res)) }
+      ? {
+          // no extra promise when keyBy answers synchronously (the usual case)
+          keyGenerator: (req: Request, res: Response) => {
+            const key = keyBy(req, res);
+            return typeof key === 'string' ? key : key.then(String);
+          },
+        }
       : { ipv6Subnet: options.ipv6Subnet ?? 56 }),
     ...(options.logger ? { logger: erlLogger(options.logger) } : {}),
     passOnStoreError: false,

@@ -37,9 +37,12 @@ export type DecisionSource = 'redis' | 'memory' | 'policy';
 
 export interface RateLimitDecision {
   allowed: boolean;
-  /** Units left in the current window after this decision. */
+  /** Units left in the current window after this decision (GCRA: units admissible right now). */
   remaining: number;
-  /** Epoch ms: fixed window — when it resets; sliding — when the oldest admitted unit leaves. */
+  /**
+   * Epoch ms: fixed window — when it resets; sliding — when the oldest admitted unit leaves;
+   * GCRA — when the bucket is full again (`remaining` back to `burst`).
+   */
   resetAt: number;
   /** 0 when allowed; otherwise ms until the same cost would be admitted. */
   retryAfterMs: number;

@@ -3,6 +3,8 @@ import { captureLogger } from '@redis-toolkit/testing';
 import { Redis } from 'ioredis';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
+  type CombinedRateLimitMiddleware,
+  combineLimits,
   createLimiter,
   createRateLimiter,
   errors,
@@ -174,5 +176,30 @@ describe('types', () => {
       createLimiter({ window: 1, limit: 1, memoryMaxKeys: 5 }),
     ];
     expectTypeOf(wrong).toBeFunction();
+  });
+});
+
+describe('GCRA and combineLimits options', () => {
+  it('burst: GCRA only, a positive integer; default name carries the algorithm', () => {
+    expect(createLimiter({ window: 60, limit: 10, algorithm: 'gcra' }).name).toBe('gcra-10-60000');
+    expect(createLimiter({ window: 60, limit: 10, algorithm: 'gcra', burst: 3 }).name).toBe(
+      'gcra-10-60000-b3',
+    );
+    expect(() => createLimiter({ window: 60, limit: 10, burst: 3 })).toThrow(
+      expect.objectContaining({ field: 'burst', message: expect.stringMatching(/'gcra' only/) }),
+    );
+    expect(() => createLimiter({ window: 60, limit: 10, algorithm: 'gcra', burst: 0 })).toThrow(
+      expect.objectContaining({ field: 'burst' }),
+    );
+    expect(() => createLimiter({ window: 60, limit: 10, burts: 3 } as never)).toThrow(/burst/);
+  });
+
+  it('types combineLimits', () => {
+    expectTypeOf(combineLimits).parameter(0).toEqualTypeOf<readonly RateLimitMiddleware[]>();
+    expectTypeOf(combineLimits).returns.toEqualTypeOf<CombinedRateLimitMiddleware>();
+    expectTypeOf<CombinedRateLimitMiddleware>()
+      .toHaveProperty('limiters')
+      .toEqualTypeOf<readonly Limiter[]>();
+    expectTypeOf<LimiterOptions>().toHaveProperty('burst').toEqualTypeOf<number | undefined>();
   });
 });

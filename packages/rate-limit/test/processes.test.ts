@@ -2,6 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describeEachTopology, type TopologyContext } from '@redis-toolkit/testing';
 import { expect, it, onTestFinished } from 'vitest';
+import { createLimiter } from '../src/index.js';
 import { burst, count, uniqueName } from './helpers.js';
 
 const workerFile = fileURLToPath(new URL('./fixtures/server.ts', import.meta.url));
@@ -53,4 +54,27 @@ describeEachTopology('4 processes × 250 concurrent requests, limit 100', (ctx) 
       expect(count(statuses, 429)).toBe(900);
     });
   }
+
+  it('combineLimits (fixed 200/h + GCRA 100/h): exactly 100 allowed, counted once in each', {
+    timeout: 90_000,
+  }, async () => {
+    const name = uniqueName('procs-combined');
+    const other = uniqueName('procs-combined-global');
+    const env = {
+      ...connectionOf(ctx),
+      name,
+      limit: 100,
+      algorithm: 'gcra',
+      window: '1h',
+      combinedWith: other,
+    };
+    const workers = await Promise.all(Array.from({ length: 4 }, () => startWorker(env)));
+    const statuses = (await Promise.all(workers.map((w) => burst(250, w.url)))).flat();
+    expect(count(statuses, 200)).toBe(100);
+    expect(count(statuses, 429)).toBe(900);
+    const redis = ctx.client();
+    const global = createLimiter({ redis, name: other, window: '1h', limit: 200 });
+    // the 900 refusals consumed nothing in the other limit
+    expect((await global.peek('127.0.0.1')).used).toBe(100);
+  });
 });
