@@ -134,6 +134,30 @@ describeEachTopology(
       });
     });
 
+    it('an ioredis keyPrefix is respected by every key, also those built inside the scripts', async () => {
+      const keyPrefix = `kp${Math.random().toString(36).slice(2, 6)}:`;
+      const t = createOneTimeTokens({ redis: ctx.client({ keyPrefix }), prefix: 'app:', purposes });
+      const r = createRefreshTokens({ redis: ctx.client({ keyPrefix }), prefix: 'app:' });
+      const old = await t.issue('password-reset', 'kim');
+      const token = await t.issue('password-reset', 'kim'); // voids `old` inside the script
+      const other = await t.issue('invite', 'kim');
+      expect(await t.verify('password-reset', token)).toMatchObject({ subject: 'kim' });
+      expect(await t.consume('password-reset', old)).toBeNull();
+      await r.rotate((await r.issue('kim')).token);
+      const dump = await dumpEverything(ctx.client());
+      const keys = dump
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.split('\t')[0] as string);
+      const ours = keys.filter((k) => k.includes('app:tokens:'));
+      // set + counter + token (password-reset), set + counter + token (invite), family + index
+      expect(ours).toHaveLength(8);
+      for (const k of ours) expect(k.startsWith(`${keyPrefix}app:tokens:`)).toBe(true);
+      expect(await t.consume('password-reset', token)).toMatchObject({ subject: 'kim' });
+      expect(await t.revokeAll('invite', 'kim')).toBe(1);
+      expect(await t.consume('invite', other)).toBeNull();
+    });
+
     describe('refresh tokens', () => {
       const refreshPair = () => {
         const prefix = uniquePrefix();

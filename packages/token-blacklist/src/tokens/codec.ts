@@ -69,7 +69,7 @@ export function oneTimeKeys(namespace: string, purpose: string, tag: string) {
   return {
     /** Set of the live token hashes of this subject. */
     subject: base,
-    /** Prefix of one token's key: `<tokenPrefix><sha256 hex>`. */
+    /** Prefix of one token's key: `<tokenPrefix><sha256 hex>` (the scripts build the same from `subject`). */
     tokenPrefix: `${base}:t:`,
     /** Issue counter of the current `issueLimit.per` window. */
     counter: `${base}:n`,

@@ -1,64 +1,66 @@
 import { defineScript } from '@redis-toolkit/connection';
 
 // Every script touches the keys of ONE subject or ONE family, which share a hash tag: one slot
-// on a Cluster. Token keys are addressed as KEYS[1] .. hash; they are in the same slot as the
-// declared keys (same tag), which Redis 7 allows for scripts without `#!lua flags`.
+// on a Cluster. Token keys are built in Lua as KEYS[1] .. ':t:' .. hash — from KEYS[1], which
+// carries the client's ioredis keyPrefix (ARGV would not) — and are in the declared keys' slot
+// (same tag), which Redis 7 allows for scripts without `#!lua flags`.
 
 /**
- * Issues one one-time token. KEYS: subject set, counter. ARGV: token prefix, hash, record,
- * ttl ms, single (0/1), limit max (0 = none), limit window ms.
+ * Issues one one-time token. KEYS: subject set, counter. ARGV: hash, record, ttl ms,
+ * single (0/1), limit max (0 = none), limit window ms.
  * Returns {1, 0} when issued, {0, pttl of the window} when over the limit.
  */
 export const ONE_TIME_ISSUE = defineScript({
   name: 'tokens issue',
   numberOfKeys: 2,
   source: `
-local max = tonumber(ARGV[6])
+local max = tonumber(ARGV[5])
 if max > 0 then
   local n = redis.call('INCR', KEYS[2])
-  if n == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[7]) end
+  if n == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[6]) end
   if n > max then
     local left = redis.call('PTTL', KEYS[2])
-    if left < 0 then redis.call('PEXPIRE', KEYS[2], ARGV[7]); left = tonumber(ARGV[7]) end
+    if left < 0 then redis.call('PEXPIRE', KEYS[2], ARGV[6]); left = tonumber(ARGV[6]) end
     return {0, left}
   end
 end
-if ARGV[5] == '1' then
+local prefix = KEYS[1] .. ':t:'
+if ARGV[4] == '1' then
   for _, h in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-    redis.call('DEL', ARGV[1] .. h)
+    redis.call('DEL', prefix .. h)
   end
   redis.call('DEL', KEYS[1])
 end
-local ttl = tonumber(ARGV[4])
-redis.call('SET', ARGV[1] .. ARGV[2], ARGV[3], 'PX', ttl)
-redis.call('SADD', KEYS[1], ARGV[2])
+local ttl = tonumber(ARGV[3])
+redis.call('SET', prefix .. ARGV[1], ARGV[2], 'PX', ttl)
+redis.call('SADD', KEYS[1], ARGV[1])
 if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 return {1, 0}
 `,
 });
 
-/** GET + DEL of one token and its removal from the subject's set: exactly one caller wins. */
+/** GET + DEL of one token and its removal from the subject's set: exactly one caller wins. KEYS: subject set. ARGV: hash. */
 export const ONE_TIME_CONSUME = defineScript({
   name: 'tokens consume',
   numberOfKeys: 1,
   source: `
-local key = ARGV[1] .. ARGV[2]
+local key = KEYS[1] .. ':t:' .. ARGV[1]
 local value = redis.call('GET', key)
 if not value then return false end
 redis.call('DEL', key)
-redis.call('SREM', KEYS[1], ARGV[2])
+redis.call('SREM', KEYS[1], ARGV[1])
 return value
 `,
 });
 
-/** Voids every token of one subject. KEYS: subject set. ARGV: token prefix. Returns how many. */
+/** Voids every token of one subject. KEYS: subject set. Returns how many. */
 export const ONE_TIME_REVOKE_ALL = defineScript({
   name: 'tokens revokeAll',
   numberOfKeys: 1,
   source: `
 local n = 0
 for _, h in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  n = n + redis.call('DEL', ARGV[1] .. h)
+  n = n + redis.call('DEL', KEYS[1] .. ':t:' .. h)
 end
 redis.call('DEL', KEYS[1])
 return n

@@ -65,7 +65,6 @@ export class OneTimeTokens<P extends string = string> {
           ONE_TIME_ISSUE,
           [keys.subject, keys.counter],
           [
-            keys.tokenPrefix,
             hash,
             record,
             spec.ttlMs,
@@ -111,8 +110,7 @@ export class OneTimeTokens<P extends string = string> {
               runtime,
               'tokens revokeAll',
               keys.subject,
-              (client) =>
-                evalScriptOn(client, ONE_TIME_REVOKE_ALL, [keys.subject], [keys.tokenPrefix]),
+              (client) => evalScriptOn(client, ONE_TIME_REVOKE_ALL, [keys.subject], []),
               this.#o.durability,
             ),
           ),
@@ -167,13 +165,7 @@ export class OneTimeTokens<P extends string = string> {
           : this.#memory.peek(keys.tokenPrefix + hash);
     } else if (operation === 'consume') {
       record = (await this.#redis(events, operation, () =>
-        runScript(
-          runtime,
-          ONE_TIME_CONSUME,
-          [keys.subject],
-          [keys.tokenPrefix, hash],
-          this.#o.commandTimeoutMs,
-        ),
+        runScript(runtime, ONE_TIME_CONSUME, [keys.subject], [hash], this.#o.commandTimeoutMs),
       )) as string | null;
     } else {
       record = await this.#redis(events, operation, () =>
