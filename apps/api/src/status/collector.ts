@@ -112,11 +112,13 @@ export function createStatusCollector(o: StatusCollectorOptions) {
     try {
       const now = Date.now();
       const health = await o.redis.health({ timeoutMs: 1_000 });
-      latency.push({
-        t: now,
-        latencyMs: health.healthy ? health.latencyMs : null,
-        status: health.status,
-      });
+      // Still connecting at start is not an unanswered PING.
+      if (health.status !== 'connecting' || latency.items.length > 0)
+        latency.push({
+          t: now,
+          latencyMs: health.healthy ? health.latencyMs : null,
+          status: health.status,
+        });
       for (const [name, cache] of caches) {
         const s = cache.stats();
         const total = s.hit + s.miss + s.stale;

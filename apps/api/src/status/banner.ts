@@ -1,0 +1,56 @@
+import { loadRedisConfig } from '@redis-toolkit/connection';
+import { loadAppEnv } from '../env.js';
+import { describeRedis } from './collector.js';
+import { demoAccounts } from './demo.js';
+
+export interface BannerInput {
+  url: string;
+  env: NodeJS.ProcessEnv;
+  /** How the start chose Redis (its own throwaway server, yours, or none). */
+  redisNote: string;
+  startedMs: number;
+  /** Log lines the app printed before it was ready (dev secrets in use…). */
+  notes: string[];
+}
+
+const redactUrl = (raw: string) => {
+  try {
+    const u = new URL(raw);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '<unparsable>';
+  }
+};
+
+/** The one block `pnpm start` prints once the app answers. */
+export function startBanner({ url, env, redisNote, startedMs, notes }: BannerInput): string {
+  const appEnv = loadAppEnv(env);
+  const redis = describeRedis(loadRedisConfig(appEnv.redisEnv));
+  const database = appEnv.DATABASE_URL
+    ? `PostgreSQL ${redactUrl(appEnv.DATABASE_URL)}`
+    : `embedded PGlite in memory, seeded (${appEnv.SEED_PATIENTS} patients; gone on exit) — set DATABASE_URL=postgres://… for yours`;
+  const { password, accounts } = demoAccounts();
+  const width = Math.max(...accounts.map((a) => a.email.length));
+  const line = '─'.repeat(72);
+  return [
+    line,
+    `  redis-toolkit reference API is up in ${(startedMs / 1000).toFixed(1)} s`,
+    '',
+    `  Status page   ${url}/`,
+    `  API docs      ${url}/docs`,
+    `  OpenAPI       ${url}/openapi.json      metrics ${url}/metrics`,
+    '',
+    `  Redis         ${redis}`,
+    `                ${redisNote}`,
+    `  Database      ${database}`,
+    '',
+    `  Demo users (password "${password}"; dental needs no login):`,
+    ...accounts.map((a) => `    ${a.email.padEnd(width)}  ${a.useCase} ${a.role}`),
+    ...(notes.length ? ['', '  Notes:', ...notes.map((n) => `    ${n}`)] : []),
+    '',
+    '  Ctrl-C stops the app (and its throwaway Redis). README: apps/api/README.md',
+    line,
+    '',
+  ].join('\n');
+}
