@@ -1,5 +1,4 @@
-import type { RedisClient } from '@redis-toolkit/connection';
-import { defineScript, type LuaScript } from '@redis-toolkit/connection';
+import { defineScript } from '@redis-toolkit/connection';
 
 /**
  * SET key value PX ttl, unless the key already holds a value >= value. Used for token

@@ -182,7 +182,7 @@ describe('memory-only (no redis)', () => {
 });
 
 describe('error classes', () => {
-  it('one base, E_BLACKLIST_* codes, static code = instance code', async () => {
+  it('one base, E_BLACKLIST_* / E_TOKENS_* codes, static code = instance code', async () => {
     const { ToolkitError } = await import('@redis-toolkit/connection');
     const { errors } = await import('../src/index.js');
     for (const [name, Class] of Object.entries(errors)) {
@@ -191,11 +191,19 @@ describe('error classes', () => {
           ? new errors.TokenInputError('invalid_input', 'x')
           : Class === errors.TokenBlacklistConfigError
             ? new errors.TokenBlacklistConfigError('f', 'x')
-            : new (Class as typeof BlacklistUnavailableError)('x');
+            : Class === errors.TokensConfigError
+              ? new errors.TokensConfigError('createRefreshTokens', 'f', 'x')
+              : Class === errors.TokensLimitedError
+                ? new errors.TokensLimitedError('x', 1)
+                : Class === errors.TokenReusedError
+                  ? new errors.TokenReusedError('s', 'f')
+                  : Class === errors.TokenInvalidError
+                    ? new errors.TokenInvalidError('unknown', 'x')
+                    : new (Class as typeof BlacklistUnavailableError)('x');
       expect(instance).toBeInstanceOf(ToolkitError);
       expect(instance.name).toBe(name);
       expect(instance.code).toBe(Class.code);
-      expect(Class.code).toMatch(/^E_BLACKLIST_[A-Z_]+$/);
+      expect(Class.code).toMatch(/^E_(BLACKLIST|TOKENS)_[A-Z_]+$/);
     }
   });
 });
