@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import KeyvRedis from '@keyv/redis';
 import { createCache as createOurCache, msgpackSerializer } from '@redis-toolkit/cache';
 import { BentoCache, bentostore } from 'bentocache';
@@ -163,6 +164,8 @@ export const scenario: Scenario = {
   title:
     'Cache: L1/L2 hits, getOrSet, set and stampede vs bentocache, cache-manager and raw ioredis',
   async run(ctx: BenchContext): Promise<string> {
+    // other work on this shared machine moves sequential rates a lot: the run says how loaded it was
+    const loadAtStart = loadavg()[0] ?? 0;
     const time = ctx.quick ? 200 : Math.min(ctx.timeMs, 1200);
     const bctx: BenchContext = { ...ctx, timeMs: time };
     const url = ctx.redis.url;
@@ -376,7 +379,10 @@ export const scenario: Scenario = {
     );
     for (const c of clients) c.disconnect();
 
+    const load = `Load average (1 min) on this 2-core machine: ${loadAtStart.toFixed(1)} at the start, ${(loadavg()[0] ?? 0).toFixed(1)} at the end of this scenario.`;
     return [
+      load,
+      '',
       'Sequential operations (one at a time), one client each, loopback Redis. "this package" uses',
       "its defaults: JSON, L1 `copy: 'freeze'` (deep-frozen value handed out, O(1) per hit).",
       'bentocache uses its defaults (serializes in L1); cache-manager uses keyv memory + @keyv/redis.',
