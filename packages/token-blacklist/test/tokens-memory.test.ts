@@ -44,6 +44,12 @@ describe('tokens, memory-only', () => {
     expect(await t.revokeAll('quick', 'cy')).toBe(1);
     expect(await t.consume('quick', a)).toBeNull();
     expect(t.stats()).toMatchObject({ redis: 'absent', block: 1 });
+    const seen: string[] = [];
+    const off = t.events.on((e) => seen.push(`${e.package}:${e.name}:${e.type}:${e.operation}`));
+    await t.consume('quick', await t.issue('quick', 'dee'));
+    off();
+    await t.issue('quick', 'dee');
+    expect(seen).toEqual(['tokens:quick:allow:issue', 'tokens:quick:hit:consume']);
   });
 
   it('refresh tokens: rotation, reuse detection, revokeAllForSubject', async () => {

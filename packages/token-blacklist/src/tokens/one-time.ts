@@ -1,9 +1,11 @@
 import {
   durableWrite,
+  EVENT_TYPES,
   evalScriptOn,
   isRedisUnavailable,
   type RedisRuntime,
   runScript,
+  type ToolkitCounters,
   ToolkitEvents,
   type ToolkitListener,
 } from '@redis-toolkit/connection';
@@ -33,6 +35,10 @@ export class OneTimeTokens<P extends string = string> {
   readonly #runtime: RedisRuntime | undefined;
   readonly #memory: MemoryOneTime;
   readonly #events = new Map<string, ToolkitEvents>();
+  /** Every event of every purpose: one `ToolkitEvents('tokens', purpose)` each, listened to as one. */
+  readonly events: { on(listener: ToolkitListener): () => void } = {
+    on: (listener) => this.on(listener),
+  };
 
   constructor(options: OneTimeTokensOptions<P>) {
     this.#o = resolveOneTime(options as OneTimeTokensOptions);
@@ -130,7 +136,7 @@ export class OneTimeTokens<P extends string = string> {
 
   /** Counters summed over purposes. */
   stats(): TokensStats {
-    const sum = new ToolkitEvents('tokens', '*').snapshot();
+    const sum = Object.fromEntries(EVENT_TYPES.map((t) => [t, 0])) as ToolkitCounters;
     for (const events of this.#events.values()) {
       for (const [type, n] of Object.entries(events.snapshot())) sum[type as keyof typeof sum] += n;
     }
