@@ -17,10 +17,13 @@ export function drawLines(
   series: Series[],
   options: { spanMs: number; now: number; max?: number },
 ): void {
-  const from = options.now - options.spanMs;
+  // Right after a start the axis covers only what there is, not an empty five minutes.
+  const first = Math.min(options.now, ...series.flatMap((s) => s.points.map((p) => p.t)));
+  const from = Math.max(options.now - options.spanMs, first);
+  const span = Math.max(options.now - from, 10_000);
   const values = series.flatMap((s) => s.points.map((p) => p.v ?? 0));
   const max = options.max ?? Math.max(1, ...values);
-  const x = (t: number) => ((t - from) / options.spanMs) * W;
+  const x = (t: number) => ((t - from) / span) * W;
   const y = (v: number) => H - PAD - (v / max) * (H - 2 * PAD);
   const parts: string[] = [
     `<line x1="0" x2="${W}" y1="${y(max / 2)}" y2="${y(max / 2)}" stroke="#eef0f3" stroke-dasharray="4 4"/>`,

@@ -17,6 +17,12 @@ const ago = (ms: number) => {
   const s = Math.max(0, Math.round(ms / 1000));
   return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
 };
+const window = (ms: number) =>
+  ms % 3_600_000 === 0
+    ? `${ms / 3_600_000}h`
+    : ms % 60_000 === 0
+      ? `${ms / 60_000}m`
+      : `${ms / 1000}s`;
 const pct = (r: number | null) => (r === null ? '–' : `${(r * 100).toFixed(1)} %`);
 const seenAlerts = new Set<number>();
 
@@ -53,7 +59,7 @@ function renderRedis(s: Snapshot) {
     { spanMs: SPAN_MS, now: s.now, max: max * 1.2 },
   );
   $('#latency-range').textContent = answered.length
-    ? `last 5 min: min ${Math.min(...answered).toFixed(1)} ms · max ${max.toFixed(1)} ms · ${r.latency.length - answered.length} unanswered (red)`
+    ? `last ${ago(Math.min(SPAN_MS, s.now - (r.latency[0]?.t ?? s.now)))}: min ${Math.min(...answered).toFixed(1)} ms · max ${max.toFixed(1)} ms · ${r.latency.length - answered.length} unanswered (red)`
     : 'no answer yet';
 
   $('#incidents').innerHTML = r.incidents.length
@@ -95,7 +101,7 @@ function renderLimiters(s: Snapshot) {
   $('#limiters tbody').innerHTML = s.limiters
     .map(
       (l) =>
-        `<tr data-limiter="${esc(l.name)}"><td>${esc(l.name)}</td><td>${l.limit} / ${esc(ago(l.windowMs))}</td><td class="allow">${l.allow}</td><td class="block">${l.block}</td><td class="fallback">${l.fallback}</td></tr>`,
+        `<tr data-limiter="${esc(l.name)}"><td>${esc(l.name)}</td><td>${l.limit} / ${window(l.windowMs)}</td><td class="allow">${l.allow}</td><td class="block">${l.block}</td><td class="fallback">${l.fallback}</td></tr>`,
     )
     .join('');
   $('#limiters-note').textContent = s.limiters.length
