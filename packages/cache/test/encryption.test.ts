@@ -138,6 +138,11 @@ describeEachTopology(
       expect(after.stats().decryptFailures).toBe(1);
       expect(after.stats().miss).toBe(1);
       expect(failures.map((e) => e.reason)).toEqual(['unknown-key']);
+      // the right id with the wrong bytes fails authentication
+      const wrong = make(prefix, { encryption: only({ id: 'k2', key: randomBytes(32) }), ...opts });
+      const wrongFailures = errorsOf(wrong);
+      expect(await wrong.get('new')).toBeUndefined();
+      expect(wrongFailures.map((e) => e.reason)).toEqual(['auth']);
       // rewriting under the current key is how an entry leaves k1 for good
       await rotated.set('old', patient);
       expect(await after.get('old')).toEqual(patient);
