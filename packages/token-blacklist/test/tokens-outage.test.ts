@@ -13,7 +13,8 @@ import { uniquePrefix } from './tokens-helpers.js';
 
 async function serversOf(ctx: TopologyContext): Promise<RedisServer[]> {
   if (ctx.standalone) return [ctx.standalone];
-  return (ctx.cluster as NonNullable<TopologyContext['cluster']>).masters();
+  if (ctx.cluster) return ctx.cluster.masters();
+  return [await (ctx.sentinel as NonNullable<TopologyContext['sentinel']>).master()];
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<[unknown, number]> {
@@ -84,7 +85,7 @@ describeEachTopology(
       expect((await memoryToo.rotate(duringOutage)).subject).toBe('c');
     }, 60_000);
   },
-  ['standalone', 'cluster'],
+  ['standalone', 'cluster', 'sentinel'],
 );
 
 // kill + restart on standalone (a Cluster node restarted empty needs the cluster re-formed)

@@ -257,5 +257,5 @@ describeEachTopology(
       });
     });
   },
-  ['standalone', 'cluster'],
+  ['standalone', 'cluster', 'sentinel'],
 );
