@@ -10,6 +10,7 @@ import { type AppEnv, loadAppEnv } from './env.js';
 import { createMetrics } from './metrics.js';
 import { createPlatform, type Platform } from './platform.js';
 import { assertPortFree } from './port-check.js';
+import { assertProductionRedis } from './security/production-checklist.js';
 import { createStatusCollector, type StatusCollector } from './status/collector.js';
 
 export interface RunningServer {
@@ -46,6 +47,7 @@ export async function startServer(
   const logger = options.logStream ? pino(logOptions, options.logStream) : pino(logOptions);
   for (const warning of appEnv.warnings) logger.warn(warning);
   const redisConfig = loadRedisConfig(appEnv.redisEnv);
+  assertProductionRedis(appEnv.NODE_ENV === 'production', redisConfig);
 
   // Before seeding: a busy port must not cost the seconds a database takes to come up.
   await assertPortFree(appEnv.PORT, appEnv.HOST);
@@ -72,12 +74,15 @@ export async function startServer(
   metrics.watchRedis(redis);
   // What the app does about an outage, once per outage of the shared runtime (a hung server
   // included, which never changes the connection's status); the runtime logs its own lines too.
-  redis.runtime?.on('down', () => {
+  // `repeat`: a flapping failover is one incident, logged once (as the runtime does)
+  redis.runtime?.on('down', (outage) => {
+    if (outage.repeat) return;
     logger.warn(
       'redis unavailable: serving with in-memory caches and rate limits; sessions follow SESSION_ON_REDIS_ERROR; no school tokens issued until it is back',
     );
   });
-  redis.runtime?.on('up', (_outage, durationMs) => {
+  redis.runtime?.on('up', (outage, durationMs) => {
+    if (outage.repeat) return;
     logger.info({ durationMs }, 'redis is back: caches, rate limits and sessions use it again');
   });
   const platform = createPlatform(appEnv, redis, logger, metrics, database);

@@ -25,6 +25,11 @@ export interface OutageInfo {
   reason: UnavailableReason;
   /** Redacted description of what failed first. */
   message: string;
+  /**
+   * True when this outage started within 30 s of the last one's end (a failover flapping): the
+   * same incident, which the runtime does not log again. Listeners that log should skip these.
+   */
+  repeat?: boolean;
 }
 
 export type RuntimeEvent = 'down' | 'up';
@@ -223,8 +228,9 @@ export class RedisRuntime {
   private start(reason: UnavailableReason, operation: string, error: unknown): void {
     if (this.current !== undefined || this.ended) return;
     const message = this.redact(logSafeError(error, this.secrets).message);
-    this.current = { since: Date.now(), reason, message };
-    if (Date.now() - this.lastEndedAt < FLAP_WINDOW_MS) {
+    const repeat = Date.now() - this.lastEndedAt < FLAP_WINDOW_MS;
+    this.current = { since: Date.now(), reason, message, ...(repeat ? { repeat } : {}) };
+    if (repeat) {
       this.flaps++;
       this.logger.debug(
         { redis: this.name, reason, operation, err: message },
