@@ -68,10 +68,11 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimitMiddlew
   const statusCode = options.statusCode ?? 429;
   const message = options.message ?? DEFAULT_MESSAGE;
   const unavailable = options.unavailableMessage ?? DEFAULT_UNAVAILABLE;
+  const store = new LimiterStore(limiter);
   const erl = rateLimit({
     windowMs: limiter.windowMs,
     limit: limiter.resolved.capacity,
-    store: new LimiterStore(limiter),
+    store,
     standardHeaders,
     legacyHeaders: options.legacyHeaders ?? false,
     statusCode,
@@ -79,11 +80,12 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimitMiddlew
     skipSuccessfulRequests: options.skipSuccessfulRequests ?? false,
     skipFailedRequests: options.skipFailedRequests ?? false,
     handler: (req, res, next) => {
-      const resetTime = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit
-        ?.resetTime;
+      const info = (req as Request & { rateLimit?: { resetTime?: Date; key?: string } }).rateLimit;
+      const retry = info?.key === undefined ? undefined : store.takeRetryAfter(info.key);
+      const resetTime = info?.resetTime;
       res.setHeader(
         'Retry-After',
-        seconds(resetTime ? resetTime.getTime() - Date.now() : limiter.windowMs),
+        seconds(retry ?? (resetTime ? resetTime.getTime() - Date.now() : limiter.windowMs)),
       );
       res.status(statusCode);
       limitedBody(message, req, res).then((body) => {

@@ -15,6 +15,11 @@ export class LimiterStore implements Store {
   private readonly impl: LimiterImpl;
   /** Whether a refused hit may be decremented later (it must then be counted to be undone). */
   private countRefused = true;
+  /**
+   * ms until a refused key fits again, for the 429's Retry-After: express-rate-limit passes only
+   * `resetTime` on, which for GCRA (bucket full again) is later than the next admissible unit.
+   */
+  private readonly retryAfter = new Map<string, number>();
 
   constructor(readonly limiter: Limiter) {
     if (!(limiter instanceof LimiterImpl)) {
@@ -48,7 +53,18 @@ export class LimiterStore implements Store {
         decision.retryAfterMs,
       );
     }
+    if (!decision.allowed) {
+      if (this.retryAfter.size >= 10_000) this.retryAfter.clear();
+      this.retryAfter.set(key, decision.retryAfterMs);
+    }
     return { totalHits: decision.used, resetTime: new Date(decision.resetAt) };
+  }
+
+  /** The refused decision's wait for `key` (read once), if this store refused it. */
+  takeRetryAfter(key: string): number | undefined {
+    const ms = this.retryAfter.get(key);
+    this.retryAfter.delete(key);
+    return ms;
   }
 
   async decrement(key: string): Promise<void> {
