@@ -11,10 +11,17 @@ const JOB_OPTIONS = {
   removeOnFail: { age: 7 * 86_400, count: 10_000 },
 };
 
+interface Producer {
+  /** Adds `count` jobs with `concurrency` in flight; returns adds per second. */
+  run(count: number, concurrency: number): Promise<number>;
+  close(): Promise<void>;
+}
+
 interface Contender {
   name: string;
-  enqueue(round: number, count: number, concurrency: number): Promise<number>;
-  process(round: number, count: number, concurrency: number): Promise<number>;
+  /** Producers are opened once and measured in short alternating blocks (warm connections). */
+  producer(): Promise<Producer>;
+  process(round: number, count: number, concurrency: number): Promise<Sample>;
 }
 
 const median = (values: number[]): number => {
@@ -43,27 +50,47 @@ async function fill(url: string, prefix: string, count: number): Promise<void> {
   client.disconnect();
 }
 
+interface Sample {
+  rate: number;
+  /** CPU time of this (client) process per job, µs: far less sensitive to other processes' load than the rate. */
+  cpuUs: number;
+}
+
+const cpuUsOf = (since: NodeJS.CpuUsage, count: number): number => {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / count;
+};
+
 /** Resolves when `done()` reaches `count`; returns jobs per second since `started`. */
-async function until(done: () => number, count: number, started: number): Promise<number> {
+async function until(
+  done: () => number,
+  count: number,
+  started: number,
+  cpu: NodeJS.CpuUsage,
+): Promise<Sample> {
   while (done() < count) await new Promise((resolve) => setTimeout(resolve, 2));
-  return count / ((performance.now() - started) / 1000);
+  return { rate: count / ((performance.now() - started) / 1000), cpuUs: cpuUsOf(cpu, count) };
 }
 
 function toolkit(url: string): Contender {
   return {
     name: '@redis-toolkit/jobs',
-    async enqueue(round, count, concurrency) {
+    async producer() {
       const client = new Redis(url);
       const queues = createQueues<{ bench: { n: number } }>({
         redis: client,
-        prefix: `tk-enq-${round}-${concurrency}:`,
+        prefix: 'tk-enq:',
         queues: { bench: { attempts: 3, backoff: { type: 'exponential', delay: '1s' } } },
       });
       await queues.counts();
-      const rate = await throughput(count, concurrency, (i) => queues.add('bench', { n: i }));
-      await queues.close();
-      client.disconnect();
-      return rate;
+      return {
+        run: (count, concurrency) =>
+          throughput(count, concurrency, (i) => queues.add('bench', { n: i })),
+        async close() {
+          await queues.close();
+          client.disconnect();
+        },
+      };
     },
     async process(round, count, concurrency) {
       const prefix = `tk-proc-${round}-${concurrency}:`;
@@ -76,9 +103,10 @@ function toolkit(url: string): Contender {
         queues: { bench: {} },
       });
       let done = 0;
+      const cpu = process.cpuUsage();
       const started = performance.now();
       const worker = createWorker(queues, 'bench', () => void done++, { concurrency });
-      const rate = await until(() => done, count, started);
+      const rate = await until(() => done, count, started, cpu);
       await worker.close();
       await queues.close();
       client.disconnect();
@@ -90,25 +118,25 @@ function toolkit(url: string): Contender {
 function bare(url: string): Contender {
   return {
     name: 'bare BullMQ',
-    async enqueue(round, count, concurrency) {
+    async producer() {
       const client = new Redis(url);
-      const queue = new Queue('bench', {
-        connection: client,
-        prefix: `bare-enq-${round}-${concurrency}`,
-      });
+      const queue = new Queue('bench', { connection: client, prefix: 'bare-enq' });
       await queue.waitUntilReady();
-      const rate = await throughput(count, concurrency, (i) =>
-        queue.add('bench', { n: i }, JOB_OPTIONS),
-      );
-      await queue.close();
-      client.disconnect();
-      return rate;
+      return {
+        run: (count, concurrency) =>
+          throughput(count, concurrency, (i) => queue.add('bench', { n: i }, JOB_OPTIONS)),
+        async close() {
+          await queue.close();
+          client.disconnect();
+        },
+      };
     },
     async process(round, count, concurrency) {
       const prefix = `bare-proc-${round}-${concurrency}`;
       await fill(url, prefix, count);
       const client = new Redis(url, { maxRetriesPerRequest: null });
       let done = 0;
+      const cpu = process.cpuUsage();
       const started = performance.now();
       const worker = new Worker(
         'bench',
@@ -117,7 +145,7 @@ function bare(url: string): Contender {
         },
         { connection: client, prefix, concurrency },
       );
-      const rate = await until(() => done, count, started);
+      const rate = await until(() => done, count, started, cpu);
       await worker.close();
       client.disconnect();
       return rate;
@@ -131,59 +159,81 @@ export const scenario: Scenario = {
   async run(ctx: BenchContext): Promise<string> {
     const url = ctx.redis.url;
     const rounds = ctx.quick ? 2 : 7;
+    const enqueueBlocks = ctx.quick ? 4 : 20;
     const count = ctx.quick ? 500 : 5000;
     const contenders = [toolkit(url), bare(url)];
-    const cells = [
-      { op: 'enqueue', concurrency: 1 },
-      { op: 'enqueue', concurrency: 50 },
-      { op: 'process', concurrency: 1 },
-      { op: 'process', concurrency: 50 },
-    ] as const;
     const rates = new Map<string, number[]>();
     const ratios = new Map<string, number[]>();
-    for (let r = 0; r < rounds; r++) {
-      for (const cell of cells) {
-        // rotating order within the round: load from other processes falls on both alike
-        const order = r % 2 === 0 ? contenders : [...contenders].reverse();
-        const got = new Map<string, number>();
-        for (const c of order) {
-          const n = cell.concurrency === 1 ? Math.ceil(count / 5) : count;
-          const rate =
-            cell.op === 'enqueue'
-              ? await c.enqueue(r, n, cell.concurrency)
-              : await c.process(r, n, cell.concurrency);
-          got.set(c.name, rate);
-          const key = `${cell.op} c=${cell.concurrency}|${c.name}`;
-          rates.set(key, [...(rates.get(key) ?? []), rate]);
+    const cpus = new Map<string, number[]>();
+    const record = (cell: string, got: Map<string, Sample>) => {
+      for (const [name, sample] of got) {
+        rates.set(`${cell}|${name}`, [...(rates.get(`${cell}|${name}`) ?? []), sample.rate]);
+        cpus.set(`${cell}|${name}`, [...(cpus.get(`${cell}|${name}`) ?? []), sample.cpuUs]);
+      }
+      const ours = got.get(contenders[0]!.name)?.rate ?? 0;
+      const theirs = got.get(contenders[1]!.name)?.rate ?? 1;
+      ratios.set(cell, [...(ratios.get(cell) ?? []), ours / theirs]);
+    };
+    // rotating order: load from other processes on the shared machine falls on both alike
+    const orderOf = (r: number) => (r % 2 === 0 ? contenders : [...contenders].reverse());
+
+    const producers = new Map<string, Producer>();
+    for (const c of contenders) producers.set(c.name, await c.producer());
+    for (let r = 0; r < enqueueBlocks; r++) {
+      for (const concurrency of [1, 50]) {
+        const got = new Map<string, Sample>();
+        for (const c of orderOf(r)) {
+          const n = concurrency === 1 ? Math.ceil(count / 10) : Math.ceil(count / 2);
+          const cpu = process.cpuUsage();
+          const rate = await (producers.get(c.name) as Producer).run(n, concurrency);
+          got.set(c.name, { rate, cpuUs: cpuUsOf(cpu, n) });
         }
-        const ratioKey = `${cell.op} c=${cell.concurrency}`;
-        const ours = got.get(contenders[0]!.name) ?? 0;
-        const theirs = got.get(contenders[1]!.name) ?? 1;
-        ratios.set(ratioKey, [...(ratios.get(ratioKey) ?? []), ours / theirs]);
+        record(`enqueue c=${concurrency}`, got);
+      }
+    }
+    for (const p of producers.values()) await p.close();
+
+    for (let r = 0; r < rounds; r++) {
+      for (const concurrency of [1, 50]) {
+        const got = new Map<string, Sample>();
+        for (const c of orderOf(r)) {
+          const n = concurrency === 1 ? Math.ceil(count / 5) : count;
+          got.set(c.name, await c.process(r, n, concurrency));
+        }
+        record(`process c=${concurrency}`, got);
       }
     }
     const rows: (string | number)[][] = [
-      ['operation', '@redis-toolkit/jobs', 'bare BullMQ', 'ratio (median, range)'],
+      [
+        'operation',
+        '@redis-toolkit/jobs',
+        'bare BullMQ',
+        'ratio (median, range)',
+        'client CPU µs/job: ours / bare',
+      ],
     ];
-    for (const cell of cells) {
-      const k = `${cell.op} c=${cell.concurrency}`;
+    for (const k of ['enqueue c=1', 'enqueue c=50', 'process c=1', 'process c=50']) {
       const rs = ratios.get(k) ?? [];
       rows.push([
         k,
         fmtRate(median(rates.get(`${k}|${contenders[0]!.name}`) ?? [])),
         fmtRate(median(rates.get(`${k}|${contenders[1]!.name}`) ?? [])),
         `${median(rs).toFixed(2)}× (${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)})`,
+        `${median(cpus.get(`${k}|${contenders[0]!.name}`) ?? []).toFixed(0)} / ${median(cpus.get(`${k}|${contenders[1]!.name}`) ?? []).toFixed(0)}`,
       ]);
     }
     return [
-      `${rounds} rounds, contenders interleaved in rotating order within each round; each cell runs`,
-      `${count.toLocaleString('en-US')} jobs at c=50 and ${Math.ceil(count / 5).toLocaleString('en-US')} at c=1 on a fresh queue. Rates are medians`,
-      'over rounds, ratios medians (and ranges) of the per-round paired ratios. Same job options on',
+      `Enqueue: one warm producer per contender, ${enqueueBlocks} alternating blocks (${Math.ceil(count / 10).toLocaleString('en-US')} adds at c=1,`,
+      `${Math.ceil(count / 2).toLocaleString('en-US')} at c=50). Process: ${rounds} rounds, each draining a fresh backlog of ${Math.ceil(count / 5).toLocaleString('en-US')} (c=1)`,
+      `or ${count.toLocaleString('en-US')} (c=50) jobs; contenders in rotating order. Rates are medians over blocks/rounds,`,
+      'ratios medians (and ranges) of the paired per-block/per-round ratios. Same job options on',
       'both sides (attempts 3, exponential backoff, removeOnComplete 24 h / 100k, removeOnFail 7 d / 10k).',
       '"enqueue": `add` calls with c in flight, no key and no outbox (so both sides use BullMQ\'s id',
       'counter); ours also checks the runtime health and races the call with the command timeout. "process": a worker',
       'with `concurrency: c` drains a backlog filled beforehand with bare `addBulk`; the handler does',
       'nothing, so the rows measure the queue machinery. Each contender has its own ioredis client.',
+      'The last column is the CPU time of the benchmark process per job (median), which other',
+      "processes' load on the shared machine disturbs far less than the rates.",
       '',
       table(rows),
     ].join('\n');

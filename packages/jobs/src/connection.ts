@@ -16,8 +16,10 @@ export interface Plumbing {
   cluster: boolean;
   /** BullMQ `prefix`: `<keyPrefix><prefix>jobs`, or `{<keyPrefix><prefix>jobs}` on a Cluster. */
   bullPrefix: string;
-  /** The copy every producer (Queue) of one `createQueues` shares. */
-  producer: RedisClient;
+  /** The copy every producer (Queue) of one `createQueues` shares, opened on first use. */
+  readonly producer: RedisClient;
+  /** Closes the producer copy if it was opened. */
+  closeProducer(): Promise<void>;
   /** A new client for one worker, owned (and closed) by it. */
   workerConnection(): RedisClient;
 }
@@ -44,11 +46,17 @@ export function plumbingFor(runtime: RedisRuntime, namespace: string): Plumbing 
   const cluster = isCluster(client);
   // `namespace` is `{prefix}jobs:`; BullMQ adds its own ':' after the prefix.
   const base = `${keyPrefixOf(client)}${namespace.slice(0, -1)}`;
+  // a worker-only process never opens it
+  let producer: RedisClient | undefined;
   return {
     runtime,
     cluster,
     bullPrefix: cluster ? `{${base}}` : base,
-    producer: copy(client, false),
+    get producer() {
+      producer ??= copy(client, false);
+      return producer;
+    },
+    closeProducer: () => (producer ? closeClient(producer) : Promise.resolve()),
     workerConnection: () => copy(client, true),
   };
 }

@@ -6,7 +6,7 @@ import {
   startOutboxReplay,
   ToolkitEvents,
 } from '@redis-toolkit/connection';
-import { closeClient, plumbingFor } from './connection.js';
+import { plumbingFor } from './connection.js';
 import { JobsInputError, JobsUnavailableError } from './errors.js';
 import { InlineRunner } from './inline.js';
 import { internalsOf } from './internals.js';
@@ -290,7 +290,7 @@ export function createQueues<J extends object>(options: JobsOptions<J>): JobQueu
         replayer?.stop();
         await inline?.close(5000);
         await producers?.close();
-        if (plumbing) await closeClient(plumbing.producer);
+        await plumbing?.closeProducer();
       })();
       return closing;
     },
