@@ -1,5 +1,6 @@
 import {
   durableWrite,
+  evalScriptOn,
   isRedisUnavailable,
   type RedisRuntime,
   runScript,
@@ -115,12 +116,22 @@ export class RefreshTokens {
     } else {
       let reply: [number, string?, string?];
       try {
-        reply = (await runScript(
+        // Durable: a rotation a failover could erase would make the rotated-away token valid
+        // again (seen in the chaos run). A short ack answers 503; the rotation may still have
+        // happened, so a retry with the old token counts as reuse (the safe side).
+        const familyKey = this.#keys.family(familyId);
+        reply = (await durableWrite(
           runtime,
-          REFRESH_ROTATE,
-          [this.#keys.family(familyId)],
-          [hash, tokenHash(next), this.#o.ttlMs],
-          this.#o.commandTimeoutMs,
+          'tokens rotate',
+          familyKey,
+          (client) =>
+            evalScriptOn(
+              client,
+              REFRESH_ROTATE,
+              [familyKey],
+              [hash, tokenHash(next), this.#o.ttlMs],
+            ),
+          this.#o.durability,
         )) as [number, string?, string?];
       } catch (error) {
         // a family kept in Redis cannot be checked from memory, whatever issueDuringOutage says
