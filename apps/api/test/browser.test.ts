@@ -81,22 +81,25 @@ describe.runIf(haveChromium)('status page and docs in chromium', () => {
     await page.waitForSelector('#redis-state[data-state="up"]', { timeout: 20_000 });
     expect(await text('#redis-target')).toContain(`:${redis.port}`);
 
-    // Traffic: dental reads (a miss, then hits), a carer online with an alert.
+    // Traffic: a carer signs in, reads their clients (a miss, then hits), is online, raises an alert.
     const c = Client.for(app, { useCookies: true });
-    for (let i = 0; i < 6; i++) expect((await c.get('/dental/patients/7')).status).toBe(200);
     const login = await c.post('/care/auth/login', {
       email: 'carer@care.test',
       password: 'demo-password',
     });
     expect(login.status).toBe(200);
+    for (let i = 0; i < 6; i++) expect((await c.get('/care/clients')).status).toBe(200);
+    // A second burst in a later 2 s window, so the hit-ratio chart has a line.
+    await new Promise((r) => setTimeout(r, 2_500));
+    for (let i = 0; i < 4; i++) expect((await c.get('/care/clients')).status).toBe(200);
     expect((await c.post('/care/presence/heartbeat')).status).toBe(200);
     const alert = { clientId: 2, severity: 'critical', message: 'Fall detected (browser test)' };
     expect((await c.post('/care/alerts', alert)).status).toBe(201);
 
     await expect
-      .poll(() => number('[data-cache="dental"] .hit'), { timeout: 20_000 })
+      .poll(() => number('[data-cache="care"] .hit'), { timeout: 20_000 })
       .toBeGreaterThanOrEqual(5);
-    expect(await number('[data-cache="dental"] .miss')).toBeGreaterThanOrEqual(1);
+    expect(await number('[data-cache="care"] .miss')).toBeGreaterThanOrEqual(1);
     expect(await number('[data-limiter="api"] .allow')).toBeGreaterThanOrEqual(6);
     await expect.poll(() => text('#alerts'), { timeout: 20_000 }).toContain('Fall detected');
     await expect.poll(() => text('#presence'), { timeout: 20_000 }).toContain('carer #');
@@ -111,7 +114,7 @@ describe.runIf(haveChromium)('status page and docs in chromium', () => {
 
     // Redis dies: the banner turns red and says since when.
     await redis.kill();
-    await c.get('/dental/patients/8'); // a call notices at once; the watchdog would too
+    await c.get('/care/clients'); // a call notices at once; the watchdog would too
     await page.waitForSelector('#outage-banner.on', { timeout: 30_000 });
     const banner = await text('#outage-banner');
     expect(banner).toMatch(/Redis is DOWN since/);

@@ -20,7 +20,7 @@ export function drawLines(
   // Right after a start the axis covers only what there is, not an empty five minutes.
   const first = Math.min(options.now, ...series.flatMap((s) => s.points.map((p) => p.t)));
   const from = Math.max(options.now - options.spanMs, first);
-  const span = Math.max(options.now - from, 10_000);
+  const span = Math.max(options.now - from, 4_000);
   const values = series.flatMap((s) => s.points.map((p) => p.v ?? 0));
   const max = options.max ?? Math.max(1, ...values);
   const x = (t: number) => ((t - from) / span) * W;
@@ -43,6 +43,12 @@ export function drawLines(
       d += `${pen ? 'L' : 'M'}${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`;
       pen = true;
     }
+    // A lone point (one window with traffic) has no line: mark it.
+    const shown = s.points.filter((p) => p.t >= from && p.v !== null);
+    if (shown.length === 1 && shown[0])
+      parts.push(
+        `<circle cx="${x(shown[0].t)}" cy="${y(shown[0].v as number)}" r="3" fill="${s.color}"/>`,
+      );
     if (d)
       parts.push(
         `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2" vector-effect="non-scaling-stroke"/>`,

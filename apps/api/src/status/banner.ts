@@ -45,7 +45,7 @@ export function startBanner({ url, env, redisNote, startedMs, notes }: BannerInp
     `                ${redisNote}`,
     `  Database      ${database}`,
     '',
-    `  Demo users (password "${password}"; dental needs no login):`,
+    `  Demo users (password "${password}"):`,
     ...accounts.map((a) => `    ${a.email.padEnd(width)}  ${a.useCase} ${a.role}`),
     ...(notes.length ? ['', '  Notes:', ...notes.map((n) => `    ${n}`)] : []),
     '',

@@ -35,7 +35,7 @@ export function demoMarkdown(): string {
   return [
     '',
     '### Demo credentials (development only)',
-    `Every account's password is \`${password}\`. The dental routes need no login.`,
+    `Every account's password is \`${password}\`.`,
     '',
     '| use case | email | role | sign in with |',
     '|---|---|---|---|',
