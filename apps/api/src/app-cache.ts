@@ -1,4 +1,4 @@
-import { type Cache, createCache } from '@redis-toolkit/cache';
+import { type Cache, createCache, type EncryptionOptions } from '@redis-toolkit/cache';
 import type { RedisConnection } from '@redis-toolkit/connection';
 import type { Logger } from 'pino';
 
@@ -21,6 +21,8 @@ export function createAppCache(
   redis: RedisConnection,
   logger: Logger,
   l1MaxEntries: number,
+  /** Seal every value in Redis (AES-256-GCM, the cache package's `encryption`). */
+  encryption?: EncryptionOptions,
 ): Cache {
   const tier = l1MaxEntries > 0 && redis.client !== undefined;
   return createCache({
@@ -31,6 +33,7 @@ export function createAppCache(
     maxMemoryEntries: tier ? l1MaxEntries : 10_000,
     maxMemoryBytes: (tier ? 64 : 32) * 1024 * 1024,
     l1: { mode: tier ? 'tier' : 'fallback' },
+    ...(encryption ? { encryption } : {}),
     logger,
   });
 }

@@ -8,6 +8,7 @@ import type { Presence } from './care/presence.js';
 import { careRepository } from './care/repository.js';
 import { careRoutes } from './care/routes.js';
 import type { DatabaseHandle } from './db/connect.js';
+import { auditRepository } from './dental/audit.js';
 import { dentalRepository } from './dental/repository.js';
 import { dentalRoutes } from './dental/routes.js';
 import type { AppEnv } from './env.js';
@@ -21,6 +22,11 @@ import { healthRoutes } from './routes/health.js';
 import { schoolRepository } from './school/repository.js';
 import { schoolRoutes } from './school/routes.js';
 import { tokenService } from './school/tokens.js';
+import { cors } from './security/cors.js';
+import { csrfProtection } from './security/csrf.js';
+import { securityHeaders } from './security/headers.js';
+import { redactRequest } from './security/log-redaction.js';
+import { proxyHeaderWarning } from './security/production-checklist.js';
 import type { StatusCollector } from './status/collector.js';
 import { docsRoutes } from './status/docs.js';
 import { statusGuard } from './status/guard.js';
@@ -53,9 +59,13 @@ export function createApp({
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', env.TRUST_PROXY);
+  const production = env.NODE_ENV === 'production';
+  app.use(securityHeaders({ production }));
   app.use(
     pinoHttp({
       logger,
+      // `?access_token=…` and friends never reach the log
+      serializers: { req: redactRequest },
       genReqId: (req, res) => {
         const incoming = req.headers['x-request-id'];
         const id =
@@ -73,6 +83,8 @@ export function createApp({
       },
     }),
   );
+  app.use(proxyHeaderWarning(env.TRUST_PROXY, logger));
+  app.use(cors(env.CORS_ORIGINS, env.CORS_CREDENTIALS));
   app.use(metrics.httpMiddleware());
   app.use(platform.limiters.global);
   app.use(requestTimeout(env.REQUEST_TIMEOUT));
@@ -84,7 +96,6 @@ export function createApp({
     res.send(await metrics.registry.metrics());
   });
   app.get('/openapi.json', openApiHandler());
-  const production = env.NODE_ENV === 'production';
   app.use(docsRoutes({ production }));
   if (status) {
     const guard = statusGuard({
@@ -96,13 +107,19 @@ export function createApp({
     app.use(statusRoutes(status, guard));
   }
 
+  const csrf = csrfProtection({ secret: `csrf:${env.SESSION_SECRET}`, production });
+  app.use(csrf.routes);
   const { db } = database;
   app.use(
     '/dental',
     platform.limiters.api,
+    csrf.protect,
     dentalRoutes({
       repo: dentalRepository(db),
       cache: platform.caches.dental,
+      audit: auditRepository(db),
+      sessions: platform.dentalSessions,
+      authLimiter: platform.limiters.dentalAuth,
     }),
   );
   app.use(
@@ -120,6 +137,7 @@ export function createApp({
   app.use(
     '/care',
     platform.limiters.api,
+    csrf.protect,
     careRoutes({
       repo: careRepository(db),
       sessions: platform.sessions,

@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import { AppConfigError } from './env-error.js';
 import { translateGuideEnv } from './guide-env.js';
+import { type CacheKeys, cacheEncryptionKeys } from './security/cache-keys.js';
+import { corsSettings } from './security/cors-settings.js';
 
 const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-in-production!';
 const DEV_SESSION_SECRET = 'dev-only-session-secret-change-me-in-production!';
@@ -33,8 +36,17 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(8_000),
-  /** Express `trust proxy` (hop count). 0 = the socket address is the client. */
-  TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+  /**
+   * Express `trust proxy` (hop count). 0 = the socket address is the client. Required in
+   * production: the rate limits and the session device list key on the client address.
+   */
+  TRUST_PROXY: z.coerce.number().int().min(0).max(10).optional(),
+  /** `id:base64key,...` (32-byte keys, newest first): seals the dental and care caches in Redis. */
+  CACHE_ENCRYPTION_KEYS: z.string().optional(),
+  /** Origins allowed to call the API from a browser: comma-separated, or `*`. Unset: none. */
+  CORS_ORIGINS: z.string().optional(),
+  /** Allow cookies on those cross-origin requests (`Access-Control-Allow-Credentials`). */
+  CORS_CREDENTIALS: bool(true),
   /** Time for a request (headers and body) to arrive; a slower one gets 408. Seconds or '10s'. */
   REQUEST_TIMEOUT: durationMs(100, 600_000).default(10_000),
 
@@ -83,7 +95,20 @@ const envSchema = z.object({
 type RawEnv = z.infer<typeof envSchema>;
 
 export interface AppEnv
-  extends Omit<RawEnv, 'JWT_SECRET' | 'SESSION_SECRET' | 'SESSION_ON_REDIS_ERROR'> {
+  extends Omit<
+    RawEnv,
+    | 'JWT_SECRET'
+    | 'SESSION_SECRET'
+    | 'SESSION_ON_REDIS_ERROR'
+    | 'TRUST_PROXY'
+    | 'CACHE_ENCRYPTION_KEYS'
+    | 'CORS_ORIGINS'
+  > {
+  TRUST_PROXY: number;
+  /** Newest first; the first seals new values. */
+  CACHE_ENCRYPTION_KEYS: CacheKeys;
+  /** `'*'`, or the exact origins allowed (empty: no cross-origin access). */
+  CORS_ORIGINS: '*' | string[];
   JWT_SECRET: string;
   SESSION_SECRET: string;
   SESSION_ON_REDIS_ERROR: 'deny' | 'memory';
@@ -95,11 +120,7 @@ export interface AppEnv
   warnings: string[];
 }
 
-/** Thrown for a bad environment value; main() prints the message alone, never a stack. */
-export class AppConfigError extends Error {
-  override name = 'AppConfigError';
-  readonly code = 'E_APP_CONFIG';
-}
+export { AppConfigError };
 
 function secret(
   raw: RawEnv,
@@ -137,7 +158,7 @@ export function loadAppEnv(env: NodeJS.ProcessEnv = process.env): AppEnv {
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = issue.path.join('.');
-      const shown = /SECRET|TOKEN|DATABASE_URL/.test(name)
+      const shown = /SECRET|TOKEN|DATABASE_URL|KEYS/.test(name)
         ? '<redacted>'
         : JSON.stringify(env[name]);
       return `${name}=${shown} is invalid: ${issue.message}`;
@@ -150,8 +171,23 @@ export function loadAppEnv(env: NodeJS.ProcessEnv = process.env): AppEnv {
   const JWT_SECRET = secret(raw, 'JWT_SECRET', DEV_JWT_SECRET, warnings);
   const SESSION_SECRET = secret(raw, 'SESSION_SECRET', DEV_SESSION_SECRET, warnings);
   if (!raw.RATE_LIMIT_ENABLED) warnings.push('RATE_LIMIT_ENABLED=false: every rate limit is off');
+  const production = raw.NODE_ENV === 'production';
+  if (production && raw.TRUST_PROXY === undefined)
+    throw new AppConfigError(
+      'TRUST_PROXY is required when NODE_ENV=production: set TRUST_PROXY=0 when clients connect to this process directly, or the number of proxies in front of it (TRUST_PROXY=1 behind one load balancer or ingress)',
+    );
+  const CACHE_ENCRYPTION_KEYS = cacheEncryptionKeys(
+    raw.CACHE_ENCRYPTION_KEYS,
+    production,
+    SESSION_SECRET,
+    warnings,
+  );
+  const CORS_ORIGINS = corsSettings(raw.CORS_ORIGINS, raw.CORS_CREDENTIALS, production, warnings);
   return {
     ...raw,
+    TRUST_PROXY: raw.TRUST_PROXY ?? 0,
+    CACHE_ENCRYPTION_KEYS,
+    CORS_ORIGINS,
     JWT_SECRET,
     SESSION_SECRET,
     // Production: a session must never silently live in one instance's memory.

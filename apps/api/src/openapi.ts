@@ -5,6 +5,7 @@ import { registerDentalPaths } from './dental/openapi.js';
 import { registerHeaders, registerSecuritySchemes } from './openapi/common.js';
 import { registerInfraPaths } from './openapi/infra.js';
 import { registerSchoolPaths } from './school/openapi.js';
+import { registerSecurityPaths } from './security/openapi.js';
 import { registerStatusPaths } from './status/openapi.js';
 
 const config: Parameters<OpenApiGeneratorV31['generateDocument']>[0] = {
@@ -30,6 +31,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
   registerHeaders(registry);
   registerInfraPaths(registry);
   registerStatusPaths(registry);
+  registerSecurityPaths(registry);
   registerDentalPaths(registry);
   registerSchoolPaths(registry);
   registerCarePaths(registry);

@@ -31,11 +31,14 @@ export interface Platform {
   /** School refresh-token rotation with reuse detection. */
   refreshTokens: RefreshTokens;
   sessions: SessionMiddleware;
+  /** Dental staff sessions (cookie `dental.sid`, keys `dental:sess:…`). */
+  dentalSessions: SessionMiddleware;
   limiters: {
     global: RequestHandler;
     api: RequestHandler;
     careAuth: RequestHandler;
     schoolAuth: RequestHandler;
+    dentalAuth: RequestHandler;
   };
   /** The limiters behind `limiters` (empty with `RATE_LIMIT_ENABLED=false`), for the status page. */
   rateLimiters: Limiter[];
@@ -69,8 +72,16 @@ export function createPlatform(
   const shared = redis.client ? { redis } : {};
   const log = (component: string) => logger.child({ component });
 
+  // Patient records and care clients are sealed in Redis; school data stays clear.
+  const encryption = { keys: env.CACHE_ENCRYPTION_KEYS };
   const makeCache = (name: 'dental' | 'school' | 'care') => {
-    const cache = createAppCache(name, redis, log(`cache:${name}`), env.CACHE_L1_MAX_ENTRIES);
+    const cache = createAppCache(
+      name,
+      redis,
+      log(`cache:${name}`),
+      env.CACHE_L1_MAX_ENTRIES,
+      name === 'school' ? undefined : encryption,
+    );
     metrics.watchCache(name, cache, redis);
     return cache;
   };
@@ -109,6 +120,18 @@ export function createPlatform(
     logger: log('session'),
   });
   metrics.watchSessions(sessions);
+  const dentalSessions = createSessionMiddleware({
+    ...shared,
+    secret: env.SESSION_SECRET,
+    prefix: 'dental:',
+    name: 'dental.sid',
+    // a working day: staff sign in at the start of a shift
+    ttl: '12h',
+    production: env.NODE_ENV === 'production',
+    onRedisError: env.SESSION_ON_REDIS_ERROR,
+    logger: log('session:dental'),
+  });
+  metrics.watchSessions(dentalSessions);
 
   const rateLimiters: Limiter[] = [];
   const limiter = (
@@ -150,14 +173,26 @@ export function createPlatform(
           { limit: env.AUTH_RATE_LIMIT, window: env.AUTH_RATE_WINDOW },
           false,
         ),
+        dentalAuth: limiter(
+          { ...presets.auth, name: 'dental-auth' },
+          { limit: env.AUTH_RATE_LIMIT, window: env.AUTH_RATE_WINDOW },
+          false,
+        ),
       }
-    : { global: passThrough, api: passThrough, careAuth: passThrough, schoolAuth: passThrough };
+    : {
+        global: passThrough,
+        api: passThrough,
+        careAuth: passThrough,
+        schoolAuth: passThrough,
+        dentalAuth: passThrough,
+      };
 
   return {
     caches,
     blacklist,
     refreshTokens,
     sessions,
+    dentalSessions,
     limiters,
     rateLimiters,
     async close() {

@@ -1,7 +1,7 @@
 import { type RedisServer, startRedis } from '@redis-toolkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/index.js';
-import { Client, startApp } from './helpers.js';
+import { type Client, dentalClient, startApp } from './helpers.js';
 
 // One database (PGlite) shared by two app instances on one Redis: what two pods behind a load
 // balancer see. Reads on B after writes on A prove invalidation crosses instances.
@@ -16,8 +16,9 @@ describe('dental clinic (two instances, one Redis, one database)', () => {
     redis = await startRedis();
     a = await startApp({ REDIS_URL: redis.url });
     b = await startApp({ REDIS_URL: redis.url }, a.database);
-    A = Client.for(a);
-    B = Client.for(b);
+    // Every /dental route needs a staff session: an admin may call them all.
+    A = await dentalClient(a, 'admin');
+    B = A.on(b);
     await Promise.all([a.redis.waitUntilReady(), b.redis.waitUntilReady()]);
     // The caches' pub/sub buses keep each instance's L1 coherent; wait until they listen.
     await Promise.all([a.platform.caches.dental?.ready(), b.platform.caches.dental?.ready()]);
@@ -188,7 +189,7 @@ describe('dental clinic (two instances, one Redis, one database)', () => {
   it('staff list is a cached response with ETag / 304', async () => {
     const first = await A.get('/dental/staff');
     expect(first.status).toBe(200);
-    expect(first.body.items).toHaveLength(5);
+    expect(first.body.items).toHaveLength(6);
     const etag = first.headers.get('etag');
     expect(etag).toBeTruthy();
     const second = await A.get('/dental/staff');
@@ -320,7 +321,7 @@ describe('dental clinic (two instances, one Redis, one database)', () => {
   it('CACHE_ENABLED=false sends every read to the database', async () => {
     const c = await startApp({ REDIS_URL: redis.url, CACHE_ENABLED: 'false' }, a.database);
     try {
-      const client = Client.for(c);
+      const client = A.on(c);
       expect((await client.get('/dental/dashboard/stats')).headers.get('x-cache')).toBe('BYPASS');
       expect((await client.get('/dental/dashboard/stats')).headers.get('x-cache')).toBe('BYPASS');
     } finally {

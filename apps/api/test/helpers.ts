@@ -49,9 +49,38 @@ export interface Reply<T = Loose> {
   body: T;
 }
 
-/** A tiny HTTP client with an optional cookie jar (for care sessions) and bearer token. */
+/** The demo login of each dental role (seed.ts), password DEMO_PASSWORD. */
+export const DENTAL_LOGINS = {
+  dentist: 'alice@dental.test',
+  hygienist: 'carla@dental.test',
+  receptionist: 'eva@dental.test',
+  admin: 'admin@dental.test',
+} as const;
+export type DentalRoleName = keyof typeof DENTAL_LOGINS;
+
+/** A cookie client signed in as a demo dental staff member of `role`. */
+export async function dentalClient(app: RunningServer, role: DentalRoleName): Promise<Client> {
+  const client = Client.for(app, { useCookies: true });
+  const res = await client.post('/dental/auth/login', {
+    email: DENTAL_LOGINS[role],
+    password: 'demo-password',
+  });
+  if (res.status !== 200) throw new Error(`dental login as ${role}: ${res.status}`);
+  return client;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const SESSION_COOKIE = /^(care|dental)\.sid$/;
+
+/**
+ * A tiny HTTP client with an optional cookie jar (for care and dental sessions) and bearer token.
+ * With cookies it behaves like the app's browser client: a state-changing request that carries a
+ * session cookie sends the CSRF token from `GET /csrf-token` (fetched again after a login or
+ * logout changed the session cookie); `csrf: false` leaves it out.
+ */
 export class Client {
   readonly cookies = new Map<string, string>();
+  private csrf: { session: string; token: string } | undefined;
   constructor(
     public base: string,
     private readonly opts: { useCookies?: boolean; ip?: string } = {},
@@ -80,9 +109,20 @@ export class Client {
       token?: string;
       headers?: Record<string, string>;
       raw?: string;
+      csrf?: boolean;
     } = {},
   ): Promise<Reply<T>> {
     const headers: Record<string, string> = { ...options.headers };
+    if (
+      this.opts.useCookies &&
+      options.csrf !== false &&
+      !SAFE_METHODS.has(method.toUpperCase()) &&
+      !path.endsWith('/auth/login') &&
+      headers['x-csrf-token'] === undefined
+    ) {
+      const token = await this.csrfToken();
+      if (token) headers['x-csrf-token'] = token;
+    }
     if (options.body !== undefined || options.raw !== undefined)
       headers['content-type'] = 'application/json';
     if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -112,10 +152,28 @@ export class Client {
     return { status: res.status, headers: res.headers, body: body as T };
   }
 
+  private sessionState(): string {
+    return [...this.cookies]
+      .filter(([name]) => SESSION_COOKIE.test(name))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(';');
+  }
+
+  /** The CSRF token for the current session cookies (none without a session). */
+  async csrfToken(): Promise<string | undefined> {
+    const session = this.sessionState();
+    if (!session) return undefined;
+    if (this.csrf?.session === session) return this.csrf.token;
+    const res = await this.get<{ token: string }>('/csrf-token');
+    if (res.status !== 200) throw new Error(`GET /csrf-token: ${res.status}`);
+    this.csrf = { session, token: res.body.token };
+    return res.body.token;
+  }
+
   get<T = Loose>(path: string, options?: { token?: string; headers?: Record<string, string> }) {
     return this.request<T>('GET', path, options);
   }
-  post<T = Loose>(path: string, body?: unknown, options?: { token?: string }) {
+  post<T = Loose>(path: string, body?: unknown, options?: { token?: string; csrf?: boolean }) {
     return this.request<T>('POST', path, { ...options, ...(body !== undefined ? { body } : {}) });
   }
   patch<T = Loose>(path: string, body?: unknown, options?: { token?: string }) {

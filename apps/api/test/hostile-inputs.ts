@@ -1,7 +1,7 @@
 import type { RunningServer } from '../src/index.js';
-import { Client } from './helpers.js';
+import { Client, dentalClient } from './helpers.js';
 
-type Auth = 'none' | 'school' | 'care';
+type Auth = 'none' | 'school' | 'care' | 'dental';
 
 interface Route {
   method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -15,8 +15,8 @@ interface Route {
 
 /** Every route that reads a body, params or a query, with one valid sample of each. */
 const ROUTES: Route[] = [
-  { method: 'GET', path: '/dental/patients', query: { page: '1', limit: '10' }, auth: 'none' },
-  { method: 'GET', path: '/dental/patients/:id', params: { id: '1' }, auth: 'none' },
+  { method: 'GET', path: '/dental/patients', query: { page: '1', limit: '10' }, auth: 'dental' },
+  { method: 'GET', path: '/dental/patients/:id', params: { id: '1' }, auth: 'dental' },
   {
     method: 'POST',
     path: '/dental/patients',
@@ -27,27 +27,27 @@ const ROUTES: Route[] = [
       phone: '+1-555-0101',
       dateOfBirth: '1980-01-01',
     },
-    auth: 'none',
+    auth: 'dental',
   },
   {
     method: 'PATCH',
     path: '/dental/patients/:id',
     params: { id: '2' },
     body: { lastName: 'B' },
-    auth: 'none',
+    auth: 'dental',
   },
-  { method: 'GET', path: '/dental/patients/:id/treatments', params: { id: '1' }, auth: 'none' },
+  { method: 'GET', path: '/dental/patients/:id/treatments', params: { id: '1' }, auth: 'dental' },
   {
     method: 'POST',
     path: '/dental/patients/:id/treatments',
     params: { id: '1' },
     body: { appointmentId: null, code: 'D1110', description: 'Clean', costCents: 100 },
-    auth: 'none',
+    auth: 'dental',
   },
-  { method: 'GET', path: '/dental/patients/:id/invoices', params: { id: '1' }, auth: 'none' },
-  { method: 'GET', path: '/dental/invoices/:id', params: { id: '1' }, auth: 'none' },
-  { method: 'GET', path: '/dental/appointments', query: { date: '2026-01-05' }, auth: 'none' },
-  { method: 'GET', path: '/dental/appointments/:id', params: { id: '1' }, auth: 'none' },
+  { method: 'GET', path: '/dental/patients/:id/invoices', params: { id: '1' }, auth: 'dental' },
+  { method: 'GET', path: '/dental/invoices/:id', params: { id: '1' }, auth: 'dental' },
+  { method: 'GET', path: '/dental/appointments', query: { date: '2026-01-05' }, auth: 'dental' },
+  { method: 'GET', path: '/dental/appointments/:id', params: { id: '1' }, auth: 'dental' },
   {
     method: 'POST',
     path: '/dental/appointments',
@@ -58,14 +58,14 @@ const ROUTES: Route[] = [
       durationMin: 30,
       reason: 'x',
     },
-    auth: 'none',
+    auth: 'dental',
   },
   {
     method: 'PATCH',
     path: '/dental/appointments/:id',
     params: { id: '1' },
     body: { status: 'scheduled' },
-    auth: 'none',
+    auth: 'dental',
   },
   {
     method: 'POST',
@@ -119,6 +119,24 @@ const ROUTES: Route[] = [
     auth: 'care',
   },
   { method: 'DELETE', path: '/care/sessions/:id', params: { id: 'A'.repeat(22) }, auth: 'care' },
+  {
+    method: 'POST',
+    path: '/dental/auth/login',
+    body: { email: 'eva@dental.test', password: 'wrong-password' },
+    auth: 'none',
+  },
+  {
+    method: 'GET',
+    path: '/dental/audit',
+    query: { patientId: '1', staffId: '1', limit: '10' },
+    auth: 'dental',
+  },
+  {
+    method: 'DELETE',
+    path: '/dental/auth/sessions/:id',
+    params: { id: 'A'.repeat(22) },
+    auth: 'dental',
+  },
 ];
 
 const huge = 'x'.repeat(100_000);
@@ -197,6 +215,7 @@ async function signedIn(
   app: RunningServer,
   auth: Auth,
 ): Promise<{ client: Client; token?: string }> {
+  if (auth === 'dental') return { client: await dentalClient(app, 'admin') };
   if (auth === 'care') {
     const client = Client.for(app, { useCookies: true });
     await client.post('/care/auth/login', { email: 'carer@care.test', password: 'demo-password' });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorHandler } from '../src/errors.js';
 import type { RunningServer } from '../src/index.js';
 import { email, secretText, text } from '../src/schemas/text.js';
-import { Client, startApp } from './helpers.js';
+import { Client, dentalClient, startApp } from './helpers.js';
 import { hostileRun } from './hostile-inputs.js';
 
 const NUL = 'a\u0000b';
@@ -77,7 +77,7 @@ function storedTextCases(app: () => RunningServer) {
   });
 
   it('NUL in a stored string is a 400 with the JSON error body (create and update)', async () => {
-    const c = Client.for(app());
+    const c = await dentalClient(app(), 'admin');
     expectJsonError(await c.post('/dental/patients', { ...patient, firstName: NUL }), 400);
     expectJsonError(await c.patch('/dental/patients/1', { lastName: NUL }), 400);
     expectJsonError(
@@ -179,6 +179,56 @@ describe('input robustness (PGlite, rate limits on)', () => {
         400,
       );
     }
+  });
+
+  it('every free-text field has a length limit: oversized input is a 400 naming the field', async () => {
+    const dental = await dentalClient(app, 'admin');
+    const long = 'x'.repeat(10_000);
+    const cases: [string, string, Record<string, unknown>, string][] = [
+      ['POST', '/dental/patients', { ...patient, firstName: long }, 'firstName'],
+      ['PATCH', '/dental/patients/1', { lastName: long }, 'lastName'],
+      ['PATCH', '/dental/patients/1', { phone: long }, 'phone'],
+      ['PATCH', '/dental/patients/1', { email: `${long}@x.test` }, 'email'],
+      [
+        'POST',
+        '/dental/appointments',
+        { patientId: 1, staffId: 1, startsAt: '2026-12-01T10:00:00Z', reason: long },
+        'reason',
+      ],
+      [
+        'POST',
+        '/dental/patients/1/treatments',
+        { code: 'D1110', description: long, costCents: 100 },
+        'description',
+      ],
+      ['POST', '/dental/auth/login', { email: 'eva@dental.test', password: long }, 'password'],
+    ];
+    for (const [method, path, body, field] of cases) {
+      const res = await dental.request(method, path, { body });
+      expectJsonError(res, 400);
+      expect(res.body.error.message, `${method} ${path}`).toContain(field);
+    }
+    const school = Client.for(app);
+    const login = await school.post('/school/auth/login', {
+      email: 'root@school.test',
+      password: 'demo-password',
+    });
+    const token = login.body.accessToken as string;
+    // one 10,000-character permission string is refused, not stored
+    const huge = await school.put(
+      '/school/roles/teacher/permissions',
+      { permissions: ['a'.repeat(10_000)] },
+      { token },
+    );
+    expectJsonError(huge, 400);
+    const role = await school.get('/school/roles/teacher', { token });
+    expect(JSON.stringify(role.body)).not.toContain('a'.repeat(200));
+    const care = Client.for(app, { useCookies: true });
+    await care.post('/care/auth/login', { email: 'carer@care.test', password: 'demo-password' });
+    expectJsonError(
+      await care.post('/care/alerts', { clientId: 2, severity: 'info', message: long }),
+      400,
+    );
   });
 
   it('a body that never arrives is answered 408 (JSON) within REQUEST_TIMEOUT', async () => {

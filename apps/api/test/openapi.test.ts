@@ -3,7 +3,7 @@ import { type RedisServer, startRedis } from '@redis-toolkit/testing';
 import type { Express } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/index.js';
-import { Client, type Loose, type Reply, startApp } from './helpers.js';
+import { Client, dentalClient, type Loose, type Reply, startApp } from './helpers.js';
 import { DocChecker, expressRoutes, type OpenApiDoc } from './openapi-check.js';
 
 // Real requests on a running app (real Redis, PGlite) checked against the document it serves.
@@ -98,7 +98,7 @@ describe('OpenAPI document vs the running app', () => {
   });
 
   it('dental routes', async () => {
-    const c = Client.for(app);
+    const c = await dentalClient(app, 'admin');
     await call(c, 'GET', '/dental/patients', '/dental/patients?page=2&limit=3');
     await call(c, 'GET', '/dental/patients', '/dental/patients?limit=0');
     const input = {
@@ -246,6 +246,51 @@ describe('OpenAPI document vs the running app', () => {
     expect((await call(c, 'DELETE', one, `/dental/patients/${id}`)).status).toBe(204);
     expect((await call(c, 'DELETE', one, `/dental/patients/${id}`)).status).toBe(404);
     expect((await call(c, 'DELETE', one, '/dental/patients/1.5')).status).toBe(400);
+  });
+
+  it('dental sign-in, devices, audit, roles and CSRF', async () => {
+    const anon = Client.for(app);
+    const credentials = { email: 'eva@dental.test', password: 'demo-password' };
+    const login = '/dental/auth/login';
+    const desk = new Client(`http://127.0.0.1:${app.port}`, { useCookies: true });
+    expect((await call(desk, 'POST', login, undefined, { body: credentials })).status).toBe(200);
+    const wrong = { body: { ...credentials, password: 'nope-nope' } };
+    expect((await call(anon, 'POST', login, undefined, wrong)).status).toBe(401);
+    expect((await call(anon, 'POST', login, undefined, { body: {} })).status).toBe(400);
+    expect((await call(desk, 'GET', '/csrf-token')).body.token).toBeTruthy();
+
+    expect((await call(desk, 'GET', '/dental/auth/me')).body.staff.role).toBe('receptionist');
+    expect((await call(anon, 'GET', '/dental/auth/me')).status).toBe(401);
+    // a receptionist never reads clinical records
+    const treatments = '/dental/patients/{id}/treatments';
+    expect((await call(desk, 'GET', treatments, '/dental/patients/1/treatments')).status).toBe(403);
+    // a state-changing request with the session cookie but no CSRF token
+    const noToken = await desk.request('POST', '/dental/auth/logout', { csrf: false });
+    checker.check('POST', '/dental/auth/logout', noToken);
+    expect(noToken.status).toBe(403);
+    expect(noToken.body.error.code).toBe('E_API_CSRF_INVALID');
+
+    const device = await dentalClient(app, 'receptionist');
+    const sessions = await call(desk, 'GET', '/dental/auth/sessions');
+    expect(sessions.body.items.length).toBeGreaterThanOrEqual(2);
+    const other = sessions.body.items.find((s: { current: boolean }) => !s.current).id as string;
+    const session = '/dental/auth/sessions/{id}';
+    expect((await call(desk, 'DELETE', session, `/dental/auth/sessions/${other}`)).status).toBe(
+      204,
+    );
+    expect((await call(desk, 'DELETE', session, `/dental/auth/sessions/${other}`)).status).toBe(
+      404,
+    );
+    expect((await call(desk, 'DELETE', session, '/dental/auth/sessions/short')).status).toBe(400);
+    expect((await device.get('/dental/auth/me')).status).toBe(401);
+
+    const admin = await dentalClient(app, 'admin');
+    expect((await call(admin, 'GET', '/dental/audit', '/dental/audit?limit=5')).status).toBe(200);
+    expect((await call(admin, 'GET', '/dental/audit', '/dental/audit?limit=0')).status).toBe(400);
+    expect((await call(desk, 'GET', '/dental/audit')).status).toBe(403);
+
+    expect((await call(desk, 'POST', '/dental/auth/logout')).status).toBe(204);
+    expect((await call(desk, 'POST', '/dental/auth/logout')).status).toBe(401);
   });
 
   it('school routes', async () => {

@@ -41,6 +41,8 @@ describe('started while Redis is down, then Redis comes up', () => {
       expect(ready.body.checks.database.healthy).toBe(true);
 
       // Dental: cached in this instance's memory; a write still invalidates.
+      const staff = { email: 'admin@dental.test', password: 'demo-password' };
+      expect((await c.post('/dental/auth/login', staff)).status).toBe(200);
       expect((await c.get('/dental/patients/5')).headers.get('x-cache')).toBe('MISS');
       const hit = await c.get('/dental/patients/5');
       expect(hit.headers.get('x-cache')).toBe('HIT');
@@ -118,6 +120,8 @@ describe('REDIS_ENABLED=false', () => {
         status: 'degraded',
         checks: { redis: { healthy: false, status: 'disabled' } },
       });
+      const staff = { email: 'admin@dental.test', password: 'demo-password' };
+      expect((await c.post('/dental/auth/login', staff)).status).toBe(200);
       await c.get('/dental/dashboard/stats');
       expect((await c.get('/dental/dashboard/stats')).headers.get('x-cache')).toBe('HIT');
       expect(
@@ -148,18 +152,19 @@ describe('REDIS_ENABLED=false', () => {
         const pkg = String(line.package);
         perPackage.set(pkg, (perPackage.get(pkg) ?? 0) + 1);
       }
-      // One line per instance: 3 caches, the blacklist, the sessions, 4 limiters.
+      // One line per instance: 3 caches, the blacklist, the care and dental sessions, 5 limiters.
       expect(Object.fromEntries(perPackage)).toMatchObject({
         cache: 3,
         blacklist: 1,
-        session: 1,
-        ratelimit: 4,
+        session: 2,
+        ratelimit: 5,
       });
       expect(memoryOnly.every((l) => l.level === 30)).toBe(true);
       expect(log.text()).not.toMatch(/ECONNREFUSED|\\n\s+at /);
       expect(log.lines.filter((l) => Number(l.level) >= 40).map((l) => l.msg)).toEqual([
         'JWT_SECRET is not set: using a built-in development secret (never do this in production)',
         'SESSION_SECRET is not set: using a built-in development secret (never do this in production)',
+        'CACHE_ENCRYPTION_KEYS is not set: the dental and care caches are sealed with a development key derived from SESSION_SECRET (never do this in production)',
       ]);
     } finally {
       await app.shutdown();
@@ -232,7 +237,8 @@ describe('with Redis up', () => {
     try {
       await app.redis.waitUntilReady();
       const c = Client.for(app);
-      for (let i = 0; i < 3; i++) expect((await c.get('/dental/staff')).status).toBe(200);
+      // anonymous (401) calls count too: the API limit runs before the session check
+      for (let i = 0; i < 3; i++) expect((await c.get('/dental/staff')).status).toBe(401);
       const api = await c.get('/dental/staff');
       expect(api.status).toBe(429);
       expect(api.body.error.code).toBe('E_RATELIMIT_LIMITED');
@@ -261,7 +267,7 @@ describe('with Redis up', () => {
     );
     try {
       const c = Client.for(app);
-      for (let i = 0; i < 5; i++) expect((await c.get('/dental/staff')).status).toBe(200);
+      for (let i = 0; i < 5; i++) expect((await c.get('/dental/staff')).status).toBe(401);
     } finally {
       await app.shutdown();
     }
@@ -295,7 +301,8 @@ describe('with Redis up', () => {
         status: 'unavailable',
         checks: { database: { healthy: false } },
       });
-      expect((await c.get('/dental/patients/abc')).status).toBe(400);
+      // a session is asked before the id is read: anonymous is a 401, never a 5xx
+      expect((await c.get('/dental/patients/abc')).status).toBe(401);
     } finally {
       await app.shutdown();
     }

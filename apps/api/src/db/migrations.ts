@@ -83,6 +83,22 @@ const migrations: Record<string, Migration> = {
       );
     },
   },
+  // Dental staff logins (dental/auth.ts) and the patient-record audit trail (dental/audit.ts).
+  '005_dental_security': {
+    async up(db) {
+      await runStatements(
+        db,
+        `
+        alter table staff add column password_hash text;
+        create table dental_audit (id serial primary key, staff_id int not null references staff(id),
+          staff_role text not null, patient_id int not null, action text not null, request_id text,
+          at timestamptz not null default now());
+        create index dental_audit_patient on dental_audit (patient_id, at);
+        create index dental_audit_at on dental_audit (at);
+      `,
+      );
+    },
+  },
 };
 
 /** PGlite's extended protocol takes one statement per query, so split on statement ends. */

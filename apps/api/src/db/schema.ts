@@ -5,8 +5,10 @@ type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 export interface StaffTable {
   id: Generated<number>;
   name: string;
-  role: 'dentist' | 'hygienist' | 'receptionist';
+  role: 'dentist' | 'hygienist' | 'receptionist' | 'admin';
   email: string;
+  /** `null`: no login (a row from before dental logins; the seed sets the demo password). */
+  password_hash: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface PatientsTable {
@@ -127,8 +129,20 @@ export interface OutboxTable {
   created_at: ColumnType<string | number, number, number>;
 }
 
+/** Who read which patient record (dental/audit.ts); cached reads are recorded too. */
+export interface DentalAuditTable {
+  id: Generated<number>;
+  staff_id: number;
+  staff_role: string;
+  patient_id: number;
+  action: string;
+  request_id: string | null;
+  at: Timestamp;
+}
+
 export interface Database {
   staff: StaffTable;
+  dental_audit: DentalAuditTable;
   patients: PatientsTable;
   appointments: AppointmentsTable;
   treatments: TreatmentsTable;

@@ -22,6 +22,14 @@ export const DEMO_CARERS: readonly { email: string; name: string }[] = [
   { email: 'nurse@care.test', name: 'Nate Nurse' },
 ];
 
+/** One demo login per dental role (password `DEMO_PASSWORD`). */
+export const DEMO_DENTAL_STAFF: readonly { email: string; name: string; role: string }[] = [
+  { email: 'alice@dental.test', name: 'Dr. Alice Moreno', role: 'dentist' },
+  { email: 'carla@dental.test', name: 'Carla Jones', role: 'hygienist' },
+  { email: 'eva@dental.test', name: 'Eva Lind', role: 'receptionist' },
+  { email: 'admin@dental.test', name: 'Ada Admin', role: 'admin' },
+];
+
 export interface SeedSize {
   patients: number;
   appointments: number;
@@ -41,7 +49,10 @@ export async function seedDemoData(
     .selectFrom('patients')
     .select(db.fn.countAll<string>().as('n'))
     .executeTakeFirstOrThrow();
-  if (Number(existing.n) > 0) return false;
+  if (Number(existing.n) > 0) {
+    await seedDentalLogins(db);
+    return false;
+  }
   const first = sql.raw(
     `(array['Ana','Ben','Chloe','Dev','Elif','Femi','Grace','Hugo','Ines','Jon','Kai','Lena','Mo','Nia','Omar','Pia','Quinn','Rosa','Sam','Tara'])`,
   );
@@ -53,7 +64,10 @@ export async function seedDemoData(
   await sql`insert into staff (name, role, email) values
     ('Dr. Alice Moreno', 'dentist', 'alice@dental.test'), ('Dr. Bilal Aziz', 'dentist', 'bilal@dental.test'),
     ('Carla Jones', 'hygienist', 'carla@dental.test'), ('Dan Wu', 'hygienist', 'dan@dental.test'),
-    ('Eva Lind', 'receptionist', 'eva@dental.test')`.execute(db);
+    ('Eva Lind', 'receptionist', 'eva@dental.test'), ('Ada Admin', 'admin', 'admin@dental.test')`.execute(
+    db,
+  );
+  await seedDentalLogins(db, passwordHash);
   await sql`insert into patients (first_name, last_name, email, phone, date_of_birth, created_at, updated_at)
     select ${first}[1 + (i % 20)], ${last}[1 + ((i / 20) % 15)], 'patient' || i || '@example.test',
       '+1-555-' || lpad((i % 10000)::text, 4, '0'), date '1950-01-01' + (i * 37 % 25000),
@@ -115,4 +129,25 @@ export async function seedDemoData(
       (array['low','medium','high'])[1 + (i % 3)]
     from generate_series(1, 200) as i`.execute(db);
   return true;
+}
+
+/**
+ * Every staff row without a password gets the demo one, and the admin exists: a database seeded
+ * before dental logins existed can sign in after an upgrade.
+ */
+async function seedDentalLogins(db: Kysely<Database>, hash?: string): Promise<void> {
+  await sql`insert into staff (name, role, email) values ('Ada Admin', 'admin', 'admin@dental.test')
+    on conflict (email) do nothing`.execute(db);
+  const missing = await db
+    .selectFrom('staff')
+    .select('id')
+    .where('password_hash', 'is', null)
+    .executeTakeFirst();
+  if (!missing) return;
+  const passwordHash = hash ?? (await hashPassword(DEMO_PASSWORD));
+  await db
+    .updateTable('staff')
+    .set({ password_hash: passwordHash })
+    .where('password_hash', 'is', null)
+    .execute();
 }

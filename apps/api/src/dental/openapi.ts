@@ -8,8 +8,11 @@ import {
   noContent,
   ok,
   RATE_LIMITED,
+  SECURITY,
 } from '../openapi/common.js';
 import { z } from '../openapi/zod.js';
+import { registerDentalAuthPaths } from './auth-openapi.js';
+import { DENTAL_PERMISSIONS } from './permissions.js';
 import {
   Appointment,
   AppointmentDay,
@@ -41,15 +44,44 @@ const jsonBody = (schema: Parameters<typeof json>[0]) => ({
   content: json(schema),
 });
 
-/** Every route of `dentalRoutes`, mounted at `/dental` behind the global and `api` limiters. */
-export function registerDentalPaths(registry: OpenAPIRegistry): void {
-  const path = (route: RouteConfig) =>
+export type DentalPath = (route: RouteConfig & { public?: boolean }) => void;
+
+/**
+ * Registers a `/dental` route: behind the global and `api` limiters and, unless `public`, the
+ * staff session (401) and the roles DENTAL_PERMISSIONS lists for it (403, named in the text).
+ */
+export function dentalPathRegistrar(registry: OpenAPIRegistry): DentalPath {
+  return ({ public: open = false, ...route }) => {
+    const key = `${route.method.toUpperCase()} ${route.path.replace(/\{(\w+)\}/g, ':$1')}`;
+    const roles = (DENTAL_PERMISSIONS as Record<string, readonly string[]>)[key];
+    if (!open && !roles) throw new Error(`dental OpenAPI: ${key} is not in DENTAL_PERMISSIONS`);
+    const safe = route.method === 'get' || route.method === 'head';
     registry.registerPath({
       ...route,
       path: `/dental${route.path}`,
       tags: ['dental'],
-      responses: { ...route.responses, ...errors(RATE_LIMITED) },
+      ...(open ? {} : { security: [{ [SECURITY.dentalCookie]: [] }] }),
+      ...(roles ? { description: `Roles: ${roles.join(', ')}.` } : {}),
+      responses: {
+        ...route.responses,
+        ...(open
+          ? {}
+          : errors({
+              401: 'No staff session: sign in with POST /dental/auth/login (`E_API_UNAUTHENTICATED`)',
+              403: safe
+                ? `Signed in with a role not allowed here (\`E_API_FORBIDDEN\`); allowed: ${roles?.join(', ')}`
+                : `Signed in with a role not allowed here (\`E_API_FORBIDDEN\`; allowed: ${roles?.join(', ')}), or no valid X-CSRF-Token (\`E_API_CSRF_INVALID\`)`,
+            })),
+        ...errors(RATE_LIMITED),
+      },
     });
+  };
+}
+
+/** Every route of `dentalRoutes`, mounted at `/dental` behind the global and `api` limiters. */
+export function registerDentalPaths(registry: OpenAPIRegistry): void {
+  const path = dentalPathRegistrar(registry);
+  registerDentalAuthPaths(path);
 
   path({
     method: 'get',

@@ -244,6 +244,13 @@ export function dentalRepository(db: Kysely<Database>) {
         ])
         .executeTakeFirst();
     },
+    findStaffByEmail(email: string) {
+      return db
+        .selectFrom('staff')
+        .select(['id', 'name', 'role', 'email', 'password_hash as passwordHash'])
+        .where('email', '=', email.toLowerCase())
+        .executeTakeFirst();
+    },
     listStaff() {
       return db.selectFrom('staff').select(['id', 'name', 'role', 'email']).orderBy('id').execute();
     },

@@ -1,8 +1,12 @@
 import type { Cache } from '@redis-toolkit/cache';
 import { cacheResponse } from '@redis-toolkit/cache/express';
-import { type RequestHandler, type Response, Router } from 'express';
+import type { SessionMiddleware } from '@redis-toolkit/session';
+import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { cached, invalidate } from '../cached.js';
 import { body, HttpError, params, query } from '../validate.js';
+import type { AuditAction, AuditRepository } from './audit.js';
+import { allow, dentalAuthRoutes, requireStaff, staffOf } from './auth.js';
+import { auditQuery } from './auth-schemas.js';
 import { CacheKeys, DentalTtl, Tags } from './keys.js';
 import type { DentalRepository } from './repository.js';
 import {
@@ -23,6 +27,10 @@ export interface DentalDeps {
   repo: DentalRepository;
   /** Absent with `CACHE_ENABLED=false`. */
   cache?: Cache | undefined;
+  audit: AuditRepository;
+  /** The dental staff sessions (cookie `dental.sid`). */
+  sessions: SessionMiddleware;
+  authLimiter: RequestHandler;
 }
 
 /**
@@ -30,12 +38,25 @@ export interface DentalDeps {
  * invalidation of exactly the tags it made stale before it answers, so the next read (on any
  * instance) sees the change.
  */
-export function dentalRoutes({ repo, cache }: DentalDeps): Router {
+export function dentalRoutes({ repo, cache, audit, sessions, authLimiter }: DentalDeps): Router {
   const router = Router();
   const invalidateTags = (tags: string[]) => invalidate(cache, tags);
+  /** Recorded before the answer leaves, for cache hits and misses alike. */
+  const audited = (req: Request, action: AuditAction, patientIds: readonly number[]) => {
+    const staff = staffOf(req);
+    return audit.record(
+      { staffId: staff.id, staffRole: staff.role, action, requestId: String(req.id ?? '') },
+      patientIds,
+    );
+  };
+
+  router.use(sessions);
+  router.use(dentalAuthRoutes({ repo, sessions, authLimiter }));
+  // Everything below needs a session, unknown paths included (401 before 404).
+  router.use(requireStaff);
 
   // ---- patients ----
-  router.get('/patients', async (req, res) => {
+  router.get('/patients', allow('GET /patients'), async (req, res) => {
     const { page, limit } = query(req, pageQuery);
     const result = await cached(
       res,
@@ -47,10 +68,15 @@ export function dentalRoutes({ repo, cache }: DentalDeps): Router {
         tags: [Tags.patientList],
       },
     );
+    await audited(
+      req,
+      'patient-list',
+      result.items.map((p) => p.id),
+    );
     res.json(result);
   });
 
-  router.get('/patients/:id', async (req, res) => {
+  router.get('/patients/:id', allow('GET /patients/:id'), async (req, res) => {
     const { id } = params(req, idParams);
     const patient = await cached(
       res,
@@ -62,10 +88,11 @@ export function dentalRoutes({ repo, cache }: DentalDeps): Router {
       { ttl: DentalTtl.patient, tags: [Tags.patient(id)] },
     );
     if (!patient) throw notFound('Patient');
+    await audited(req, 'patient', [id]);
     res.json(patient);
   });
 
-  router.post('/patients', async (req, res) => {
+  router.post('/patients', allow('POST /patients'), async (req, res) => {
     const input = body(req, patientBody);
     const patient = await repo.createPatient(input);
     // A new patient changes list pages and the patient count, and replaces a cached "not found"
@@ -74,7 +101,7 @@ export function dentalRoutes({ repo, cache }: DentalDeps): Router {
     res.status(201).json(patient);
   });
 
-  router.patch('/patients/:id', async (req, res) => {
+  router.patch('/patients/:id', allow('PATCH /patients/:id'), async (req, res) => {
     const { id } = params(req, idParams);
     const input = body(req, patientPatchBody);
     const patient = await repo.updatePatient(id, input);
@@ -83,7 +110,7 @@ export function dentalRoutes({ repo, cache }: DentalDeps): Router {
     res.json(patient);
   });
 
-  router.delete('/patients/:id', async (req, res) => {
+  router.delete('/patients/:id', allow('DELETE /patients/:id'), async (req, res) => {
     const { id } = params(req, idParams);
     if (!(await repo.deletePatient(id))) throw notFound('Patient');
     // Cascades to appointments (unknown dates), treatments and invoices.
@@ -100,39 +127,49 @@ export function dentalRoutes({ repo, cache }: DentalDeps): Router {
   });
 
   // ---- treatments and invoices ----
-  router.get('/patients/:id/treatments', async (req, res) => {
-    const { id } = params(req, idParams);
-    const list = await cached(res, cache, CacheKeys.treatments(id), () => repo.treatmentsOf(id), {
-      ttl: DentalTtl.records,
-      tags: [Tags.patientTreatments(id)],
-    });
-    res.json({ items: list });
-  });
+  router.get(
+    '/patients/:id/treatments',
+    allow('GET /patients/:id/treatments'),
+    async (req, res) => {
+      const { id } = params(req, idParams);
+      const list = await cached(res, cache, CacheKeys.treatments(id), () => repo.treatmentsOf(id), {
+        ttl: DentalTtl.records,
+        tags: [Tags.patientTreatments(id)],
+      });
+      await audited(req, 'treatments', [id]);
+      res.json({ items: list });
+    },
+  );
 
-  router.post('/patients/:id/treatments', async (req, res) => {
-    const { id } = params(req, idParams);
-    const input = body(req, treatmentBody);
-    if (!(await repo.getPatient(id))) throw notFound('Patient');
-    const created = await repo.createTreatment({ patientId: id, ...input });
-    await invalidateTags([
-      Tags.patientTreatments(id),
-      Tags.patientInvoices(id),
-      Tags.invoice(created.invoice.id),
-      Tags.dashboard,
-    ]);
-    res.status(201).json(created);
-  });
+  router.post(
+    '/patients/:id/treatments',
+    allow('POST /patients/:id/treatments'),
+    async (req, res) => {
+      const { id } = params(req, idParams);
+      const input = body(req, treatmentBody);
+      if (!(await repo.getPatient(id))) throw notFound('Patient');
+      const created = await repo.createTreatment({ patientId: id, ...input });
+      await invalidateTags([
+        Tags.patientTreatments(id),
+        Tags.patientInvoices(id),
+        Tags.invoice(created.invoice.id),
+        Tags.dashboard,
+      ]);
+      res.status(201).json(created);
+    },
+  );
 
-  router.get('/patients/:id/invoices', async (req, res) => {
+  router.get('/patients/:id/invoices', allow('GET /patients/:id/invoices'), async (req, res) => {
     const { id } = params(req, idParams);
     const list = await cached(res, cache, CacheKeys.invoices(id), () => repo.invoicesOf(id), {
       ttl: DentalTtl.records,
       tags: [Tags.patientInvoices(id)],
     });
+    await audited(req, 'invoices', [id]);
     res.json({ items: list });
   });
 
-  router.get('/invoices/:id', async (req, res) => {
+  router.get('/invoices/:id', allow('GET /invoices/:id'), async (req, res) => {
     const { id } = params(req, idParams);
     const invoice = await cached(
       res,
@@ -142,10 +179,11 @@ export function dentalRoutes({ repo, cache }: DentalDeps): Router {
       { ttl: DentalTtl.records, tags: [Tags.invoice(id)] },
     );
     if (!invoice) throw notFound('Invoice');
+    await audited(req, 'invoice', [invoice.patientId]);
     res.json(invoice);
   });
 
-  router.post('/invoices/:id/pay', async (req, res) => {
+  router.post('/invoices/:id/pay', allow('POST /invoices/:id/pay'), async (req, res) => {
     const { id } = params(req, idParams);
     const paid = await repo.payInvoice(id);
     if (!paid) {
@@ -165,16 +203,16 @@ export function dentalRoutes({ repo, cache }: DentalDeps): Router {
     });
     res.json({ date, items });
   };
-  router.get('/appointments', async (req, res) => {
+  router.get('/appointments', allow('GET /appointments'), async (req, res) => {
     const { date } = query(req, dateQuery);
     await byDate(res, date, CacheKeys.appointments(date));
   });
-  router.get('/appointments/today', async (_req, res) => {
+  router.get('/appointments/today', allow('GET /appointments/today'), async (_req, res) => {
     const today = utcDate(new Date());
     await byDate(res, today, CacheKeys.todayAppointments(today));
   });
 
-  router.get('/appointments/:id', async (req, res) => {
+  router.get('/appointments/:id', allow('GET /appointments/:id'), async (req, res) => {
     const { id } = params(req, idParams);
     // get + set by hand: the patient's tag is only known once the row is loaded.
     const key = CacheKeys.appointment(id);
@@ -192,14 +230,14 @@ export function dentalRoutes({ repo, cache }: DentalDeps): Router {
     res.setHeader('X-Cache', cache ? 'MISS' : 'BYPASS').json(appointment);
   });
 
-  router.post('/appointments', async (req, res) => {
+  router.post('/appointments', allow('POST /appointments'), async (req, res) => {
     const input = body(req, appointmentBody);
     const appointment = await repo.createAppointment(input);
     await invalidateTags([Tags.appointmentsOn(utcDate(appointment.startsAt)), Tags.dashboard]);
     res.status(201).json(appointment);
   });
 
-  router.patch('/appointments/:id', async (req, res) => {
+  router.patch('/appointments/:id', allow('PATCH /appointments/:id'), async (req, res) => {
     const { id } = params(req, idParams);
     const { status } = body(req, statusBody);
     const updated = await repo.updateAppointmentStatus(id, status);
@@ -219,11 +257,11 @@ export function dentalRoutes({ repo, cache }: DentalDeps): Router {
         res.setHeader('X-Cache', 'BYPASS');
         next();
       };
-  router.get('/staff', staffCache, async (_req, res) => {
+  router.get('/staff', allow('GET /staff'), staffCache, async (_req, res) => {
     res.json({ items: await repo.listStaff() });
   });
 
-  router.get('/dashboard/stats', async (_req, res) => {
+  router.get('/dashboard/stats', allow('GET /dashboard/stats'), async (_req, res) => {
     const stats = await cached(
       res,
       cache,
@@ -241,5 +279,11 @@ export function dentalRoutes({ repo, cache }: DentalDeps): Router {
     res.json(stats);
   });
 
+  router.get('/audit', allow('GET /audit'), async (req, res) => {
+    res.json({ items: await audit.list(query(req, auditQuery)) });
+  });
+
+  // The session package's own answer for its errors (503 E_SESSION_UNAVAILABLE + Retry-After).
+  router.use(sessions.errorHandler);
   return router;
 }

@@ -140,7 +140,7 @@ export const StaffList = z
       z.strictObject({
         id: int,
         name: z.string(),
-        role: z.enum(['dentist', 'hygienist', 'receptionist']),
+        role: z.enum(['dentist', 'hygienist', 'receptionist', 'admin']),
         email: z.string(),
       }),
     ),

@@ -67,7 +67,11 @@ export const headers = {
   wwwAuthenticate: { 'WWW-Authenticate': headerRef('WWWAuthenticate') },
 } as const;
 
-export const SECURITY = { bearer: 'bearerAuth', cookie: 'careSession' } as const;
+export const SECURITY = {
+  bearer: 'bearerAuth',
+  cookie: 'careSession',
+  dentalCookie: 'dentalSession',
+} as const;
 
 export function registerSecuritySchemes(registry: OpenAPIRegistry): void {
   registry.registerComponent('securitySchemes', SECURITY.bearer, {
@@ -81,6 +85,13 @@ export function registerSecuritySchemes(registry: OpenAPIRegistry): void {
     in: 'cookie',
     name: 'care.sid',
     description: 'Signed session cookie set by POST /care/auth/login (7 days)',
+  });
+  registry.registerComponent('securitySchemes', SECURITY.dentalCookie, {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'dental.sid',
+    description:
+      'Signed staff session cookie set by POST /dental/auth/login (12 hours). State-changing requests also send the token from GET /csrf-token in X-CSRF-Token.',
   });
 }
 

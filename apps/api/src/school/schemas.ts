@@ -27,7 +27,12 @@ export const roleParams = z.object({ name: role });
 export const permissionsBody = z
   .object({
     permissions: z
-      .array(z.string().regex(/^[a-z*]+(:[a-z*]+)*$/, 'expected scope:action'))
+      .array(
+        z
+          .string()
+          .max(100)
+          .regex(/^[a-z*]+(:[a-z*]+)*$/, 'expected scope:action'),
+      )
       .min(1)
       .max(50),
   })
