@@ -6,6 +6,7 @@ import {
   createFileOutbox,
   encodeKeySegment,
   escapeGlob,
+  isAvailabilityError,
   nearest,
   redactSecrets,
   refuseUnknownOptions,
@@ -66,6 +67,28 @@ describe('options', () => {
     }
     expect(nearest('comandTimeout', ['commandTimeout', 'redis'])).toBe('commandTimeout');
     expect(nearest('zzzzzz', ['redis'])).toBeUndefined();
+  });
+});
+
+describe('what counts as an outage', () => {
+  it('connection failures and "cannot serve now" replies do; caller and library errors do not', () => {
+    const reply = (message: string) => Object.assign(new Error(message), { name: 'ReplyError' });
+    expect(isAvailabilityError(new Error('Connection is closed.'))).toBe(true);
+    expect(isAvailabilityError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }))).toBe(true);
+    expect(
+      isAvailabilityError(Object.assign(new Error('x'), { name: 'MaxRetriesPerRequestError' })),
+    ).toBe(true);
+    expect(isAvailabilityError(reply('LOADING Redis is loading the dataset in memory'))).toBe(true);
+    expect(
+      isAvailabilityError(reply('READONLY You cannot write against a read only replica.')),
+    ).toBe(true);
+    expect(
+      isAvailabilityError(
+        reply('WRONGTYPE Operation against a key holding the wrong kind of value'),
+      ),
+    ).toBe(false);
+    expect(isAvailabilityError(new Error('Custom Id cannot contain :'))).toBe(false);
+    expect(isAvailabilityError(new RangeError('Maximum call stack size exceeded'))).toBe(false);
   });
 });
 

@@ -6,21 +6,40 @@
 const UNAVAILABLE_REPLY =
   /^(CLUSTERDOWN|LOADING|TRYAGAIN|MASTERDOWN|BUSY|READONLY|NOREPLICAS|MISCONF|ASK|MOVED)\b/;
 
-/** True for errors that say Redis is unavailable, false for errors that say the call itself is wrong. */
+const CONNECTION_ERROR_NAMES = new Set([
+  'MaxRetriesPerRequestError',
+  'ClusterAllFailedError',
+  'AbortError',
+  'RedisUnavailableError',
+]);
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
+  'EAI_AGAIN',
+  'NR_CLOSED',
+]);
+const CONNECTION_MESSAGE =
+  /Connection is closed|Stream isn't writeable|enableOfflineQueue|offline queue|Failed to refresh slots cache|sentinel|Reached the max retries|Command timed out|connect E|socket (hang up|closed)|write after end/i;
+
+/**
+ * True for errors that say Redis is unavailable: a reply meaning "cannot serve now", or what
+ * ioredis raises when the connection is gone. Anything else — a caller's bug, a library's usage
+ * error ("Custom Id cannot contain :") — is the caller's problem: it passes through and leaves
+ * the health alone (a hung server is still caught by the deadline).
+ */
 export function isAvailabilityError(error: unknown): boolean {
-  if (!(error instanceof Error)) return true;
+  if (!(error instanceof Error)) return false;
   if (error.name === 'ReplyError') return UNAVAILABLE_REPLY.test(error.message);
-  // A bug in the caller (a huge argument list, a bad value) is not an outage of the server.
-  if (
-    error instanceof TypeError ||
-    error instanceof RangeError ||
-    error instanceof SyntaxError ||
-    error instanceof ReferenceError
-  ) {
-    return false;
-  }
-  // Connection closed, MaxRetriesPerRequestError, ClusterAllFailedError, ECONNREFUSED, stream not writeable…
-  return true;
+  if (CONNECTION_ERROR_NAMES.has(error.name)) return true;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) return true;
+  return CONNECTION_MESSAGE.test(error.message);
 }
 
 export function isNoScript(error: unknown): boolean {
