@@ -1,7 +1,7 @@
 import type { RedisServer } from '@redis-toolkit/testing';
 import { describeEachTopology, startRedis, waitUntil } from '@redis-toolkit/testing';
 import { type Cluster, Redis as IORedis, type Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import {
   createRedis,
   defineScript,
@@ -204,15 +204,15 @@ describe('runtime: logs and secrets', () => {
   });
 
   it('warns once about a Sentinel client without failoverDetector', () => {
-    // the runtime reads the client's options only; no server needed
+    // a real client that never connects (lazyConnect): the warning comes from its options alone
     const log = captureLogger();
-    const fake = {
-      options: { sentinels: [{ host: '127.0.0.1', port: 1 }] },
-      status: 'wait',
-      on() {},
-      off() {},
-    };
-    RedisRuntime.for(fake as unknown as Redis, { logger: log.logger, watchdogIntervalMs: 0 });
+    const plain = new IORedis({
+      sentinels: [{ host: '127.0.0.1', port: 1 }],
+      name: 'mymaster',
+      lazyConnect: true,
+    });
+    onTestFinished(() => plain.disconnect());
+    RedisRuntime.for(plain, { logger: log.logger, watchdogIntervalMs: 0 });
     expect(log.lines.filter((l) => /failoverDetector/.test(l.msg ?? ''))).toHaveLength(1);
   });
 
