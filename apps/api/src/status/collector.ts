@@ -19,6 +19,7 @@ export interface StatusCollectorOptions {
   alerts: AlertHub;
   databaseKind: string;
   environment: string;
+  /** Job queues to show; default: `platform.jobs` when the platform has one, else none. */
   jobs?: JobsSource;
   /** Sample period. Default 2 s. */
   intervalMs?: number;
@@ -82,6 +83,7 @@ export function createStatusCollector(o: StatusCollectorOptions) {
   let online: StatusSnapshot['presence'] = { online: [], source: 'memory' };
   let sampling = false;
 
+  const jobsSource = o.jobs ?? (o.platform as { jobs?: JobsSource }).jobs;
   const caches = Object.entries(o.platform.caches).filter(
     (entry): entry is [string, Cache] => entry[1] !== undefined,
   );
@@ -134,13 +136,15 @@ export function createStatusCollector(o: StatusCollectorOptions) {
       const [count, who, queueCounts] = await Promise.all([
         usable ? within(sessionCount(), SIDE_CALL_MS) : Promise.resolve(undefined),
         within(o.presence.online(), SIDE_CALL_MS),
-        o.jobs && usable ? within(o.jobs.counts(), SIDE_CALL_MS) : Promise.resolve(undefined),
+        jobsSource && usable
+          ? within(jobsSource.counts(), SIDE_CALL_MS)
+          : Promise.resolve(undefined),
       ]);
       activeSessions = count ?? (usable ? activeSessions : null);
       if (who) online = who;
-      if (o.jobs) {
+      if (jobsSource) {
         jobs = {
-          stats: { ...o.jobs.stats() } as Record<string, unknown>,
+          stats: { ...jobsSource.stats() } as Record<string, unknown>,
           queues: (queueCounts as JobsStatus['queues'] | undefined) ?? jobs?.queues ?? {},
         };
       }
