@@ -72,7 +72,8 @@ if (configured) {
       '--dir',
       dir,
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    // Own process group: Ctrl-C reaches only this script, which stops Redis after the app.
+    { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   let out = '';
   const ready = new Promise((ok, ko) => {
@@ -170,9 +171,15 @@ if (!existsSync(join(outDir, 'main.js'))) fail('the build produced no dist/dev/m
 const { startBanner } = await import(pathToFileURL(join(outDir, 'banner.js')).href);
 
 // 4. Run the app; its JSON log lines become short text lines, held back until the banner.
+// Own process group too: a terminal's Ctrl-C would otherwise signal it twice (directly and
+// forwarded), and a second SIGINT cuts its graceful shutdown short.
 const app = spawn(process.execPath, ['--enable-source-maps', join(outDir, 'main.js')], {
   env,
   stdio: ['ignore', 'pipe', 'pipe'],
+  detached: true,
+});
+process.on('exit', () => {
+  if (app.exitCode === null && app.signalCode === null) app.kill('SIGKILL');
 });
 let ready = false;
 const held = [];
@@ -203,7 +210,7 @@ app.once('exit', (code, signal) => {
   stopRedis();
   process.exit(code ?? (signal ? 1 : 0));
 });
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => app.kill(sig));
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => app.kill('SIGTERM'));
 
 const url = `http://localhost:${port}`;
 for (;;) {
