@@ -141,6 +141,8 @@ describe.runIf(haveChromium)('status page and docs in chromium', () => {
       await page.locator('.opblock-summary-path', { hasText: '/dental/patients' }).count(),
     ).toBeGreaterThan(0);
     expect(await page.locator('.info').textContent()).toContain('demo-password');
+    // Tall enough for the credentials and the first operations.
+    await page.setViewportSize({ width: 1280, height: 1700 });
     await page.screenshot({ path: join(SHOTS, 'docs.png'), fullPage: false });
   }, 60_000);
 });
