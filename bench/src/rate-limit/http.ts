@@ -176,6 +176,8 @@ export async function combinedOverHttp(ctx: BenchContext, redis: Redis): Promise
         res.send('ok');
       });
       const server = app.listen(0, '127.0.0.1');
+      // idle keep-alive sockets wait while the other contenders run: never let the server drop them
+      server.keepAliveTimeout = 120_000;
       await new Promise<void>((r) => server.once('listening', () => r()));
       return { name, server, port: (server.address() as AddressInfo).port };
     }),
