@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/index.js';
 import { Client, startApp } from './helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+// Debian's chromium; BROWSER_TEST_CHROMIUM only exists to check the missing-browser path.
+const CHROMIUM = process.env.BROWSER_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 const inCi = process.env.CI === 'true';
 const SHOTS = join(import.meta.dirname, '../docs');
