@@ -94,7 +94,7 @@ describe.runIf(haveChromium)('CSRF with a real cross-origin request (chromium)',
         without: without.status,
         code,
         withToken: withToken.status,
-        origin: location.origin,
+        origin: (globalThis as unknown as { location: { origin: string } }).location.origin,
       };
     }, api);
     expect(fromFront).toEqual({

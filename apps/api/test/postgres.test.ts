@@ -3,7 +3,7 @@ import { type RedisServer, startRedis } from '@redis-toolkit/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/index.js';
-import { Client, startApp } from './helpers.js';
+import { Client, dentalClient, startApp } from './helpers.js';
 
 const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -52,7 +52,7 @@ describe.skipIf(!available)('on a real PostgreSQL (own schema, dropped afterward
 
   it('runs migrations and the seed once, in its own schema', async () => {
     expect(a.database.kind).toBe('postgres');
-    const res = await Client.for(a).get('/dental/patients?limit=1');
+    const res = await (await dentalClient(a, 'receptionist')).get('/dental/patients?limit=1');
     expect(res.body.total).toBe(500);
     const ready = await Client.for(b).get('/ready');
     expect(ready.body).toMatchObject({
@@ -62,8 +62,8 @@ describe.skipIf(!available)('on a real PostgreSQL (own schema, dropped afterward
   });
 
   it('read-after-write across two instances with separate connection pools', async () => {
-    const A = Client.for(a);
-    const B = Client.for(b);
+    const A = await dentalClient(a, 'admin');
+    const B = A.on(b);
     const before = await B.get('/dental/dashboard/stats');
     await B.get('/dental/patients/3');
     expect((await A.patch('/dental/patients/3', { lastName: 'Postgres' })).status).toBe(200);

@@ -1,7 +1,7 @@
-import { DEMO_CARERS, DEMO_PASSWORD, DEMO_SCHOOL_USERS } from '../db/seed.js';
+import { DEMO_CARERS, DEMO_DENTAL_STAFF, DEMO_PASSWORD, DEMO_SCHOOL_USERS } from '../db/seed.js';
 
 export interface DemoAccount {
-  useCase: 'school' | 'care';
+  useCase: 'dental' | 'school' | 'care';
   email: string;
   role: string;
   login: string;
@@ -12,6 +12,12 @@ export function demoAccounts(): { password: string; accounts: DemoAccount[] } {
   return {
     password: DEMO_PASSWORD,
     accounts: [
+      ...DEMO_DENTAL_STAFF.map((u) => ({
+        useCase: 'dental' as const,
+        email: u.email,
+        role: u.role,
+        login: 'POST /dental/auth/login',
+      })),
       ...DEMO_SCHOOL_USERS.map((u) => ({
         useCase: 'school' as const,
         email: u.email,
