@@ -238,6 +238,21 @@ describe('input robustness (PGlite, rate limits on)', () => {
     expect(ms).toBeLessThan(3_000); // 1 s timeout, with room for a loaded machine
   });
 
+  it('a stalled body is 408 on the login and on a signed-in, CSRF-carrying write too', async () => {
+    const login =
+      'POST /dental/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 80\r\n\r\n{"email":"eva@';
+    const slowLogin = await stalled(app.port, login);
+    expect(slowLogin.reply).toMatch(/^HTTP\/1\.1 408/);
+    expect(slowLogin.ms).toBeLessThan(3_000);
+    const staff = await dentalClient(app, 'receptionist');
+    const token = await staff.csrfToken();
+    const write = `PATCH /dental/appointments/3 HTTP/1.1\r\nHost: x\r\nCookie: ${staff.cookieHeader()}\r\nX-CSRF-Token: ${token}\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n{"stat`;
+    const slowWrite = await stalled(app.port, write);
+    expect(slowWrite.reply).toMatch(/^HTTP\/1\.1 408/);
+    expect(slowWrite.reply).toMatch(/"code":"E_API_REQUEST_TIMEOUT"/);
+    expect(slowWrite.ms).toBeLessThan(3_000);
+  });
+
   it("headers that never finish get Node's 408 and a closed socket (the backstop)", async () => {
     const { ms, reply } = await stalled(app.port, HEADER_STALL);
     expect(reply).toMatch(/^HTTP\/1\.1 408/);
