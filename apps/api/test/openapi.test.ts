@@ -485,6 +485,9 @@ describe('OpenAPI document vs the running app', () => {
         .status,
     ).toBe(404);
 
+    const forged = await c.request('POST', '/care/presence/heartbeat', { csrf: false });
+    checker.check('POST', '/care/presence/heartbeat', forged);
+    expect(forged.status).toBe(403);
     expect((await call(c, 'POST', '/care/presence/heartbeat')).status).toBe(200);
     expect((await call(anon, 'POST', '/care/presence/heartbeat')).status).toBe(401);
     expect((await call(c, 'GET', '/care/presence/online')).body.online.length).toBeGreaterThan(0);

@@ -43,6 +43,10 @@ export function registerCarePaths(registry: OpenAPIRegistry): void {
       ...(signedIn ? { security: [{ [SECURITY.cookie]: [] }] } : {}),
       responses: {
         ...route.responses,
+        // security/csrf.ts: a signed-in write without the token from GET /csrf-token
+        ...(signedIn && route.method !== 'get'
+          ? errors({ 403: 'No valid X-CSRF-Token for this session (`E_API_CSRF_INVALID`)' })
+          : {}),
         ...errors({
           ...RATE_LIMITED,
           503: `Session store unreachable with SESSION_ON_REDIS_ERROR=deny (\`E_SESSION_UNAVAILABLE\`), or ${RATE_LIMITED[503]}`,
