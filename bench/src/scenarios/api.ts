@@ -32,8 +32,13 @@ interface Run {
   non2xx: number;
 }
 
-async function cannon(url: string, seconds: number, connections: number): Promise<Run> {
-  const result = await autocannon({ url, connections, duration: seconds, pipelining: 1 });
+async function cannon(
+  url: string,
+  seconds: number,
+  connections: number,
+  headers: Record<string, string> = {},
+): Promise<Run> {
+  const result = await autocannon({ url, connections, duration: seconds, pipelining: 1, headers });
   return {
     rps: result.requests.average,
     p50: result.latency.p50,
@@ -84,11 +89,28 @@ export const scenario: Scenario = {
       { database },
     );
 
+    // Every /dental route needs a staff session: one admin sign-in (the session lives in the
+    // shared Redis, so its cookie works on all three instances).
+    const login = await fetch(`http://127.0.0.1:${cachedApp.port}/dental/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'admin@dental.test', password: 'demo-password' }),
+    });
+    if (login.status !== 200) throw new Error(`dental sign-in for the bench: ${login.status}`);
+    const staff = {
+      cookie: login.headers
+        .getSetCookie()
+        .map((c) => c.split(';')[0])
+        .join('; '),
+    };
+
     const bare = express();
     bare.get('/health', (_req, res) => {
       res.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) });
     });
-    const staffBody = await (await fetch(`http://127.0.0.1:${fullApp.port}/dental/staff`)).json();
+    const staffBody = await (
+      await fetch(`http://127.0.0.1:${fullApp.port}/dental/staff`, { headers: staff })
+    ).json();
     bare.get('/dental/staff', (_req, res) => {
       res.json(staffBody);
     });
@@ -107,22 +129,29 @@ export const scenario: Scenario = {
         url(fullApp.port, '/health'),
         url(barePort, '/health'),
       ]) {
-        await fetch(u).then((r) => r.arrayBuffer());
+        await fetch(u, { headers: staff }).then((r) => r.arrayBuffer());
       }
       // Uncached last: its queued aggregate queries keep the (shared) event loop busy after the run.
       const bareHealth = await cannon(url(barePort, '/health'), seconds, connections);
       const fullHealth = await cannon(url(fullApp.port, '/health'), seconds, connections);
-      const bareStaff = await cannon(url(barePort, '/dental/staff'), seconds, connections);
-      const fullStaff = await cannon(url(fullApp.port, '/dental/staff'), seconds, connections);
+      const bareStaff = await cannon(url(barePort, '/dental/staff'), seconds, connections, staff);
+      const fullStaff = await cannon(
+        url(fullApp.port, '/dental/staff'),
+        seconds,
+        connections,
+        staff,
+      );
       const cached = await cannon(
         url(cachedApp.port, '/dental/dashboard/stats'),
         seconds,
         connections,
+        staff,
       );
       const uncached = await cannon(
         url(uncachedApp.port, '/dental/dashboard/stats'),
         seconds,
         connections,
+        staff,
       );
       const row = (name: string, r: Run, baseline: Run) => [
         name,
