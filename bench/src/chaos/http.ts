@@ -25,6 +25,8 @@ export interface SendOptions {
   contentType?: string;
   token?: string;
   cookie?: string;
+  /** `X-CSRF-Token` (the app's cookie-session writes need one, from GET /csrf-token). */
+  csrf?: string;
 }
 
 export class Recorder {
@@ -50,6 +52,7 @@ export class Recorder {
     if (body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     if (options.cookie) headers.cookie = options.cookie;
+    if (options.csrf) headers['x-csrf-token'] = options.csrf;
     const start = this.now();
     let reply: Reply = { status: 0, body: undefined, setCookies: [] };
     try {

@@ -35,6 +35,9 @@ export class Ledger {
 
 const PASSWORD = 'demo-password';
 const SESSION_COOKIE = 'care.sid';
+const STAFF_COOKIE = 'dental.sid';
+/** Dental staff allowed to read patients and the dashboard (apps/api/src/dental/permissions.ts). */
+const STAFF = ['admin@dental.test', 'alice@dental.test'];
 
 export interface LoadOptions {
   concurrency: number;
@@ -53,14 +56,32 @@ export function startLoad(rec: Recorder, ledger: Ledger, options: LoadOptions) {
     return all[i % all.length] as Target;
   };
 
+  // Every /dental route needs a staff session: one per worker, signed in again after a 401.
+  const staffCookies = new Map<number, string>();
+  const staffCookie = async (w: number, x: Target): Promise<string | undefined> => {
+    const known = staffCookies.get(w);
+    if (known) return known;
+    const login = await rec.send(x, '/dental/auth/login', 'dental', 'login', {
+      json: { email: STAFF[w % STAFF.length], password: PASSWORD },
+    });
+    const cookie = cookieFrom(login.setCookies, STAFF_COOKIE);
+    if (login.status !== 200 || !cookie) return undefined;
+    staffCookies.set(w, cookie);
+    return cookie;
+  };
+
   const dental = async (w: number, k: number) => {
-    await rec.send(
+    const cookie = await staffCookie(w, pick(w + k));
+    if (!cookie) return;
+    const read = await rec.send(
       pick(w + k),
       `/dental/patients/${1 + ((w * 37 + k) % 200)}`,
       'dental',
       'patient',
+      { cookie },
     );
-    await rec.send(pick(w + k + 1), '/dental/dashboard/stats', 'dental', 'stats');
+    if (read.status === 401) staffCookies.delete(w);
+    await rec.send(pick(w + k + 1), '/dental/dashboard/stats', 'dental', 'stats', { cookie });
   };
 
   const school = async (w: number, k: number) => {
@@ -111,9 +132,15 @@ export function startLoad(rec: Recorder, ledger: Ledger, options: LoadOptions) {
     const y = pick(w + k + 1);
     await rec.send(y, '/care/me', 'care', 'me', { cookie });
     if (Math.floor(k / 3) % keepEvery === 0 || !running) return;
+    // A cookie-session write carries the CSRF token (and its cookie) from GET /csrf-token.
+    const csrf = await rec.send(y, '/csrf-token', 'care', 'csrf', { cookie });
+    const token = (csrf.body as { token?: unknown } | undefined)?.token;
+    const csrfCookie =
+      cookieFrom(csrf.setCookies, '__Host-csrf') ?? cookieFrom(csrf.setCookies, 'csrf');
     const logout = await rec.send(y, '/care/auth/logout', 'care', 'logout', {
-      cookie,
+      cookie: csrfCookie ? `${cookie}; ${csrfCookie}` : cookie,
       method: 'POST',
+      ...(typeof token === 'string' ? { csrf: token } : {}),
     });
     ledger.liveCare.delete(session);
     if (logout.status >= 200 && logout.status < 300)

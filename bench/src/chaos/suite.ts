@@ -43,6 +43,8 @@ function baseEnv(database: ChaosDatabase): Record<string, string> {
     TRUST_PROXY: '1',
     JWT_SECRET: 'chaos-suite-jwt-secret-0123456789abcdef',
     SESSION_SECRET: 'chaos-suite-session-secret-0123456789abcdef',
+    // required in production: the dental and care caches are sealed in Redis (one key, both instances)
+    CACHE_ENCRYPTION_KEYS: `chaos:${Buffer.alloc(32, 3).toString('base64')}`,
     SEED_PATIENTS: '500',
     SEED_APPOINTMENTS: '3000',
     GLOBAL_RATE_LIMIT: '100000000',
