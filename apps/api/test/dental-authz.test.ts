@@ -201,3 +201,22 @@ describe('dental authorization matrix (every route × every role × anonymous)',
     expect((await dentist.get('/dental/audit')).status).toBe(403);
   });
 });
+
+describe('dental sessions while Redis is down (SESSION_ON_REDIS_ERROR=deny)', () => {
+  it('a signed-in call is 503 E_SESSION_UNAVAILABLE with Retry-After, never served unverified', async () => {
+    const redis = await startRedis();
+    const app = await startApp({ REDIS_URL: redis.url, SESSION_ON_REDIS_ERROR: 'deny' });
+    try {
+      const staff = await dentalClient(app, 'dentist');
+      expect((await staff.get('/dental/patients/1')).status).toBe(200);
+      await redis.kill();
+      const res = await staff.get('/dental/patients/1');
+      expect(res.status).toBe(503);
+      expect(res.body.error.code).toBe('E_SESSION_UNAVAILABLE');
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    } finally {
+      await app.shutdown();
+      await redis.stop();
+    }
+  });
+});
