@@ -1,5 +1,6 @@
 import {
   isRedisUnavailable,
+  type LuaScript,
   loadScripts,
   logSafeError,
   ToolkitEvents,
@@ -11,7 +12,7 @@ import { MemoryGcra } from './gcra-memory.js';
 import { makeKeyFn } from './keys.js';
 import { MemoryBackend } from './memory-backend.js';
 import { type ResolvedLimiterOptions, resolveLimiterOptions } from './options.js';
-import { ALL_SCRIPTS, RedisBackend } from './redis-backend.js';
+import { FIXED_SCRIPTS, RedisBackend, SLIDING_SCRIPTS } from './redis-backend.js';
 import type {
   Algorithm,
   DecisionSource,
@@ -44,6 +45,13 @@ export interface Limiter {
   stats(): LimiterStats;
   readonly events: LimiterEvents;
 }
+
+const scriptsOf = (algorithm: Algorithm): readonly LuaScript[] =>
+  algorithm === 'gcra'
+    ? GCRA_SCRIPTS
+    : algorithm === 'fixed-window'
+      ? FIXED_SCRIPTS
+      : SLIDING_SCRIPTS;
 
 /** ms a 'deny' decision asks the client to wait: the runtime does not expose its next probe time. */
 const POLICY_RETRY_MS = 1000;
@@ -111,7 +119,8 @@ export class LimiterImpl implements Limiter {
   }
 
   async ready(): Promise<void> {
-    if (this.o.runtime) await loadScripts(this.o.runtime, [...ALL_SCRIPTS, ...GCRA_SCRIPTS]);
+    // only this algorithm's scripts: the preload shares the connection with the first decisions
+    if (this.o.runtime) await loadScripts(this.o.runtime, scriptsOf(this.o.algorithm));
   }
 
   consume(key: string, cost = 1): Promise<RateLimitDecision> {

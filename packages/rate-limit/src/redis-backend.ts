@@ -15,11 +15,14 @@ import {
 } from './lua/sliding-window.js';
 import type { ResolvedLimiterOptions } from './options.js';
 
-export const ALL_SCRIPTS: readonly LuaScript[] = [
+export const FIXED_SCRIPTS: readonly LuaScript[] = [
   fixedWindowConsume,
   fixedWindowPeek,
   fixedWindowRefund,
   fixedWindowHit,
+];
+
+export const SLIDING_SCRIPTS: readonly LuaScript[] = [
   slidingWindowConsume,
   slidingWindowPeek,
   slidingWindowRefund,
