@@ -99,7 +99,7 @@ describeEachTopology(
         }
         // keep revoking until writes are durable on the new master again. After a kill the new
         // master has no replica: 'auto' durability stops waiting for one only after the
-        // connection's replica-gone delay (30 s), and every short ack reconnects the client
+        // connection's `replicaGoneAfter` (10 s), and a short ack sends the durable connection back to the sentinels
         // (an outage for a moment), so there the load runs 10 s past the promotion and the
         // outbox drain below is what waits for durability to return.
         const before = accepted.length;
