@@ -53,7 +53,7 @@ const scriptsOf = (algorithm: Algorithm): readonly LuaScript[] =>
       ? FIXED_SCRIPTS
       : SLIDING_SCRIPTS;
 
-/** ms a 'deny' decision asks the client to wait: the runtime does not expose its next probe time. */
+/** ms a 'deny' decision asks the client to wait when there is no runtime to ask. */
 const POLICY_RETRY_MS = 1000;
 
 type Op = (backend: Backend, fullKey: string) => Promise<RawDecision>;
@@ -193,6 +193,12 @@ export class LimiterImpl implements Limiter {
     if (!rt || this.o.onRedisError === 'memory') await op(this.memory, full);
   }
 
+  /** The shared Retry-After rule: until the runtime's next probe, at least 1 s. */
+  private policyRetryMs(): number {
+    const rt = this.o.runtime;
+    return rt ? rt.retryAfterSeconds() * 1000 : POLICY_RETRY_MS;
+  }
+
   /**
    * The hot path: one script through the runtime, then dressed and counted. Written with `.then`
    * rather than async/await to keep the promise hops per decision low (see README, Benchmarks).
@@ -254,8 +260,8 @@ export class LimiterImpl implements Limiter {
       {
         allowed: allow,
         remaining: allow ? this.o.capacity : 0,
-        resetAt: Date.now() + POLICY_RETRY_MS,
-        retryAfterMs: allow ? 0 : POLICY_RETRY_MS,
+        resetAt: Date.now() + this.policyRetryMs(),
+        retryAfterMs: allow ? 0 : this.policyRetryMs(),
         limit: this.o.capacity,
         used: 0,
         source: 'policy',

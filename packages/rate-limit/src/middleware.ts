@@ -117,7 +117,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimitMiddlew
         return;
       }
       res.status(denyStatusCode);
-      // the runtime does not expose its next probe time: the policy's retry (1 s) stands in
+      // the decision carries the shared rule: until the runtime's next probe, at least 1 s
       res.setHeader('Retry-After', seconds(error.retryAfterMs));
       res.json(errorBody(RateLimitUnavailableError.code, unavailable));
     });
