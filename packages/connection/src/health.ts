@@ -30,7 +30,10 @@ export async function checkHealth(
     timer = setTimeout(() => resolve('timeout'), timeoutMs);
   });
   try {
-    const outcome = await Promise.race([client.ping().then(() => 'pong' as const), deadline]);
+    const ping = client.ping().then(() => 'pong' as const);
+    // a PING that loses to the deadline may reject later (the connection closes): observe it
+    ping.catch(() => undefined);
+    const outcome = await Promise.race([ping, deadline]);
     const latencyMs = Math.round((performance.now() - started) * 100) / 100;
     if (outcome === 'timeout') {
       return {

@@ -63,8 +63,12 @@ export async function openDatabase({
       if (closed) return false;
       let timer: NodeJS.Timeout | undefined;
       try {
+        // a query that loses to the deadline may fail later: its rejection is observed (false)
         return await Promise.race([
-          sql`select 1`.execute(db).then(() => true),
+          sql`select 1`
+            .execute(db)
+            .then(() => true)
+            .catch(() => false),
           new Promise<boolean>((resolve) => {
             timer = setTimeout(() => resolve(false), timeoutMs);
           }),

@@ -167,11 +167,10 @@ export class Bus {
     const sub = this.subscriber;
     this.subscriber = undefined;
     if (!sub) return;
-    try {
-      await Promise.race([sub.quit(), new Promise((r) => setTimeout(r, 1000))]);
-    } catch {
-      // already closed
-    }
+    // QUIT may lose the race and reject later ("Connection is closed" once disconnect() runs):
+    // observe it, or it is an unhandled rejection
+    const quit = sub.quit().catch(() => undefined);
+    await Promise.race([quit, new Promise((r) => setTimeout(r, 1000).unref?.())]);
     sub.disconnect();
   }
 }
