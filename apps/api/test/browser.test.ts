@@ -16,6 +16,8 @@ const SHOTS = join(import.meta.dirname, '../docs');
 if (!haveChromium && !inCi)
   console.log(`browser test skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
 
+// Skipped (reported as such) whenever chromium is present: it only exists to make a CI run without
+// chromium FAIL instead of silently skipping the browser suite below.
 describe.runIf(!haveChromium && inCi)('browser test prerequisites', () => {
   it('has chromium', () => {
     throw new Error(

@@ -284,6 +284,7 @@ const postgres = await postgresReachable();
 if (!postgres)
   console.warn(`input robustness on PostgreSQL skipped: nothing answers at ${DATABASE_URL}`);
 
+// Skipped (with the warning above) when no PostgreSQL answers: the same cases then run on PGlite only.
 describe.skipIf(!postgres)('input robustness (real PostgreSQL, own schema)', () => {
   const schema = `api_robust_${randomBytes(4).toString('hex')}`;
   let redis: RedisServer;

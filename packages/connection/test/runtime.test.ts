@@ -64,7 +64,8 @@ describeEachTopology('runtime: a hung server costs one timeout per connection', 
     expect(infos).toHaveLength(1);
   }, 30_000);
 
-  // killing the Sentinel master is a failover (covered below); on a Cluster every master dies
+  // Skipped on Sentinel: killing its master is a failover, covered by the counted failover test
+  // below. On a Cluster every master dies.
   it.skipIf(ctx.name === 'sentinel')(
     'a killed and restarted server: calls fail fast during the outage and recover by themselves',
     async () => {
