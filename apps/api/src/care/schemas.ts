@@ -1,5 +1,6 @@
 import { int, isoDateTime } from '../openapi/common.js';
 import { z } from '../openapi/zod.js';
+import { sessionListSchema, sessionTimes } from '../schemas/sessions.js';
 import { email, secretText, text } from '../schemas/text.js';
 
 /** Home-care wire shapes: request schemas the routes validate with, response shapes for the document. */
@@ -32,28 +33,10 @@ export const CareLoginResult = z
 export const CareMe = z
   .strictObject({
     carer: z.strictObject({ id: int, name: z.string().nullable() }),
-    session: z.strictObject({
-      createdAt: isoDateTime.nullable(),
-      expiresAt: isoDateTime.nullable(),
-    }),
+    session: sessionTimes,
   })
   .openapi('CareMe');
-const ms = int.openapi({ description: 'Milliseconds since the epoch' });
-export const SessionList = z
-  .strictObject({
-    items: z.array(
-      z.strictObject({
-        id: z.string().regex(/^[A-Za-z0-9_-]{22}$/),
-        createdAt: ms,
-        lastSeenAt: ms,
-        expiresAt: ms,
-        ip: z.string().optional(),
-        userAgent: z.string().optional(),
-        current: z.boolean(),
-      }),
-    ),
-  })
-  .openapi('CareSessionList');
+export const SessionList = sessionListSchema('CareSessionList');
 export const CareClient = z
   .strictObject({ id: int, name: z.string(), address: z.string(), careLevel })
   .openapi('CareClient');

@@ -1,5 +1,6 @@
 import { int, isoDateTime } from '../openapi/common.js';
 import { z } from '../openapi/zod.js';
+import { sessionListSchema, sessionTimes } from '../schemas/sessions.js';
 import { email, secretText } from '../schemas/text.js';
 import { DENTAL_ROLES } from './permissions.js';
 
@@ -29,28 +30,10 @@ export const DentalLoginResult = z
 export const DentalMe = z
   .strictObject({
     staff: z.strictObject({ id: int, name: z.string(), role }),
-    session: z.strictObject({
-      createdAt: isoDateTime.nullable(),
-      expiresAt: isoDateTime.nullable(),
-    }),
+    session: sessionTimes,
   })
   .openapi('DentalMe');
-const ms = int.openapi({ description: 'Milliseconds since the epoch' });
-export const DentalSessionList = z
-  .strictObject({
-    items: z.array(
-      z.strictObject({
-        id: z.string().regex(/^[A-Za-z0-9_-]{22}$/),
-        createdAt: ms,
-        lastSeenAt: ms,
-        expiresAt: ms,
-        ip: z.string().optional(),
-        userAgent: z.string().optional(),
-        current: z.boolean(),
-      }),
-    ),
-  })
-  .openapi('DentalSessionList');
+export const DentalSessionList = sessionListSchema('DentalSessionList');
 export const AuditList = z
   .strictObject({
     items: z.array(
