@@ -205,6 +205,21 @@ app.stdout.on('data', (chunk) => {
   }
 });
 app.stderr.on('data', (chunk) => process.stderr.write(chunk));
+// A SIGKILL of this script runs no exit handler, and both children sit in their own process
+// groups: a watchdog outside them stops the app and the throwaway Redis when this script is gone.
+spawn(
+  'sh',
+  [
+    '-c',
+    'while kill -0 "$1" 2>/dev/null; do sleep 1; done; kill "$2" $3 2>/dev/null; [ -n "$4" ] && rm -rf "$4"',
+    'watchdog',
+    String(process.pid),
+    String(app.pid),
+    redis ? String(redis.child.pid) : '',
+    redis ? redis.dir : '',
+  ],
+  { stdio: 'ignore', detached: true },
+).unref();
 app.once('exit', (code, signal) => {
   if (!ready) for (const line of held) say(format(line));
   stopRedis();
