@@ -111,6 +111,7 @@ process.on('exit', stopRedis);
 const pkgSrc = {
   cache: { '.': 'index.ts', express: 'express/index.ts' },
   connection: { '.': 'index.ts' },
+  jobs: { '.': 'index.ts' },
   'rate-limit': { '.': 'index.ts' },
   session: { '.': 'index.ts' },
   'token-blacklist': { '.': 'index.ts' },

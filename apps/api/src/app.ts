@@ -14,6 +14,8 @@ import { dentalRoutes } from './dental/routes.js';
 import type { AppEnv } from './env.js';
 import { errorHandler, notFound } from './errors.js';
 import { inputGuard } from './input-guard.js';
+import { jobsAdminGuard } from './jobs/admin-guard.js';
+import { jobsBoard } from './jobs/board.js';
 import type { Metrics } from './metrics.js';
 import { openApiHandler } from './openapi.js';
 import type { Platform } from './platform.js';
@@ -106,6 +108,22 @@ export function createApp({
     });
     app.use(statusRoutes(status, guard));
   }
+
+  // bull-board: a dental admin session or a school admin token in production, open in development
+  app.use(
+    jobsBoard(
+      platform.jobs,
+      jobsAdminGuard({
+        production,
+        dentalSessions: platform.dentalSessions,
+        schoolAdmin: statusGuard({
+          production,
+          tokens: tokenService(env.JWT_SECRET),
+          blacklist: platform.blacklist,
+        }),
+      }),
+    ),
+  );
 
   const csrf = csrfProtection({ secret: `csrf:${env.SESSION_SECRET}`, production });
   app.use(csrf.routes);

@@ -90,6 +90,16 @@ const envSchema = z.object({
   AUTH_RATE_WINDOW: duration.default('15m'),
   /** Rate limits while Redis is unreachable. */
   RATE_LIMIT_ON_REDIS_ERROR: z.enum(['memory', 'allow', 'deny']).default('memory'),
+
+  /**
+   * Guide 004's switch: never put jobs in Redis; each job runs in this process instead (the jobs
+   * package's inline fallback, logged once). `REDIS_ENABLED=false` does the same.
+   */
+  DISABLE_BACKGROUND_JOBS: bool(false),
+  /** Run this instance's job workers in-process. Off: it only enqueues (workers run elsewhere). */
+  WORKERS_ENABLED: bool(true),
+  /** How long a shutdown waits for running jobs before leaving them to another worker. */
+  JOBS_SHUTDOWN_TIMEOUT: durationMs(100, 60_000).default(5_000),
 });
 
 type RawEnv = z.infer<typeof envSchema>;

@@ -64,11 +64,19 @@ function retryAfterOf(error: ToolkitError): number {
     : 1;
 }
 
+/** Package errors that carry no `status` of their own (the jobs package's). */
+const STATUS_BY_CODE: Record<string, number> = { E_JOBS_UNAVAILABLE: 503, E_JOBS_INPUT: 400 };
+
 function httpStatusOf(error: unknown): number {
   if (typeof error === 'object' && error !== null) {
-    const { status, statusCode } = error as { status?: unknown; statusCode?: unknown };
+    const { status, statusCode, code } = error as {
+      status?: unknown;
+      statusCode?: unknown;
+      code?: unknown;
+    };
     const candidate = status ?? statusCode;
     if (typeof candidate === 'number' && candidate >= 400 && candidate < 600) return candidate;
+    if (typeof code === 'string' && STATUS_BY_CODE[code]) return STATUS_BY_CODE[code];
   }
   return 500;
 }

@@ -1,5 +1,6 @@
 import type { Cache } from '@redis-toolkit/cache';
 import type { RedisConnection, RedisStatus, ToolkitListener } from '@redis-toolkit/connection';
+import type { JobCounts, JobQueues } from '@redis-toolkit/jobs';
 import type { RateLimitMiddleware } from '@redis-toolkit/rate-limit';
 import type { SessionMiddleware } from '@redis-toolkit/session';
 import type { TokenBlacklist } from '@redis-toolkit/token-blacklist';
@@ -171,6 +172,51 @@ export function createMetrics() {
         },
       });
       return redis.on('status', (status) => set(status));
+    },
+    /**
+     * Jobs per queue and state, read from Redis at scrape time (one `counts()` call, within the
+     * package's command timeout; during an outage the gauges keep their last values), and job
+     * durations and outcomes from the workers' events.
+     */
+    watchJobs(jobs: Pick<JobQueues, 'counts' | 'events'>) {
+      new Gauge({
+        name: 'jobs_queue_jobs',
+        help: 'Jobs per queue and state (waiting, active, delayed, failed, completed)',
+        labelNames: ['queue', 'state'] as const,
+        registers: [registry],
+        async collect() {
+          let counts: Record<string, JobCounts>;
+          try {
+            counts = await jobs.counts();
+          } catch {
+            return;
+          }
+          for (const [queue, byState] of Object.entries(counts))
+            for (const [state, n] of Object.entries(byState)) this.set({ queue, state }, n);
+        },
+      });
+      const duration = new Histogram({
+        name: 'jobs_duration_seconds',
+        help: 'Time one job attempt ran, by queue and outcome (completed, retried, failed)',
+        labelNames: ['queue', 'outcome'] as const,
+        buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
+        registers: [registry],
+      });
+      const finished = new Counter({
+        name: 'jobs_finished_total',
+        help: 'Job attempts by queue and outcome (completed, retried, failed = out of attempts)',
+        labelNames: ['queue', 'outcome'] as const,
+        registers: [registry],
+      });
+      this.watchEvents(jobs);
+      return jobs.events.on((e) => {
+        if (e.type !== 'job') return;
+        if (e.operation !== 'completed' && e.operation !== 'retried' && e.operation !== 'failed')
+          return;
+        finished.inc({ queue: e.name, outcome: e.operation }, e.count);
+        if (e.durationMs !== undefined)
+          duration.observe({ queue: e.name, outcome: e.operation }, e.durationMs / 1000);
+      });
     },
     watchBlacklist(blacklist: TokenBlacklist) {
       new Gauge({

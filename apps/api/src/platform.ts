@@ -20,6 +20,7 @@ import { createAppCache } from './app-cache.js';
 import type { DatabaseHandle } from './db/connect.js';
 import { databaseOutbox } from './db/outbox.js';
 import type { AppEnv } from './env.js';
+import { type AppJobQueues, createAppJobs } from './jobs/app-jobs.js';
 import type { Metrics } from './metrics.js';
 import { REFRESH_TOKEN_TTL_SECONDS } from './school/tokens.js';
 
@@ -42,6 +43,8 @@ export interface Platform {
   };
   /** The limiters behind `limiters` (empty with `RATE_LIMIT_ENABLED=false`), for the status page. */
   rateLimiters: Limiter[];
+  /** Background job queues (jobs/app-jobs.ts); use cases register their handlers on it. */
+  jobs: AppJobQueues;
   close(): Promise<void>;
 }
 
@@ -55,7 +58,9 @@ const isInfra = (path: string) =>
   path === '/' ||
   path === '/status.json' ||
   path.startsWith('/status/') ||
-  path.startsWith('/docs');
+  path.startsWith('/docs') ||
+  // bull-board polls every few seconds; it is behind the admin check
+  path.startsWith('/admin/queues');
 
 /**
  * Every package gets the connection, or — with `REDIS_ENABLED=false` — no `redis` at all: each
@@ -96,7 +101,7 @@ export function createPlatform(
     maxTokenLifetime: REFRESH_TOKEN_TTL_SECONDS,
     mirror: Boolean(redis.client),
     // Revocations Redis could not take survive this instance; any instance replays them.
-    ...(redis.client ? { outbox: databaseOutbox(database.db) } : {}),
+    ...(redis.client ? { outbox: databaseOutbox(database.db, { kind: 'blacklist' }) } : {}),
     logger: log('token-blacklist'),
   });
   metrics.watchBlacklist(blacklist);
@@ -108,6 +113,17 @@ export function createPlatform(
     blacklist,
     logger: log('refresh-tokens'),
   });
+
+  // Jobs added while Redis is unavailable wait in the database; any instance replays them once.
+  const jobs = createAppJobs({
+    redis,
+    logger: log('jobs'),
+    disabled: env.DISABLE_BACKGROUND_JOBS,
+    workers: env.WORKERS_ENABLED,
+    outbox: databaseOutbox(database.db, { kind: 'job' }),
+    shutdownTimeoutMs: env.JOBS_SHUTDOWN_TIMEOUT,
+  });
+  metrics.watchJobs(jobs);
 
   const sessions = createSessionMiddleware({
     ...shared,
@@ -195,12 +211,15 @@ export function createPlatform(
     dentalSessions,
     limiters,
     rateLimiters,
+    jobs,
     async close() {
       await Promise.allSettled([
         caches.dental?.close(),
         caches.school?.close(),
         caches.care?.close(),
         blacklist.close(),
+        // workers first (within JOBS_SHUTDOWN_TIMEOUT), then the producers
+        jobs.close(),
       ]);
     },
   };

@@ -138,6 +138,9 @@ export async function startServer(
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       // SSE streams never finish by themselves: end them so the drain can complete.
       const alertsClosed = alerts.close();
+      // Workers stop taking jobs now and get JOBS_SHUTDOWN_TIMEOUT for running ones, while the
+      // requests drain (their producers stay open until platform.close()).
+      const workersClosed = platform.jobs.closeWorkers();
       server.closeIdleConnections();
       // Connections that finish their request while draining (ended SSE streams included) would
       // otherwise sit in keep-alive until it times out.
@@ -147,6 +150,7 @@ export async function startServer(
       clearInterval(sweeper);
       clearTimeout(timer);
       await alertsClosed;
+      await workersClosed;
       status.close();
       await platform.close();
       await redis.close({ timeoutMs: 1_000 });

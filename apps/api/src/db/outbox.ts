@@ -7,8 +7,15 @@ import type { Database } from './schema.js';
  * Redis could not take them durably survive this instance, and any instance on the same database
  * replays them (replays are idempotent, so two instances replaying one entry is harmless).
  * `append` resolves only after the insert committed: the caller reports success right after.
+ *
+ * `kind` scopes it to one owner's entries when several share the table (the blacklist writes
+ * `blacklist`, the job queues `job`): a replayer removes every entry it listed, so an unscoped
+ * outbox shared by two owners would drop the other's entries unreplayed.
  */
-export function databaseOutbox<T = unknown>(db: Kysely<Database>): Outbox<T> {
+export function databaseOutbox<T = unknown>(
+  db: Kysely<Database>,
+  { kind }: { kind?: string } = {},
+): Outbox<T> {
   return {
     async append(entry: OutboxEntry<T>) {
       await db
@@ -28,6 +35,7 @@ export function databaseOutbox<T = unknown>(db: Kysely<Database>): Outbox<T> {
       const rows = await db
         .selectFrom('outbox')
         .selectAll()
+        .$if(kind !== undefined, (q) => q.where('kind', '=', kind as string))
         .orderBy('created_at')
         .orderBy('id')
         .limit(Math.floor(limit))
@@ -45,11 +53,13 @@ export function databaseOutbox<T = unknown>(db: Kysely<Database>): Outbox<T> {
       await db
         .deleteFrom('outbox')
         .where('id', 'in', [...ids])
+        .$if(kind !== undefined, (q) => q.where('kind', '=', kind as string))
         .execute();
     },
     async size() {
       const row = await db
         .selectFrom('outbox')
+        .$if(kind !== undefined, (q) => q.where('kind', '=', kind as string))
         .select((eb) => eb.fn.countAll<string | number>().as('n'))
         .executeTakeFirstOrThrow();
       return Number(row.n);

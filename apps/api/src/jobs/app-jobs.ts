@@ -1,0 +1,128 @@
+import type { Outbox, RedisConnection } from '@redis-toolkit/connection';
+import {
+  createQueues,
+  createWorker,
+  type JobHandler,
+  type JobQueues,
+  type JobWorker,
+  type OutboxJob,
+  type QueueConfig,
+  type WorkerOptions,
+} from '@redis-toolkit/jobs';
+import type { Logger } from 'pino';
+import { type BullQueues, bullQueuesFor } from './bull-queues.js';
+import { JOBS_PREFIX, QUEUE_CONFIG } from './config.js';
+import type { AppJobs, AppQueueName } from './types.js';
+
+export interface AppJobsOptions {
+  redis: RedisConnection;
+  logger: Logger;
+  /** `DISABLE_BACKGROUND_JOBS`: never touch Redis; handlers run in this process (inline). */
+  disabled: boolean;
+  /** `WORKERS_ENABLED`: run this instance's workers. Off: producers only (workers elsewhere). */
+  workers: boolean;
+  /** Where jobs go while Redis is unavailable (the app's database outbox). */
+  outbox?: Outbox<OutboxJob>;
+  /** How long `closeWorkers()` waits for running jobs (`JOBS_SHUTDOWN_TIMEOUT`). */
+  shutdownTimeoutMs: number;
+  /** Per-queue overrides (tests shorten backoffs). */
+  queues?: Partial<{ [K in AppQueueName]: QueueConfig }>;
+}
+
+/**
+ * The app's queues plus the handler registry. Each use case registers its own handlers with
+ * `handle(name, fn)` where its routes are built (school/mail.ts, dental/…, care/…); a handler
+ * starts its worker at once when this instance runs workers. Without Redis (`REDIS_ENABLED=false`
+ * or `DISABLE_BACKGROUND_JOBS=true`) the package's inline fallback runs the registered handler in
+ * this process, so `handle` always registers, whatever `WORKERS_ENABLED` says.
+ */
+export interface AppJobQueues extends JobQueues<AppJobs> {
+  /** True when this instance runs workers (or the inline fallback, which always runs handlers). */
+  readonly workersEnabled: boolean;
+  /** Registers the handler of one queue (once per queue) and starts its worker. */
+  handle<K extends AppQueueName>(
+    name: K,
+    handler: JobHandler<AppJobs[K]>,
+    options?: WorkerOptions,
+  ): void;
+  /** Queues that have a handler in this instance. */
+  handled(): AppQueueName[];
+  /** Stops taking jobs and waits for running ones up to the deadline; producers stay open. Idempotent. */
+  closeWorkers(timeoutMs?: number): Promise<void>;
+  /** BullMQ queues for bull-board, opened on first call; `undefined` without Redis (inline). */
+  bullQueues(): BullQueues | undefined;
+}
+
+export function createAppJobs(options: AppJobsOptions): AppJobQueues {
+  const { redis, logger } = options;
+  const queues = createQueues<AppJobs>({
+    ...(redis.client ? { redis } : {}),
+    prefix: JOBS_PREFIX,
+    disabled: options.disabled,
+    fallback: 'inline',
+    ...(redis.client && !options.disabled && options.outbox ? { outbox: options.outbox } : {}),
+    queues: { ...QUEUE_CONFIG, ...options.queues },
+    logger,
+  });
+  const inline = queues.mode !== 'redis';
+  const runWorkers = inline || options.workers;
+  if (!inline && !options.workers)
+    logger.info('WORKERS_ENABLED=false: jobs are enqueued here and run by worker instances');
+  const workers = new Map<AppQueueName, JobWorker>();
+  const handlers = new Set<AppQueueName>();
+  let closingWorkers: Promise<void> | undefined;
+  let board: BullQueues | undefined;
+  let closed = false;
+
+  const closeWorkers = (timeoutMs = options.shutdownTimeoutMs) => {
+    closingWorkers ??= Promise.allSettled(
+      [...workers.values()].map((w) => w.close({ timeout: timeoutMs })),
+    ).then(() => undefined);
+    return closingWorkers;
+  };
+
+  return {
+    get names() {
+      return queues.names;
+    },
+    get mode() {
+      return queues.mode;
+    },
+    events: queues.events,
+    workersEnabled: runWorkers,
+    add: (name, data, addOptions) => queues.add(name, data, addOptions),
+    schedule: (name, data, scheduleOptions) => queues.schedule(name, data, scheduleOptions),
+    cancel: (name, key) => queues.cancel(name, key),
+    reschedule: (name, key, when) => queues.reschedule(name, key, when),
+    repeat: (name, spec, data, repeatOptions) => queues.repeat(name, spec, data, repeatOptions),
+    unrepeat: (name, id) => queues.unrepeat(name, id),
+    counts: () => queues.counts(),
+    drainOutbox: () => queues.drainOutbox(),
+    stats: () => queues.stats(),
+    handle(name, handler, workerOptions) {
+      if (handlers.has(name))
+        throw new Error(`jobs: queue ${name} already has a handler (register it once)`);
+      handlers.add(name);
+      if (!runWorkers || closingWorkers) return;
+      workers.set(
+        name,
+        createWorker(queues, name, handler, {
+          shutdownTimeout: options.shutdownTimeoutMs,
+          ...workerOptions,
+        }),
+      );
+    },
+    handled: () => [...handlers],
+    closeWorkers,
+    bullQueues() {
+      if (inline || !redis.client || closed) return undefined;
+      board ??= bullQueuesFor(redis.client, queues.names);
+      return board;
+    },
+    async close() {
+      closed = true;
+      await closeWorkers();
+      await Promise.allSettled([queues.close(), board?.close()]);
+    },
+  };
+}

@@ -1,0 +1,127 @@
+import { type RedisServer, startRedis } from '@redis-toolkit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DatabaseHandle, openDatabase } from '../src/db/connect.js';
+import { Client, DENTAL_LOGINS, type DentalRoleName, logCapture, startApp } from './helpers.js';
+
+const long = 'x'.repeat(32);
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  TRUST_PROXY: '1',
+  CACHE_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+  JWT_SECRET: long,
+  SESSION_SECRET: long,
+};
+
+describe('background jobs foundation', () => {
+  let redis: RedisServer;
+  let database: DatabaseHandle;
+  beforeAll(async () => {
+    redis = await startRedis();
+    database = await openDatabase({ seed: { patients: 200, appointments: 1_000 } });
+  }, 60_000);
+  afterAll(async () => {
+    await database?.close();
+    await redis?.stop();
+  });
+
+  it('bull-board at /admin/queues is open in development and lists the six queues', async () => {
+    const app = await startApp({ REDIS_URL: redis.url }, database);
+    try {
+      const c = Client.for(app);
+      const page = await c.get('/admin/queues');
+      expect(page.status).toBe(200);
+      expect(String(page.body)).toContain('__UI_CONFIG__');
+      const api = await c.get('/admin/queues/api/queues');
+      expect(api.status).toBe(200);
+      const names = (api.body.queues as { name: string }[]).map((q) => q.name).sort();
+      expect(names).toEqual([
+        'adherence-check',
+        'appointment-reminder',
+        'appointment-status',
+        'email',
+        'follow-up-monitor',
+        'medication-reminder',
+      ]);
+      const metrics = await c.get('/metrics');
+      expect(String(metrics.body)).toMatch(/jobs_queue_jobs\{queue="email",state="waiting"\} 0/);
+    } finally {
+      await app.shutdown();
+    }
+  });
+
+  it('refuses anonymous and non-admin callers in production; a dental admin gets in', async () => {
+    const app = await startApp({ REDIS_URL: redis.url, ...PRODUCTION }, database);
+    try {
+      const c = Client.for(app);
+      const anonymous = await c.get('/admin/queues');
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.body.error.code).toBe('E_API_UNAUTHENTICATED');
+      expect((await c.get('/admin/queues/api/queues')).status).toBe(401);
+      expect((await c.get('/admin/queues', { token: 'not-a-token' })).status).toBe(401);
+      // Secure cookies: the session is only set over HTTPS, here the proxy's X-Forwarded-Proto
+      const https = { 'x-forwarded-proto': 'https' };
+      const staff = async (role: DentalRoleName) => {
+        const client = Client.for(app, { useCookies: true });
+        const login = await client.request('POST', '/dental/auth/login', {
+          body: { email: DENTAL_LOGINS[role], password: 'demo-password' },
+          headers: https,
+        });
+        expect(login.status).toBe(200);
+        return client;
+      };
+      const receptionist = await staff('receptionist');
+      expect((await receptionist.get('/admin/queues/api/queues', { headers: https })).status).toBe(
+        403,
+      );
+      const admin = await staff('admin');
+      expect((await admin.get('/admin/queues/api/queues', { headers: https })).status).toBe(200);
+      const student = (
+        await c.post('/school/auth/login', {
+          email: 'student@school.test',
+          password: 'demo-password',
+        })
+      ).body.accessToken as string;
+      expect((await c.get('/admin/queues/api/queues', { token: student })).status).toBe(403);
+      const schoolAdmin = (
+        await c.post('/school/auth/login', {
+          email: 'admin@school.test',
+          password: 'demo-password',
+        })
+      ).body.accessToken as string;
+      expect((await c.get('/admin/queues/api/queues', { token: schoolAdmin })).status).toBe(200);
+    } finally {
+      await app.shutdown();
+    }
+  });
+
+  it('DISABLE_BACKGROUND_JOBS=true: inline mode, logged once, nothing throws', async () => {
+    const log = logCapture();
+    const app = await startApp(
+      { REDIS_URL: redis.url, DISABLE_BACKGROUND_JOBS: 'true', LOG_LEVEL: 'info' },
+      database,
+      { logStream: log.stream },
+    );
+    try {
+      expect(app.platform.jobs.mode).toBe('inline');
+      const seen: string[] = [];
+      app.platform.jobs.handle('appointment-status', (job) => {
+        seen.push(job.data.status);
+      });
+      const result = await app.platform.jobs.add('appointment-status', {
+        appointmentId: 1,
+        status: 'due',
+      });
+      expect(result.state).toBe('inline');
+      await expect.poll(() => seen).toEqual(['due']);
+      const board = await Client.for(app).get('/admin/queues');
+      expect(board.status).toBe(503);
+      expect(board.body.error.message).toMatch(/DISABLE_BACKGROUND_JOBS=true/);
+      const modeLines = log.lines.filter(
+        (l) => l.component === 'jobs' && /inline/.test(String(l.msg)),
+      );
+      expect(modeLines.length).toBe(1);
+    } finally {
+      await app.shutdown();
+    }
+  });
+});
