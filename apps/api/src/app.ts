@@ -16,6 +16,7 @@ import { errorHandler, notFound } from './errors.js';
 import { inputGuard } from './input-guard.js';
 import { jobsAdminGuard } from './jobs/admin-guard.js';
 import { jobsBoard } from './jobs/board.js';
+import { clinicalJobs } from './jobs/clinical.js';
 import type { Metrics } from './metrics.js';
 import { openApiHandler } from './openapi.js';
 import type { Platform } from './platform.js';
@@ -128,6 +129,19 @@ export function createApp({
   const csrf = csrfProtection({ secret: `csrf:${env.SESSION_SECRET}`, production });
   app.use(csrf.routes);
   const { db } = database;
+  // The dental and care background jobs: handlers registered here, the routes schedule them.
+  const clinical = clinicalJobs({
+    db,
+    jobs: platform.jobs,
+    alerts,
+    logger: logger.child({ component: 'clinical-jobs' }),
+    settings: {
+      reminderLeadMs: env.DENTAL_REMINDER_LEAD,
+      followUpAfterMs: env.DENTAL_FOLLOW_UP_AFTER,
+      medicationLeadMs: env.CARE_MEDICATION_REMINDER_LEAD,
+      adherenceCron: env.CARE_ADHERENCE_CRON,
+    },
+  });
   app.use(
     '/dental',
     platform.limiters.api,
@@ -138,6 +152,7 @@ export function createApp({
       audit: auditRepository(db),
       sessions: platform.dentalSessions,
       authLimiter: platform.limiters.dentalAuth,
+      ...clinical.dental,
     }),
   );
   app.use(
@@ -164,6 +179,7 @@ export function createApp({
       presence,
       alerts,
       metrics,
+      ...clinical.care,
     }),
   );
   app.use(notFound);

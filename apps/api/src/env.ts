@@ -30,6 +30,13 @@ const durationMs = (min: number, max: number) =>
     })
     .pipe(z.number().min(min, `at least ${min} ms`).max(max, `at most ${max} ms`));
 
+/** A job delay: `duration` read into milliseconds (`'24h'`, `'7d'`, `'2s'` in tests). */
+const jobDelay = duration.transform((v) => {
+  const [, n, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(v) as RegExpExecArray;
+  const ms = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit as 'ms'];
+  return Number(n) * ms;
+});
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -100,6 +107,19 @@ const envSchema = z.object({
   WORKERS_ENABLED: bool(true),
   /** How long a shutdown waits for running jobs before leaving them to another worker. */
   JOBS_SHUTDOWN_TIMEOUT: durationMs(100, 60_000).default(5_000),
+
+  // The dental and care jobs (jobs/clinical.ts), in milliseconds once parsed.
+  /** How long before an appointment its reminder goes out (at once when booked closer). Default 24h. */
+  DENTAL_REMINDER_LEAD: jobDelay.default(24 * 3_600_000),
+  /** How long after a treatment the follow-up-monitor job looks for a booked appointment. Default 7d. */
+  DENTAL_FOLLOW_UP_AFTER: jobDelay.default(7 * 86_400_000),
+  /** How long before each medication dose the carer is reminded. Default 10m. */
+  CARE_MEDICATION_REMINDER_LEAD: jobDelay.default(10 * 60_000),
+  /** When the daily adherence check runs (cron, UTC); it checks the day before. */
+  CARE_ADHERENCE_CRON: z
+    .string()
+    .regex(/^\S+( \S+){4,5}$/, "expected a cron pattern such as '0 6 * * *'")
+    .default('0 6 * * *'),
 });
 
 type RawEnv = z.infer<typeof envSchema>;

@@ -28,7 +28,7 @@ function describe(error: z.ZodError): string {
 export function parse<S extends z.ZodType>(
   schema: S,
   value: unknown,
-  where: 'body' | 'params' | 'query',
+  where: 'body' | 'params' | 'query' | 'headers',
 ): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;

@@ -48,6 +48,8 @@ function sample(route: DentalRoute, n: number): { path: string; body?: unknown }
       };
     case 'PATCH /appointments/:id':
       return { path: withId(5), body: { status: 'completed' } };
+    case 'GET /appointments/:id/reminders':
+      return { path: withId(5) };
     case 'GET /appointments':
       return { path: `${path}?date=2026-01-05` };
     case 'DELETE /auth/sessions/:id':
@@ -77,6 +79,8 @@ describe('dental authorization matrix (every route × every role × anonymous)',
     const router = dentalRoutes({
       repo: {} as never,
       audit: {} as never,
+      reminders: {} as never,
+      followUps: {} as never,
       sessions: app.platform.dentalSessions,
       authLimiter: (_req, _res, next) => next(),
     });

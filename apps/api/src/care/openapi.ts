@@ -12,19 +12,33 @@ import {
 } from '../openapi/common.js';
 import { z } from '../openapi/zod.js';
 import {
+  AdherenceCheckQueued,
+  AdherenceReport,
+  adherenceCheckBody,
   alertBody,
+  appointmentParams,
+  CareAppointmentChange,
+  CareAppointmentList,
   CareClient,
   CareClientList,
   CareLoginResult,
   CareMe,
   CreatedAlert,
+  CreatedMedication,
+  careAppointmentBody,
+  careAppointmentPatchBody,
   careLevelBody,
   clientParams,
   Heartbeat,
   loginBody,
+  MedicationList,
+  medicationBody,
+  medicationParams,
   OnlineCarers,
   SessionList,
   sessionParams,
+  TakenDose,
+  takenBody,
 } from './schemas.js';
 
 const jsonBody = (schema: Parameters<typeof json>[0]) => ({
@@ -32,10 +46,17 @@ const jsonBody = (schema: Parameters<typeof json>[0]) => ({
   content: json(schema),
 });
 const SIGN_IN = 'Not signed in (`E_API_UNAUTHENTICATED`): POST /care/auth/login first';
+const NO_CLIENT = 'No such client for this carer (`E_API_NOT_FOUND`)';
+const JOBS_UNAVAILABLE =
+  'Redis could not take the background job and no outbox accepted it (`E_JOBS_UNAVAILABLE`, `Retry-After`)';
 
 /** Every route of `careRoutes`, mounted at `/care` behind the global and `api` limiters. */
 export function registerCarePaths(registry: OpenAPIRegistry): void {
-  const path = ({ signedIn, ...route }: RouteConfig & { signedIn: boolean }) =>
+  const path = ({
+    signedIn,
+    unavailable,
+    ...route
+  }: RouteConfig & { signedIn: boolean; unavailable?: string }) =>
     registry.registerPath({
       ...route,
       path: `/care${route.path}`,
@@ -49,7 +70,7 @@ export function registerCarePaths(registry: OpenAPIRegistry): void {
           : {}),
         ...errors({
           ...RATE_LIMITED,
-          503: `Session store unreachable with SESSION_ON_REDIS_ERROR=deny (\`E_SESSION_UNAVAILABLE\`), or ${RATE_LIMITED[503]}`,
+          503: `Session store unreachable with SESSION_ON_REDIS_ERROR=deny (\`E_SESSION_UNAVAILABLE\`), ${unavailable ? `${unavailable}, ` : ''}or ${RATE_LIMITED[503]}`,
         }),
       },
     });
@@ -176,6 +197,116 @@ export function registerCarePaths(registry: OpenAPIRegistry): void {
         content: { 'text/event-stream': { schema: z.string() } },
       },
       ...errors({ 401: SIGN_IN }),
+    },
+  });
+
+  registerCareJobPaths(path);
+}
+
+type CarePath = (route: RouteConfig & { signedIn: boolean; unavailable?: string }) => void;
+
+/** Medication, adherence and appointment routes: the ones whose work runs as background jobs. */
+function registerCareJobPaths(path: CarePath): void {
+  const clientErrors = (extra: Parameters<typeof errors>[0] = {}) =>
+    errors({
+      400: 'Invalid id (`E_API_VALIDATION_FAILED`)',
+      401: SIGN_IN,
+      404: NO_CLIENT,
+      ...extra,
+    });
+  path({
+    method: 'get',
+    path: '/clients/{id}/medications',
+    summary: 'A client’s medications, next dose, and the last week’s doses (reminded, taken)',
+    signedIn: true,
+    request: { params: clientParams },
+    responses: { 200: ok('The medications', MedicationList), ...clientErrors() },
+  });
+  path({
+    method: 'post',
+    path: '/clients/{id}/medications',
+    summary:
+      'Add a daily medication; schedules the medication-reminder job of its next dose (CARE_MEDICATION_REMINDER_LEAD before it)',
+    signedIn: true,
+    unavailable: JOBS_UNAVAILABLE,
+    request: { params: clientParams, body: jsonBody(medicationBody) },
+    responses: {
+      201: ok('Added', CreatedMedication),
+      ...clientErrors({ 400: `${INVALID_BODY}; also an invalid id`, ...BODY_LIMITS }),
+    },
+  });
+  path({
+    method: 'post',
+    path: '/clients/{id}/medications/{medicationId}/taken',
+    summary: 'Record a dose as taken (counted by the adherence check)',
+    signedIn: true,
+    request: { params: medicationParams, body: jsonBody(takenBody) },
+    responses: {
+      200: ok('Recorded (a second record keeps the first time)', TakenDose),
+      ...clientErrors({
+        400: `${INVALID_BODY}; also an invalid id`,
+        404: `${NO_CLIENT}, or no such medication for this client`,
+        ...BODY_LIMITS,
+        422: 'doseAt is not one of the medication’s dose times, or more than an hour ahead (`E_API_NOT_A_DOSE`)',
+      }),
+    },
+  });
+  path({
+    method: 'get',
+    path: '/clients/{id}/adherence',
+    summary: 'Results of the adherence-check job, one per UTC day, newest first (31 days)',
+    signedIn: true,
+    request: { params: clientParams },
+    responses: { 200: ok('The results', AdherenceReport), ...clientErrors() },
+  });
+  path({
+    method: 'post',
+    path: '/clients/{id}/adherence/check',
+    summary: 'Run the adherence-check job for one day now (the daily scheduler checks yesterday)',
+    signedIn: true,
+    unavailable: JOBS_UNAVAILABLE,
+    request: { params: clientParams, body: { required: false, content: json(adherenceCheckBody) } },
+    responses: {
+      202: ok('Enqueued: the result appears on GET …/adherence', AdherenceCheckQueued),
+      ...clientErrors({ 400: `${INVALID_BODY}; also an invalid id`, ...BODY_LIMITS }),
+    },
+  });
+  path({
+    method: 'get',
+    path: '/clients/{id}/appointments',
+    summary: 'A client’s appointments, latest first',
+    signedIn: true,
+    request: { params: clientParams },
+    responses: { 200: ok('The appointments', CareAppointmentList), ...clientErrors() },
+  });
+  path({
+    method: 'post',
+    path: '/clients/{id}/appointments',
+    summary:
+      'Add an appointment; an appointment-status job marks it due at its start and alerts the carer’s stream',
+    signedIn: true,
+    unavailable: JOBS_UNAVAILABLE,
+    request: { params: clientParams, body: jsonBody(careAppointmentBody) },
+    responses: {
+      201: ok('Added', CareAppointmentChange),
+      ...clientErrors({ 400: `${INVALID_BODY}; also an invalid id`, ...BODY_LIMITS }),
+    },
+  });
+  path({
+    method: 'patch',
+    path: '/clients/{id}/appointments/{appointmentId}',
+    summary:
+      'Complete or cancel an appointment; the change is pushed to the carer’s alert stream by an appointment-status job',
+    signedIn: true,
+    unavailable: JOBS_UNAVAILABLE,
+    request: { params: appointmentParams, body: jsonBody(careAppointmentPatchBody) },
+    responses: {
+      200: ok('Changed', CareAppointmentChange),
+      ...clientErrors({
+        400: `${INVALID_BODY}; also an invalid id`,
+        404: `${NO_CLIENT}, or no such appointment for this client`,
+        ...BODY_LIMITS,
+      }),
     },
   });
 }

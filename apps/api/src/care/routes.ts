@@ -6,10 +6,27 @@ import { cached, invalidate } from '../cached.js';
 import { verifyPassword } from '../db/password.js';
 import type { Metrics } from '../metrics.js';
 import { body, HttpError, params } from '../validate.js';
+import type { CareAdherence } from './adherence.js';
 import type { AlertHub } from './alerts.js';
+import type { CareAppointments } from './appointments.js';
+import { utcDay } from './doses.js';
+import type { CareMedication } from './medication.js';
 import type { Presence } from './presence.js';
 import type { CareRepository } from './repository.js';
-import { alertBody, careLevelBody, clientParams, loginBody, sessionParams } from './schemas.js';
+import {
+  adherenceCheckBody,
+  alertBody,
+  appointmentParams,
+  careAppointmentBody,
+  careAppointmentPatchBody,
+  careLevelBody,
+  clientParams,
+  loginBody,
+  medicationBody,
+  medicationParams,
+  sessionParams,
+  takenBody,
+} from './schemas.js';
 
 /** `clients:carer:{id}` (5 min) under the cache's `care:` prefix. */
 export const CareKeys = defineKeys('clients', { ofCarer: (carerId: number) => ['carer', carerId] });
@@ -31,6 +48,12 @@ export interface CareDeps {
   presence: Presence;
   alerts: AlertHub;
   metrics: Metrics;
+  /** Medications and their medication-reminder jobs (medication.ts). */
+  medication: CareMedication;
+  /** The daily adherence-check results (adherence.ts). */
+  adherence: CareAdherence;
+  /** Client appointments and their appointment-status jobs (appointments.ts). */
+  appointments: CareAppointments;
 }
 
 /**
@@ -45,6 +68,9 @@ export function careRoutes({
   presence,
   alerts,
   metrics,
+  medication,
+  adherence,
+  appointments,
 }: CareDeps): Router {
   const router = Router();
   router.use(sessions);
@@ -150,6 +176,74 @@ export function careRoutes({
 
   router.get('/alerts/stream', requireLogin, (req, res) => {
     alerts.open(carerId(req), res);
+  });
+
+  // ---- medication, adherence and appointments (background jobs) ----
+  /** The carer's client id from the path, or 404 (another carer's client is not found either). */
+  const ownClient = async (req: Request, id: number): Promise<number> => {
+    if (!(await repo.clientOf(carerId(req), id)))
+      throw new HttpError(404, 'not_found', 'No such client for this carer');
+    return id;
+  };
+
+  router.get('/clients/:id/medications', requireLogin, async (req, res) => {
+    const clientId = await ownClient(req, params(req, clientParams).id);
+    res.json({ items: await medication.of(clientId) });
+  });
+
+  router.post('/clients/:id/medications', requireLogin, async (req, res) => {
+    const clientId = await ownClient(req, params(req, clientParams).id);
+    const input = body(req, medicationBody);
+    res.status(201).json(await medication.create(clientId, input));
+  });
+
+  router.post('/clients/:id/medications/:medicationId/taken', requireLogin, async (req, res) => {
+    const { id, medicationId } = params(req, medicationParams);
+    const clientId = await ownClient(req, id);
+    const { doseAt } = body(req, takenBody);
+    const result = await medication.taken(clientId, medicationId, carerId(req), doseAt);
+    if (!result.ok) {
+      if (result.reason === 'no-medication')
+        throw new HttpError(404, 'not_found', 'No such medication for this client');
+      throw new HttpError(
+        422,
+        'not_a_dose',
+        'doseAt is not one of this medication’s dose times (or is more than an hour ahead)',
+      );
+    }
+    res.json(result.dose);
+  });
+
+  router.get('/clients/:id/adherence', requireLogin, async (req, res) => {
+    const clientId = await ownClient(req, params(req, clientParams).id);
+    res.json({ clientId, items: await adherence.of(clientId) });
+  });
+
+  router.post('/clients/:id/adherence/check', requireLogin, async (req, res) => {
+    const clientId = await ownClient(req, params(req, clientParams).id);
+    const day = body(req, adherenceCheckBody).day ?? utcDay(Date.now());
+    const { state } = await adherence.check(clientId, day);
+    res.status(202).json({ clientId, day, state });
+  });
+
+  router.get('/clients/:id/appointments', requireLogin, async (req, res) => {
+    const clientId = await ownClient(req, params(req, clientParams).id);
+    res.json({ items: await appointments.list(clientId) });
+  });
+
+  router.post('/clients/:id/appointments', requireLogin, async (req, res) => {
+    const clientId = await ownClient(req, params(req, clientParams).id);
+    const input = body(req, careAppointmentBody);
+    res.status(201).json(await appointments.create(clientId, input));
+  });
+
+  router.patch('/clients/:id/appointments/:appointmentId', requireLogin, async (req, res) => {
+    const { id, appointmentId } = params(req, appointmentParams);
+    const clientId = await ownClient(req, id);
+    const { status } = body(req, careAppointmentPatchBody);
+    const updated = await appointments.setStatus(clientId, appointmentId, status);
+    if (!updated) throw new HttpError(404, 'not_found', 'No such appointment for this client');
+    res.json(updated);
   });
 
   router.use(sessions.errorHandler);

@@ -66,3 +66,118 @@ export const CreatedAlert = z
     }),
   })
   .openapi('CreatedAlert');
+
+// ---- medication, adherence and appointments (background jobs) ----
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a UTC time as HH:MM');
+const isoDay = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD')
+  .refine(
+    (s) => !Number.isNaN(Date.parse(s)) && new Date(s).toISOString().startsWith(s),
+    'not a calendar date',
+  )
+  .openapi({ format: 'date', example: '2026-12-01' });
+const enqueueState = z.enum(['queued', 'outbox', 'inline', 'dropped']).openapi({
+  description:
+    'queued: in Redis; outbox: Redis was unavailable, enqueued once it is back; inline: DISABLE_BACKGROUND_JOBS (runs in this process); dropped: background jobs off',
+});
+
+export const medicationParams = z.object({
+  id: clientParams.shape.id,
+  medicationId: clientParams.shape.id,
+});
+export const appointmentParams = z.object({
+  id: clientParams.shape.id,
+  appointmentId: clientParams.shape.id,
+});
+export const medicationBody = z
+  .object({
+    name: text({ max: 100 }),
+    dose: text({ max: 100 }),
+    times: z
+      .array(hhmm)
+      .min(1)
+      .max(12)
+      .refine((t) => new Set(t).size === t.length, 'times must be distinct'),
+    startsOn: isoDay.optional(),
+  })
+  .openapi('MedicationInput');
+export const takenBody = z
+  .object({
+    doseAt: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .openapi({ description: 'One of the dose times; default the latest (up to an hour early)' }),
+  })
+  .openapi('DoseTakenInput');
+export const adherenceCheckBody = z
+  .object({ day: isoDay.optional().openapi({ description: 'UTC day; default today' }) })
+  .openapi('AdherenceCheckInput');
+export const careAppointmentBody = z
+  .object({ title: text({ max: 200 }), startsAt: z.iso.datetime({ offset: true }) })
+  .openapi('CareAppointmentInput');
+export const careAppointmentPatchBody = z
+  .object({ status: z.enum(['completed', 'cancelled']) })
+  .openapi('CareAppointmentPatch');
+
+const Dose = z.strictObject({
+  doseAt: isoDateTime,
+  remindedAt: isoDateTime.nullable(),
+  takenAt: isoDateTime.nullable(),
+});
+const medicationFields = {
+  id: int,
+  clientId: int,
+  name: z.string(),
+  dose: z.string(),
+  times: z.array(z.string()),
+  startsOn: z.iso.date(),
+  nextDoseAt: isoDateTime.nullable(),
+};
+export const Medication = z
+  .strictObject({ ...medicationFields, doses: z.array(Dose) })
+  .openapi('Medication');
+export const MedicationList = z
+  .strictObject({ items: z.array(Medication) })
+  .openapi('MedicationList');
+export const CreatedMedication = z
+  .strictObject({ ...medicationFields, reminder: z.union([enqueueState, z.literal('none')]) })
+  .openapi('CreatedMedication');
+export const TakenDose = z
+  .strictObject({ medicationId: int, doseAt: isoDateTime, takenAt: isoDateTime })
+  .openapi('TakenDose');
+export const AdherenceReport = z
+  .strictObject({
+    clientId: int,
+    items: z.array(
+      z.strictObject({
+        day: z.iso.date(),
+        due: int,
+        taken: int,
+        missed: int,
+        ratePercent: z.number(),
+        checkedAt: isoDateTime,
+      }),
+    ),
+  })
+  .openapi('AdherenceReport');
+export const AdherenceCheckQueued = z
+  .strictObject({ clientId: int, day: z.iso.date(), state: enqueueState })
+  .openapi('AdherenceCheckQueued');
+const careAppointmentStatus = z.enum(['scheduled', 'due', 'completed', 'cancelled']);
+export const CareAppointment = z
+  .strictObject({
+    id: int,
+    clientId: int,
+    title: z.string(),
+    startsAt: isoDateTime,
+    status: careAppointmentStatus,
+    updatedAt: isoDateTime,
+  })
+  .openapi('CareAppointment');
+export const CareAppointmentList = z
+  .strictObject({ items: z.array(CareAppointment) })
+  .openapi('CareAppointmentList');
+export const CareAppointmentChange = CareAppointment.extend({ statusJob: enqueueState }).openapi(
+  'CareAppointmentChange',
+);

@@ -99,6 +99,45 @@ const migrations: Record<string, Migration> = {
       );
     },
   },
+  // Background jobs of the dental and care use cases (dental/reminders.ts, dental/follow-ups.ts,
+  // care/medication.ts, care/appointments.ts): what the jobs did, readable on the routes.
+  '006_clinical_jobs': {
+    async up(db) {
+      await runStatements(
+        db,
+        `
+        alter table appointments add column reminder_due_at timestamptz;
+        alter table appointments add column idempotency_key text;
+        create unique index appointments_idempotency_key on appointments (idempotency_key);
+        create table dental_reminders (id serial primary key,
+          appointment_id int not null references appointments(id) on delete cascade,
+          starts_at timestamptz not null, channel text not null, recipient text not null,
+          sent_at timestamptz not null default now(), unique (appointment_id, starts_at));
+        create table dental_follow_ups (id serial primary key,
+          treatment_id int not null unique references treatments(id) on delete cascade,
+          patient_id int not null references patients(id) on delete cascade, due_at timestamptz not null,
+          checked_at timestamptz, outcome text, appointment_id int references appointments(id) on delete set null);
+        create index dental_follow_ups_patient on dental_follow_ups (patient_id);
+        create table care_medications (id serial primary key,
+          client_id int not null references care_clients(id) on delete cascade, name text not null,
+          dose text not null, times text not null, starts_on date not null,
+          created_at timestamptz not null default now());
+        create index care_medications_client on care_medications (client_id);
+        create table care_doses (medication_id int not null references care_medications(id) on delete cascade,
+          dose_at timestamptz not null, reminded_at timestamptz, taken_at timestamptz,
+          taken_by int references carers(id), primary key (medication_id, dose_at));
+        create table care_adherence (client_id int not null references care_clients(id) on delete cascade,
+          day date not null, due int not null, taken int not null,
+          checked_at timestamptz not null default now(), primary key (client_id, day));
+        create table care_appointments (id serial primary key,
+          client_id int not null references care_clients(id) on delete cascade, title text not null,
+          starts_at timestamptz not null, status text not null default 'scheduled',
+          updated_at timestamptz not null default now());
+        create index care_appointments_client on care_appointments (client_id, starts_at);
+      `,
+      );
+    },
+  },
 };
 
 /** PGlite's extended protocol takes one statement per query, so split on statement ends. */

@@ -30,6 +30,10 @@ export interface AppointmentsTable {
   duration_min: number;
   status: 'scheduled' | 'completed' | 'cancelled';
   reason: string;
+  /** When the appointment-reminder job is due; null: none planned (dental/reminders.ts). */
+  reminder_due_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** The booking request's Idempotency-Key: a retried POST returns this row. */
+  idempotency_key: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface TreatmentsTable {
@@ -140,6 +144,65 @@ export interface DentalAuditTable {
   at: Timestamp;
 }
 
+/** One appointment reminder sent (the appointment-reminder job), per appointment and start time. */
+export interface DentalRemindersTable {
+  id: Generated<number>;
+  appointment_id: number;
+  starts_at: Timestamp;
+  channel: string;
+  recipient: string;
+  sent_at: Timestamp;
+}
+
+/** A follow-up planned after a treatment; the follow-up-monitor job fills in the outcome. */
+export interface DentalFollowUpsTable {
+  id: Generated<number>;
+  treatment_id: number;
+  patient_id: number;
+  due_at: Timestamp;
+  checked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  outcome: 'booked' | 'call-patient' | null;
+  appointment_id: number | null;
+}
+
+export interface CareMedicationsTable {
+  id: Generated<number>;
+  client_id: number;
+  name: string;
+  dose: string;
+  /** Daily dose times, UTC `HH:MM`, comma-separated and sorted. */
+  times: string;
+  starts_on: string;
+  created_at: Timestamp;
+}
+
+/** One scheduled dose: reminded (medication-reminder job) and/or taken (a carer's record). */
+export interface CareDosesTable {
+  medication_id: number;
+  dose_at: Timestamp;
+  reminded_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  taken_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  taken_by: number | null;
+}
+
+/** The adherence-check job's result for one client and UTC day. */
+export interface CareAdherenceTable {
+  client_id: number;
+  day: string;
+  due: number;
+  taken: number;
+  checked_at: Timestamp;
+}
+
+export interface CareAppointmentsTable {
+  id: Generated<number>;
+  client_id: number;
+  title: string;
+  starts_at: Timestamp;
+  status: 'scheduled' | 'due' | 'completed' | 'cancelled';
+  updated_at: Timestamp;
+}
+
 export interface Database {
   staff: StaffTable;
   dental_audit: DentalAuditTable;
@@ -157,4 +220,10 @@ export interface Database {
   care_clients: CareClientsTable;
   care_alerts: CareAlertsTable;
   outbox: OutboxTable;
+  dental_reminders: DentalRemindersTable;
+  dental_follow_ups: DentalFollowUpsTable;
+  care_medications: CareMedicationsTable;
+  care_doses: CareDosesTable;
+  care_adherence: CareAdherenceTable;
+  care_appointments: CareAppointmentsTable;
 }

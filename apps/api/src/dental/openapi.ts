@@ -15,14 +15,19 @@ import { registerDentalAuthPaths } from './auth-openapi.js';
 import { DENTAL_PERMISSIONS } from './permissions.js';
 import {
   Appointment,
+  AppointmentChange,
   AppointmentDay,
-  AppointmentStatusChange,
+  AppointmentReminders,
   appointmentBody,
+  appointmentPatchBody,
+  BookedAppointment,
   CreatedTreatment,
   DashboardStats,
   dateQuery,
+  FollowUpList,
   Invoice,
   InvoiceList,
+  idempotencyHeaders,
   idParams,
   PaidInvoice,
   Patient,
@@ -31,7 +36,6 @@ import {
   patientBody,
   patientPatchBody,
   StaffList,
-  statusBody,
   TreatmentList,
   treatmentBody,
 } from './schemas.js';
@@ -44,14 +48,23 @@ const jsonBody = (schema: Parameters<typeof json>[0]) => ({
   content: json(schema),
 });
 
-export type DentalPath = (route: RouteConfig & { public?: boolean }) => void;
+export type DentalPath = (
+  route: RouteConfig & {
+    public?: boolean;
+    /** Another reason for a 503 than the rate-limit store's (a background job Redis could not take). */
+    unavailable?: string;
+  },
+) => void;
+
+const JOBS_UNAVAILABLE =
+  'Redis could not take the background job and no outbox accepted it (`E_JOBS_UNAVAILABLE`, `Retry-After`); the write itself is done: retry (with the same Idempotency-Key when booking)';
 
 /**
  * Registers a `/dental` route: behind the global and `api` limiters and, unless `public`, the
  * staff session (401) and the roles DENTAL_PERMISSIONS lists for it (403, named in the text).
  */
 export function dentalPathRegistrar(registry: OpenAPIRegistry): DentalPath {
-  return ({ public: open = false, ...route }) => {
+  return ({ public: open = false, unavailable, ...route }) => {
     const key = `${route.method.toUpperCase()} ${route.path.replace(/\{(\w+)\}/g, ':$1')}`;
     const roles = (DENTAL_PERMISSIONS as Record<string, readonly string[]>)[key];
     if (!open && !roles) throw new Error(`dental OpenAPI: ${key} is not in DENTAL_PERMISSIONS`);
@@ -72,7 +85,11 @@ export function dentalPathRegistrar(registry: OpenAPIRegistry): DentalPath {
                 ? `Signed in with a role not allowed here (\`E_API_FORBIDDEN\`); allowed: ${roles?.join(', ')}`
                 : `Signed in with a role not allowed here (\`E_API_FORBIDDEN\`; allowed: ${roles?.join(', ')}), or no valid X-CSRF-Token (\`E_API_CSRF_INVALID\`)`,
             })),
-        ...errors(RATE_LIMITED),
+        ...errors(
+          unavailable
+            ? { ...RATE_LIMITED, 503: `${unavailable}, or ${RATE_LIMITED[503]}` }
+            : RATE_LIMITED,
+        ),
       },
     });
   };
@@ -152,7 +169,9 @@ export function registerDentalPaths(registry: OpenAPIRegistry): void {
   path({
     method: 'post',
     path: '/patients/{id}/treatments',
-    summary: 'Record a treatment; opens an invoice for its cost',
+    summary:
+      'Record a treatment; opens an invoice for its cost and schedules a follow-up-monitor job (DENTAL_FOLLOW_UP_AFTER later)',
+    unavailable: JOBS_UNAVAILABLE,
     request: { params: idParams, body: jsonBody(treatmentBody) },
     responses: {
       201: ok('The treatment and its invoice', CreatedTreatment),
@@ -163,6 +182,14 @@ export function registerDentalPaths(registry: OpenAPIRegistry): void {
         422: 'appointmentId names no appointment (`E_API_INVALID_REFERENCE`)',
       }),
     },
+  });
+  path({
+    method: 'get',
+    path: '/patients/{id}/follow-ups',
+    summary:
+      'Follow-ups after the patient’s treatments: due, and once the follow-up-monitor job ran, booked or call-patient',
+    request: { params: idParams },
+    responses: { 200: ok('The follow-ups', FollowUpList), ...errors({ 400: INVALID_ID }) },
   });
   path({
     method: 'get',
@@ -224,24 +251,49 @@ export function registerDentalPaths(registry: OpenAPIRegistry): void {
   path({
     method: 'post',
     path: '/appointments',
-    summary: 'Book an appointment',
-    request: { body: jsonBody(appointmentBody) },
+    summary:
+      'Book an appointment; schedules its appointment-reminder job (DENTAL_REMINDER_LEAD before it, at once when closer, none once started)',
+    unavailable: JOBS_UNAVAILABLE,
+    request: { body: jsonBody(appointmentBody), headers: idempotencyHeaders },
     responses: {
-      201: ok('Booked', Appointment),
+      201: ok(
+        'Booked (or, with an Idempotency-Key used before, the first booking)',
+        BookedAppointment,
+        {
+          headers: z.object({
+            'Idempotent-Replayed': z
+              .string()
+              .optional()
+              .openapi({ description: '`true` when the Idempotency-Key was used before' }),
+          }),
+        },
+      ),
       ...errors({
-        400: INVALID_BODY,
+        400: `${INVALID_BODY}; also an Idempotency-Key of the wrong form`,
         ...BODY_LIMITS,
         422: 'patientId or staffId names no record (`E_API_INVALID_REFERENCE`)',
       }),
     },
   });
   path({
+    method: 'get',
+    path: '/appointments/{id}/reminders',
+    summary: 'The reminders sent for an appointment and the next one planned',
+    request: { params: idParams },
+    responses: {
+      200: ok('The reminders', AppointmentReminders),
+      ...errors({ 400: INVALID_ID, 404: 'No such appointment (`E_API_NOT_FOUND`)' }),
+    },
+  });
+  path({
     method: 'patch',
     path: '/appointments/{id}',
-    summary: 'Change an appointment’s status',
-    request: { params: idParams, body: jsonBody(statusBody) },
+    summary:
+      'Change an appointment’s status or move it; the reminder job is moved, re-planned or cancelled with it',
+    unavailable: JOBS_UNAVAILABLE,
+    request: { params: idParams, body: jsonBody(appointmentPatchBody) },
     responses: {
-      200: ok('The new status', AppointmentStatusChange),
+      200: ok('The appointment after the change, and its reminder', AppointmentChange),
       ...errors({
         400: `${INVALID_BODY}; also an invalid id`,
         404: 'No such appointment (`E_API_NOT_FOUND`)',

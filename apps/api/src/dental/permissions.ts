@@ -26,6 +26,8 @@ export const DENTAL_PERMISSIONS = {
   'DELETE /patients/:id': ADMIN,
   'GET /patients/:id/treatments': CLINICAL,
   'POST /patients/:id/treatments': CLINICAL,
+  // whether the patient came back after a treatment (no clinical detail): the desk calls them
+  'GET /patients/:id/follow-ups': ALL,
   'GET /patients/:id/invoices': BILLING,
   'GET /invoices/:id': BILLING,
   'POST /invoices/:id/pay': BILLING,
@@ -34,6 +36,7 @@ export const DENTAL_PERMISSIONS = {
   'GET /appointments/:id': ALL,
   'POST /appointments': FRONT_DESK,
   'PATCH /appointments/:id': ALL,
+  'GET /appointments/:id/reminders': ALL,
   'GET /staff': ALL,
   // revenue per month and per dentist: billing data
   'GET /dashboard/stats': FRONT_DESK,

@@ -45,6 +45,26 @@ const appointmentColumns = [
   'appointments.reason',
 ] as const;
 
+const bareAppointmentColumns = [
+  'id',
+  'patient_id as patientId',
+  'staff_id as staffId',
+  'starts_at as startsAt',
+  'duration_min as durationMin',
+  'status',
+  'reason',
+] as const;
+
+export interface AppointmentRow {
+  id: number;
+  patientId: number;
+  staffId: number;
+  startsAt: Date;
+  durationMin: number;
+  status: 'scheduled' | 'completed' | 'cancelled';
+  reason: string;
+}
+
 /** Every dental query in one place; routes never write SQL. */
 export function dentalRepository(db: Kysely<Database>) {
   return {
@@ -120,8 +140,15 @@ export function dentalRepository(db: Kysely<Database>) {
         .where('appointments.id', '=', id)
         .executeTakeFirst();
     },
-    createAppointment(input: AppointmentInput) {
-      return db
+    /**
+     * With `idempotencyKey`, a second booking under the same key inserts nothing and returns the
+     * first one (`created: false`), concurrent retries included (the unique index decides).
+     */
+    async createAppointment(
+      input: AppointmentInput,
+      idempotencyKey?: string,
+    ): Promise<{ appointment: AppointmentRow; created: boolean }> {
+      const inserted = await db
         .insertInto('appointments')
         .values({
           patient_id: input.patientId,
@@ -130,22 +157,30 @@ export function dentalRepository(db: Kysely<Database>) {
           duration_min: input.durationMin,
           reason: input.reason,
           status: 'scheduled',
+          idempotency_key: idempotencyKey ?? null,
         })
-        .returning([
-          'id',
-          'patient_id as patientId',
-          'staff_id as staffId',
-          'starts_at as startsAt',
-          'duration_min as durationMin',
-          'status',
-          'reason',
-        ])
+        .onConflict((oc) => oc.column('idempotency_key').doNothing())
+        .returning(bareAppointmentColumns)
+        .executeTakeFirst();
+      if (inserted) return { appointment: inserted, created: true };
+      const first = await db
+        .selectFrom('appointments')
+        .select(appointmentColumns)
+        .where('idempotency_key', '=', idempotencyKey ?? '')
         .executeTakeFirstOrThrow();
+      return { appointment: first, created: false };
     },
-    updateAppointmentStatus(id: number, status: 'scheduled' | 'completed' | 'cancelled') {
+    /** A status change and/or a move; undefined when there is no such appointment. */
+    updateAppointment(
+      id: number,
+      change: { status?: 'scheduled' | 'completed' | 'cancelled'; startsAt?: string },
+    ) {
       return db
         .updateTable('appointments')
-        .set({ status })
+        .set({
+          ...(change.status !== undefined ? { status: change.status } : {}),
+          ...(change.startsAt !== undefined ? { starts_at: change.startsAt } : {}),
+        })
         .where('id', '=', id)
         .returning(['id', 'starts_at as startsAt', 'status', 'patient_id as patientId'])
         .executeTakeFirst();

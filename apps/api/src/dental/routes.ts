@@ -3,20 +3,23 @@ import { cacheResponse } from '@redis-toolkit/cache/express';
 import type { SessionMiddleware } from '@redis-toolkit/session';
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { cached, invalidate } from '../cached.js';
-import { body, HttpError, params, query } from '../validate.js';
+import { body, HttpError, params, parse, query } from '../validate.js';
 import type { AuditAction, AuditRepository } from './audit.js';
 import { allow, dentalAuthRoutes, requireStaff, staffOf } from './auth.js';
 import { auditQuery } from './auth-schemas.js';
+import type { DentalFollowUps } from './follow-ups.js';
 import { CacheKeys, DentalTtl, Tags } from './keys.js';
+import type { DentalReminders } from './reminders.js';
 import type { DentalRepository } from './repository.js';
 import {
   appointmentBody,
+  appointmentPatchBody,
   dateQuery,
+  idempotencyHeaders,
   idParams,
   pageQuery,
   patientBody,
   patientPatchBody,
-  statusBody,
   treatmentBody,
 } from './schemas.js';
 
@@ -31,6 +34,10 @@ export interface DentalDeps {
   /** The dental staff sessions (cookie `dental.sid`). */
   sessions: SessionMiddleware;
   authLimiter: RequestHandler;
+  /** The appointment-reminder jobs (reminders.ts). */
+  reminders: DentalReminders;
+  /** The follow-up-monitor jobs after treatments (follow-ups.ts). */
+  followUps: DentalFollowUps;
 }
 
 /**
@@ -38,7 +45,15 @@ export interface DentalDeps {
  * invalidation of exactly the tags it made stale before it answers, so the next read (on any
  * instance) sees the change.
  */
-export function dentalRoutes({ repo, cache, audit, sessions, authLimiter }: DentalDeps): Router {
+export function dentalRoutes({
+  repo,
+  cache,
+  audit,
+  sessions,
+  authLimiter,
+  reminders,
+  followUps,
+}: DentalDeps): Router {
   const router = Router();
   const invalidateTags = (tags: string[]) => invalidate(cache, tags);
   /** Recorded before the answer leaves, for cache hits and misses alike. */
@@ -155,7 +170,17 @@ export function dentalRoutes({ repo, cache, audit, sessions, authLimiter }: Dent
         Tags.invoice(created.invoice.id),
         Tags.dashboard,
       ]);
-      res.status(201).json(created);
+      const followUp = await followUps.plan(created.treatment);
+      res.status(201).json({ ...created, followUp });
+    },
+  );
+
+  router.get(
+    '/patients/:id/follow-ups',
+    allow('GET /patients/:id/follow-ups'),
+    async (req, res) => {
+      const { id } = params(req, idParams);
+      res.json({ items: await followUps.of(id) });
     },
   );
 
@@ -232,22 +257,42 @@ export function dentalRoutes({ repo, cache, audit, sessions, authLimiter }: Dent
 
   router.post('/appointments', allow('POST /appointments'), async (req, res) => {
     const input = body(req, appointmentBody);
-    const appointment = await repo.createAppointment(input);
-    await invalidateTags([Tags.appointmentsOn(utcDate(appointment.startsAt)), Tags.dashboard]);
-    res.status(201).json(appointment);
+    const { 'idempotency-key': retryKey } = parse(idempotencyHeaders, req.headers, 'headers');
+    const { appointment, created } = await repo.createAppointment(input, retryKey);
+    if (created)
+      await invalidateTags([Tags.appointmentsOn(utcDate(appointment.startsAt)), Tags.dashboard]);
+    // A retry plans again from the row as it is now: same job key, so nothing is enqueued twice.
+    const reminder = await reminders.plan(appointment, !created);
+    if (!created) res.setHeader('Idempotent-Replayed', 'true');
+    res.status(201).json({ ...appointment, reminder });
   });
+
+  router.get(
+    '/appointments/:id/reminders',
+    allow('GET /appointments/:id/reminders'),
+    async (req, res) => {
+      const { id } = params(req, idParams);
+      const found = await reminders.of(id);
+      if (!found) throw notFound('Appointment');
+      res.json(found);
+    },
+  );
 
   router.patch('/appointments/:id', allow('PATCH /appointments/:id'), async (req, res) => {
     const { id } = params(req, idParams);
-    const { status } = body(req, statusBody);
-    const updated = await repo.updateAppointmentStatus(id, status);
+    const change = body(req, appointmentPatchBody);
+    const before = change.startsAt === undefined ? undefined : await repo.getAppointment(id);
+    const updated = await repo.updateAppointment(id, change);
     if (!updated) throw notFound('Appointment');
     await invalidateTags([
       Tags.appointment(id),
       Tags.appointmentsOn(utcDate(updated.startsAt)),
+      // a move also changes the list of the day it left
+      ...(before ? [Tags.appointmentsOn(utcDate(before.startsAt))] : []),
       Tags.dashboard,
     ]);
-    res.json(updated);
+    const reminder = await reminders.plan(updated, true);
+    res.json({ ...updated, reminder });
   });
 
   // ---- staff (response cache with ETag) and dashboard ----

@@ -50,6 +50,22 @@ export const appointmentBody = z
   .openapi('AppointmentInput');
 export const appointmentStatus = z.enum(['scheduled', 'completed', 'cancelled']);
 export const statusBody = z.object({ status: appointmentStatus }).openapi('AppointmentStatusInput');
+/** A status change, a move (new start time), or both: the reminder follows either. */
+export const appointmentPatchBody = z
+  .object({
+    status: appointmentStatus.optional(),
+    startsAt: z.iso.datetime({ offset: true }).optional(),
+  })
+  .refine((v) => v.status !== undefined || v.startsAt !== undefined, 'send status or startsAt')
+  .openapi('AppointmentPatch', { minProperties: 1 });
+/** A client's retry key for POST /dental/appointments: the same key books (and reminds) once. */
+export const idempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{8,100}$/, 'expected 8 to 100 characters of A-Z a-z 0-9 _ . : -')
+    .optional()
+    .openapi({ description: 'Retry key: a request repeated with it returns the first booking' }),
+});
 export const treatmentBody = z
   .object({
     appointmentId: id.nullable().optional(),
@@ -97,6 +113,10 @@ export const CreatedTreatment = z
   .strictObject({
     treatment: Treatment.omit({ appointmentId: true }).openapi('NewTreatment'),
     invoice: z.strictObject({ id: int, status: invoiceStatus, amountCents: int }),
+    followUp: z.strictObject({
+      dueAt: isoDateTime,
+      state: z.enum(['queued', 'outbox', 'inline', 'dropped']),
+    }),
   })
   .openapi('CreatedTreatment');
 
@@ -133,6 +153,54 @@ export const AppointmentStatusChange = Appointment.pick({
   status: true,
   patientId: true,
 }).openapi('AppointmentStatusChange');
+
+export const ReminderPlan = z
+  .strictObject({
+    state: z.enum(['scheduled', 'outbox', 'inline', 'dropped', 'none']).openapi({
+      description:
+        'scheduled: a delayed job in Redis; outbox: Redis was unavailable, enqueued once it is back; inline: DISABLE_BACKGROUND_JOBS (a timer in this process); dropped: background jobs off, no reminder; none: cancelled, completed or already started',
+    }),
+    dueAt: isoDateTime.nullable(),
+  })
+  .openapi('ReminderPlan');
+export const BookedAppointment = Appointment.extend({ reminder: ReminderPlan }).openapi(
+  'BookedAppointment',
+);
+export const AppointmentChange = AppointmentStatusChange.extend({ reminder: ReminderPlan }).openapi(
+  'AppointmentChange',
+);
+export const AppointmentReminders = z
+  .strictObject({
+    appointmentId: int,
+    startsAt: isoDateTime,
+    status: appointmentStatus,
+    nextReminderAt: isoDateTime.nullable(),
+    sent: z.array(
+      z.strictObject({
+        id: int,
+        startsAt: isoDateTime.openapi({
+          description: 'The start time the patient was reminded of',
+        }),
+        channel: z.enum(['email']),
+        recipient: z.string(),
+        sentAt: isoDateTime,
+      }),
+    ),
+  })
+  .openapi('AppointmentReminders');
+export const FollowUpList = z
+  .strictObject({
+    items: z.array(
+      z.strictObject({
+        treatmentId: int,
+        dueAt: isoDateTime,
+        checkedAt: isoDateTime.nullable(),
+        outcome: z.enum(['booked', 'call-patient']).nullable(),
+        appointmentId: int.nullable(),
+      }),
+    ),
+  })
+  .openapi('FollowUpList');
 
 export const StaffList = z
   .strictObject({

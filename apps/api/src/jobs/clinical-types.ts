@@ -1,38 +1,38 @@
 /**
- * Job data of the dental and care queues. Placeholders the clinical use cases refine: the job map
- * (types.ts) takes these types as they are, so changing a field here needs no edit there.
+ * Job data of the dental and care queues (the job map in types.ts takes these as they are). Ids
+ * and times only: the handlers read the rows when they run, so a job sees the latest state (a
+ * moved appointment, a deleted medication) and no patient or client data sits in Redis.
  */
 
-/** A reminder sent before an appointment; scheduled at booking, moved or cancelled with it. */
+/** A reminder before a dental appointment (dental/reminders.ts); key `appointment:<id>`. */
 export interface AppointmentReminderJob {
   appointmentId: number;
-  patientId: number;
-  /** ISO time of the appointment the reminder is for (a moved appointment gets a new job). */
-  startsAt: string;
 }
 
-/** A check some days after a treatment that the patient is doing well. */
+/** Whether the patient booked again after a treatment (dental/follow-ups.ts); key `treatment:<id>`. */
 export interface FollowUpMonitorJob {
   treatmentId: number;
-  patientId: number;
 }
 
-/** A medication due for a care client. */
+/** One dose of a care client's medication (care/medication.ts); key `medication:<id>:<doseAt ms>`. */
 export interface MedicationReminderJob {
-  clientId: number;
-  medication: string;
-  /** ISO time the dose is due. */
-  dueAt: string;
+  medicationId: number;
+  /** ISO time of the dose. */
+  doseAt: string;
 }
 
-/** The daily adherence check of one care client (a repeatable job). */
+/**
+ * The adherence check (care/adherence.ts). Without `clientId`: the daily scheduler's tick, which
+ * enqueues one check per client (key `adherence:<clientId>:<day>`) for yesterday.
+ */
 export interface AdherenceCheckJob {
-  clientId: number;
+  clientId?: number;
+  /** UTC day `YYYY-MM-DD`; default yesterday for the tick, today for a client's check. */
+  day?: string;
 }
 
-/** An appointment's status change, pushed to the care SSE alert stream. */
+/** A care appointment's status, pushed to the carer's SSE alert stream (care/appointments.ts). */
 export interface AppointmentStatusJob {
   appointmentId: number;
-  status: string;
-  clientId?: number;
+  status: 'due' | 'completed' | 'cancelled';
 }

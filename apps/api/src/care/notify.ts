@@ -1,0 +1,47 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { AlertHub, CareAlert } from './alerts.js';
+
+export interface JobAlert {
+  clientId: number;
+  severity: CareAlert['severity'];
+  message: string;
+}
+
+/**
+ * An alert raised by a background job (a dose due, doses missed, an appointment's status): stored
+ * like a carer's own alert, for the client's carer, and pushed to their open SSE streams on every
+ * instance through the alert hub. Undefined when the client no longer exists.
+ */
+export async function raiseJobAlert(
+  db: Kysely<Database>,
+  alerts: AlertHub,
+  alert: JobAlert,
+): Promise<CareAlert | undefined> {
+  const client = await db
+    .selectFrom('care_clients')
+    .select('carer_id as carerId')
+    .where('id', '=', alert.clientId)
+    .executeTakeFirst();
+  if (!client) return undefined;
+  const row = await db
+    .insertInto('care_alerts')
+    .values({
+      client_id: alert.clientId,
+      carer_id: client.carerId,
+      severity: alert.severity,
+      message: alert.message,
+    })
+    .returning([
+      'id',
+      'client_id as clientId',
+      'carer_id as carerId',
+      'severity',
+      'message',
+      'created_at as createdAt',
+    ])
+    .executeTakeFirstOrThrow();
+  const stored = { ...row, createdAt: new Date(row.createdAt).toISOString() };
+  await alerts.publish(stored);
+  return stored;
+}
