@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   createFileOutbox,
+  DeadlineSweeper,
   encodeKeySegment,
   escapeGlob,
   isAvailabilityError,
@@ -130,5 +131,44 @@ describe('file outbox', () => {
     await expect(
       a.append({ id: 'r5', kind: 'revoke', payload: { jti: '5' }, createdAt: 5 }),
     ).rejects.toThrow(/full/);
+  });
+});
+
+describe('deadline sweeper', () => {
+  it('expires only late calls, whatever the mix of timeout lengths, with one interval', async () => {
+    const sweeper = new DeadlineSweeper(5);
+    const never = new Promise<string>(() => {});
+    const late = (ms: number) =>
+      sweeper.race(
+        never,
+        ms,
+        () => new Error(`late ${ms}`),
+        (e) => e,
+        () => {},
+      );
+    const quick = sweeper.race(
+      Promise.resolve('ok'),
+      20,
+      () => new Error('should not expire'),
+      (e) => e,
+      () => {},
+    );
+    const failing = sweeper.race(
+      Promise.reject(new Error('boom')),
+      20,
+      () => new Error('should not expire'),
+      (e) => new Error(`mapped ${(e as Error).message}`),
+      () => {},
+    );
+    const failed = expect(failing).rejects.toThrow('mapped boom');
+    // a long deadline registered first must not hold back a short one registered after it
+    const long = late(5000);
+    const started = performance.now();
+    await expect(late(30)).rejects.toThrow('late 30');
+    expect(performance.now() - started).toBeLessThan(2000);
+    await expect(quick).resolves.toBe('ok');
+    await failed;
+    expect(sweeper.size).toBe(1);
+    long.catch(() => {});
   });
 });

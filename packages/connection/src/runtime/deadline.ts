@@ -1,23 +1,114 @@
-interface Pending {
-  deadline: number;
-  expire(): void;
+/** One call waiting for its reply; `settle()` claims it (the reply or the sweep, whichever is first). */
+export abstract class Deadline {
+  /** performance.now() value at which the call is late. */
+  deadline = 0;
+  private done = false;
+
+  /** True once: the caller that gets true settles the call; every later claim gets false. */
+  settle(): boolean {
+    if (this.done) return false;
+    this.done = true;
+    return true;
+  }
+
+  get settled(): boolean {
+    return this.done;
+  }
+
+  /** Called by the sweep once the deadline has passed and nothing settled the call. */
+  abstract expire(): void;
+}
+
+class CallbackDeadline extends Deadline {
+  constructor(private readonly onExpire: () => void) {
+    super();
+  }
+  expire(): void {
+    this.onExpire();
+  }
+}
+
+/** Calls of one timeout length, oldest first: their deadlines are in order, so a sweep stops at the first that is not late. */
+class Lane {
+  private items: Deadline[] = [];
+  private head = 0;
+
+  constructor(readonly ms: number) {}
+
+  push(entry: Deadline): void {
+    this.items.push(entry);
+  }
+
+  get empty(): boolean {
+    return this.head === this.items.length;
+  }
+
+  sweep(now: number): number {
+    const items = this.items;
+    let head = this.head;
+    let expired = 0;
+    while (head < items.length) {
+      const entry = items[head] as Deadline;
+      if (!entry.settled) {
+        if (entry.deadline > now) break;
+        if (entry.settle()) {
+          expired++;
+          entry.expire();
+        }
+      }
+      head++;
+    }
+    // compact once the consumed prefix dominates, so the array does not grow for ever
+    if (head === items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (head > 1024 && head * 2 > items.length) {
+      this.items = items.slice(head);
+      this.head = 0;
+    } else {
+      this.head = head;
+    }
+    return expired;
+  }
 }
 
 /**
  * One timer for every in-flight call of a connection instead of one `setTimeout` per command:
- * calls register a deadline, a single interval (running only while calls are pending) expires
- * the late ones. Resolution is `tickMs`, so a 500 ms deadline fires within 500–525 ms.
+ * a call is appended to the lane of its timeout length (an array push: no timer, no hashing),
+ * settling it flips a flag, and a single interval (running only while calls are pending) walks
+ * each lane from the oldest call and expires the late ones. Resolution is `tickMs`, so a
+ * 500 ms deadline fires within 500–525 ms.
  */
 export class DeadlineSweeper {
-  private readonly pending = new Set<Pending>();
+  private readonly lanes = new Map<number, Lane>();
   private timer: NodeJS.Timeout | undefined;
+  private pending = 0;
 
   constructor(private readonly tickMs = 25) {}
+
+  /** Registers `entry` to expire `ms` from now unless it is settled first. Call `done()` when it settles. */
+  add(entry: Deadline, ms: number): void {
+    entry.deadline = performance.now() + ms;
+    let lane = this.lanes.get(ms);
+    if (lane === undefined) {
+      lane = new Lane(ms);
+      this.lanes.set(ms, lane);
+    }
+    lane.push(entry);
+    this.pending++;
+    if (this.timer === undefined) this.start();
+  }
+
+  /** The call of an entry settled by its reply (after `entry.settle()` returned true). */
+  done(): void {
+    this.pending--;
+  }
 
   /**
    * Settles with `call` (its rejection mapped through `onError`), or rejects with `onTimeout()`
    * once `ms` have passed. The late call keeps running in ioredis; its outcome is observed, so it
-   * never becomes an unhandled rejection.
+   * never becomes an unhandled rejection. For calls off the hot path (probes); the runtime's
+   * `run` uses `add` with an entry of its own, which costs fewer allocations.
    */
   race<T>(
     call: Promise<T>,
@@ -27,27 +118,27 @@ export class DeadlineSweeper {
     onOk: () => void,
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const entry: Pending = {
-        deadline: performance.now() + ms,
-        expire: () => reject(onTimeout()),
-      };
-      this.pending.add(entry);
-      if (this.timer === undefined) this.start();
+      const entry = new CallbackDeadline(() => reject(onTimeout()));
+      this.add(entry, ms);
       call.then(
         (value) => {
-          if (!this.pending.delete(entry)) return;
+          if (!entry.settle()) return;
+          this.done();
           onOk();
           resolve(value);
         },
         (error: unknown) => {
-          if (this.pending.delete(entry)) reject(onError(error));
+          if (!entry.settle()) return;
+          this.done();
+          reject(onError(error));
         },
       );
     });
   }
 
+  /** Calls waiting for an answer. */
   get size(): number {
-    return this.pending.size;
+    return this.pending;
   }
 
   private start(): void {
@@ -57,13 +148,11 @@ export class DeadlineSweeper {
 
   private sweep(): void {
     const now = performance.now();
-    for (const entry of this.pending) {
-      if (entry.deadline <= now) {
-        this.pending.delete(entry);
-        entry.expire();
-      }
+    for (const [ms, lane] of this.lanes) {
+      this.pending -= lane.sweep(now);
+      if (lane.empty) this.lanes.delete(ms);
     }
-    if (this.pending.size === 0 && this.timer !== undefined) {
+    if (this.lanes.size === 0 && this.timer !== undefined) {
       clearInterval(this.timer);
       this.timer = undefined;
     }

@@ -1,7 +1,7 @@
 import { redactSecrets } from '../redact.js';
 import { type Logger, type RedisClient, silentLogger } from '../types.js';
 import { isAvailabilityError, isReadonly } from './classify.js';
-import { DeadlineSweeper } from './deadline.js';
+import { Deadline, DeadlineSweeper } from './deadline.js';
 import { RedisUnavailableError, type UnavailableReason } from './errors.js';
 import { logSafeError } from './log-safe.js';
 import { mastersOf } from './scan.js';
@@ -43,6 +43,28 @@ const PROBE_MAX_MS = 2000;
 
 const runtimes = new WeakMap<RedisClient, RedisRuntime>();
 
+interface CallHooks {
+  timedOut(operation: string, ms: number): Error;
+  failed(operation: string, error: unknown): unknown;
+  succeeded(): void;
+}
+
+/** One guarded call in the sweeper: the sweep rejects it with the runtime's timeout error. */
+class GuardedCall extends Deadline {
+  constructor(
+    private readonly hooks: CallHooks,
+    private readonly operation: string,
+    private readonly ms: number,
+    private readonly reject: (error: unknown) => void,
+  ) {
+    super();
+  }
+
+  expire(): void {
+    this.reject(this.hooks.timedOut(this.operation, this.ms));
+  }
+}
+
 /**
  * The shared health of one ioredis client, and the only way the toolkit sends commands to it.
  * Every package on the same client shares this one object (`RedisRuntime.for(client)`), so when
@@ -64,7 +86,8 @@ export class RedisRuntime {
   private nextProbeAt = 0;
   private probing = false;
   private watchdog: NodeJS.Timeout | undefined;
-  private lastOk = performance.now();
+  /** A call succeeded since the watchdog last looked (a flag: cheaper than a clock read per reply). */
+  private okSinceWatch = true;
   private ended = false;
   private lastEndedAt = Number.NEGATIVE_INFINITY;
   /** Outages folded into the current incident (logged once). */
@@ -95,7 +118,7 @@ export class RedisRuntime {
     client.on('ready', this.onReady);
     const interval = options.watchdogIntervalMs ?? 1000;
     if (interval > 0) {
-      this.watchdog = setInterval(() => this.watch(interval), interval);
+      this.watchdog = setInterval(() => this.watch(), interval);
       this.watchdog.unref?.();
     }
     if (client.status === 'end') this.shutdown();
@@ -128,9 +151,16 @@ export class RedisRuntime {
    * Runs one call under the shared policy: refused at once during an outage, bounded by a
    * deadline (`timeoutMs`, default the runtime's), and any availability failure starts the outage
    * for every package on this client. Rejects with `RedisUnavailableError` for those; other errors
-   * (WRONGTYPE, a script error) pass through unchanged and leave the health alone.
+   * (WRONGTYPE, a script error) pass through unchanged and leave the health alone. `recover` may
+   * answer the first error with a second attempt under the same deadline (EVALSHA → EVAL on
+   * NOSCRIPT) instead of a `.catch` layer on every call.
    */
-  run<T>(operation: string, call: () => Promise<T>, timeoutMs = this.commandTimeoutMs): Promise<T> {
+  run<T>(
+    operation: string,
+    call: () => Promise<T>,
+    timeoutMs = this.commandTimeoutMs,
+    recover?: (error: unknown) => Promise<T> | undefined,
+  ): Promise<T> {
     if (this.current !== undefined) return Promise.reject(this.refusal(operation));
     let pending: Promise<T>;
     try {
@@ -138,13 +168,33 @@ export class RedisRuntime {
     } catch (error) {
       return Promise.reject(this.failure(operation, error));
     }
-    return this.sweeper.race(
-      pending,
-      timeoutMs,
-      () => this.timeout(operation, timeoutMs),
-      (error) => this.failure(operation, error),
-      this.ok,
-    );
+    // The hot path: one promise and one deadline entry per call, no timer (the sweeper's interval
+    // serves every call) and no closure beyond the executor and the two reply handlers.
+    const sweeper = this.sweeper;
+    const hooks = this.hooks;
+    return new Promise<T>((resolve, reject) => {
+      const guard = new GuardedCall(hooks, operation, timeoutMs, reject);
+      sweeper.add(guard, timeoutMs);
+      const onValue = (value: T): void => {
+        if (!guard.settle()) return;
+        sweeper.done();
+        hooks.succeeded();
+        resolve(value);
+      };
+      const onError = (error: unknown): void => {
+        if (guard.settled) return;
+        const retry = recover?.(error);
+        if (retry !== undefined) {
+          recover = undefined;
+          retry.then(onValue, onError);
+          return;
+        }
+        guard.settle();
+        sweeper.done();
+        reject(hooks.failed(operation, error));
+      };
+      pending.then(onValue, onError);
+    });
   }
 
   /**
@@ -174,8 +224,13 @@ export class RedisRuntime {
     return this.sweeper.size;
   }
 
-  private readonly ok = (): void => {
-    this.lastOk = performance.now();
+  /** What a guarded call needs from its runtime, built once (not a closure per call). */
+  private readonly hooks: CallHooks = {
+    timedOut: (operation, ms) => this.timeout(operation, ms),
+    failed: (operation, error) => this.failure(operation, error),
+    succeeded: () => {
+      this.okSinceWatch = true;
+    },
   };
 
   private refusal(operation: string): RedisUnavailableError {
@@ -253,7 +308,7 @@ export class RedisRuntime {
     const outage = this.current;
     if (!outage) return;
     this.current = undefined;
-    this.lastOk = performance.now();
+    this.okSinceWatch = true;
     const durationMs = Date.now() - outage.since;
     this.lastEndedAt = Date.now();
     if (this.flaps === 0) {
@@ -321,7 +376,7 @@ export class RedisRuntime {
         this.commandTimeoutMs,
         () => new Error('probe timed out'),
         (error) => error,
-        this.ok,
+        this.hooks.succeeded,
       );
       return true;
     } catch (error) {
@@ -333,9 +388,12 @@ export class RedisRuntime {
     }
   }
 
-  private watch(interval: number): void {
+  private watch(): void {
     if (this.current !== undefined || this.ended) return;
-    if (performance.now() - this.lastOk < interval) return;
+    if (this.okSinceWatch) {
+      this.okSinceWatch = false;
+      return;
+    }
     if (this.client.status !== 'ready') return;
     void this.run('watchdog ping', () => this.client.ping()).catch(() => {
       // the outage (if any) has started; the probe takes over

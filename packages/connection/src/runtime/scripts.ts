@@ -22,11 +22,6 @@ export function defineScript(definition: {
   return Object.freeze({ ...definition, sha });
 }
 
-/**
- * EVALSHA routed by its keys (on a Cluster, to the master owning their slot), under the runtime's
- * guard. When that node answers NOSCRIPT (restarted, failed over, SCRIPT FLUSH, a new master), the
- * script is sent once with EVAL, which also caches it there, so the next EVALSHA works.
- */
 /** EVALSHA with the EVAL fallback on a given client, without the guard: for use inside a guarded call (`durableWrite`). */
 export function evalScriptOn(
   client: RedisClient,
@@ -42,6 +37,11 @@ export function evalScriptOn(
     });
 }
 
+/**
+ * EVALSHA routed by its keys (on a Cluster, to the master owning their slot), under the runtime's
+ * guard. When that node answers NOSCRIPT (restarted, failed over, SCRIPT FLUSH, a new master), the
+ * script is sent once with EVAL, which also caches it there, so the next EVALSHA works.
+ */
 export function runScript(
   runtime: RedisRuntime,
   script: LuaScript,
@@ -50,7 +50,17 @@ export function runScript(
   timeoutMs?: number,
 ): Promise<unknown> {
   const client = runtime.client;
-  return runtime.run(script.name, () => evalScriptOn(client, script, keys, args), timeoutMs);
+  // NOSCRIPT is answered inside the same guarded call (`recover`): no `.catch` layer, and so no
+  // extra promise hop, on the common path where the script is cached.
+  return runtime.run(
+    script.name,
+    () => client.call('EVALSHA', script.sha, script.numberOfKeys, ...keys, ...args),
+    timeoutMs,
+    (error) =>
+      isNoScript(error)
+        ? client.call('EVAL', script.source, script.numberOfKeys, ...keys, ...args)
+        : undefined,
+  );
 }
 
 /** SCRIPT LOAD on every master (optional warm-up; `runScript` recovers from NOSCRIPT by itself). */
