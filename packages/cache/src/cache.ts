@@ -12,11 +12,12 @@ import type { Loader } from './get-or-set/load.js';
 import { incr } from './ops/counter.js';
 import { prepare, prepareEnvelope } from './ops/envelope.js';
 import { deleteByPattern, invalidateTags } from './ops/invalidate.js';
-import { lookup, mget } from './ops/read.js';
+import { type Lookup, lookup, mget } from './ops/read.js';
 import { del, write, writeMany } from './ops/write.js';
 import { ms, resolveCacheOptions } from './options/resolve.js';
 import type {
   CacheOptions,
+  GetOptions,
   GetOrSetOptions,
   IncrOptions,
   MsetEntry,
@@ -34,6 +35,14 @@ export interface GetMeta<T> {
 }
 
 let make: (core: Core, keyPrefix: string) => Cache;
+
+const freshValue = ({ found, source }: Lookup): unknown =>
+  source && found && source !== 'loader' ? found.value : undefined;
+
+const metaOf = ({ found, source }: Lookup): GetMeta<unknown> =>
+  source && found && source !== 'loader'
+    ? { value: found.value, source }
+    : { value: undefined, source: undefined };
 
 const namespaceError = (field: string, message: string): Error =>
   new CacheConfigError(field, message);
@@ -74,16 +83,29 @@ export class Cache {
     return full;
   }
 
-  /** The fresh value, or undefined (miss, expired, invalidated, or Redis unavailable and not in memory). */
-  async get<T = unknown>(key: string): Promise<T | undefined> {
-    return (await this.getWithMeta<T>(key)).value;
+  /**
+   * The fresh value, or undefined (miss, expired, invalidated, or Redis unavailable and not in
+   * memory). Not `async`: the common read is the runtime's call plus one `.then`.
+   */
+  get<T = unknown>(key: string, options?: GetOptions): Promise<T | undefined> {
+    try {
+      return lookup(this.#core, this.#full(key), 'get', options?.tags, freshValue) as Promise<
+        T | undefined
+      >;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** `get` that also says where the value came from (`'stale'`: an outage served the memory copy). */
-  async getWithMeta<T = unknown>(key: string): Promise<GetMeta<T>> {
-    const { found, source } = await lookup(this.#core, this.#full(key), 'get');
-    if (!source || !found || source === 'loader') return { value: undefined, source: undefined };
-    return { value: found.value as T, source };
+  getWithMeta<T = unknown>(key: string, options?: GetOptions): Promise<GetMeta<T>> {
+    try {
+      return lookup(this.#core, this.#full(key), 'get', options?.tags, metaOf) as Promise<
+        GetMeta<T>
+      >;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**

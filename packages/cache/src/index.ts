@@ -29,6 +29,7 @@ export type {
   CacheOptions,
   CachePolicy,
   CacheSource,
+  GetOptions,
   GetOrSetOptions,
   IncrOptions,
   L1Options,

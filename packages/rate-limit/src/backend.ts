@@ -8,6 +8,19 @@ export interface RawDecision {
   retryAfterMs: number;
 }
 
+/** The decisions a Redis backend can send as one script call and decode separately. */
+export type DecisionKind = 'consume' | 'hit' | 'peek';
+
+/**
+ * The hot path of a Redis backend: `send` is the script call alone and `decode` turns its reply
+ * into a decision, so the limiter finishes a decision in one `.then` (one promise layer less
+ * than `consume`/`hit`). `arg` is the cost for `consume`, 1/0 (count refusals) for `hit`.
+ */
+export interface RedisDecisions {
+  send(kind: DecisionKind, key: string, arg: number): Promise<unknown>;
+  decode(kind: DecisionKind, reply: unknown): RawDecision;
+}
+
 /** One algorithm on one storage (Redis or process memory). Keys are already full Redis keys. */
 export interface Backend {
   consume(key: string, cost: number): Promise<RawDecision>;

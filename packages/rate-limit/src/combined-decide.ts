@@ -1,3 +1,4 @@
+import { refusedKey } from './backend.js';
 import type { HttpLimit } from './http-config.js';
 import type { RateLimitDecision } from './types.js';
 
@@ -21,14 +22,53 @@ export function combinedArgs(
   for (const h of active) {
     const o = h.limiter.resolved;
     keys.push(h.limiter.keyFor(key));
-    if (o.algorithm === 'fixed-window') args.push('f', String(o.windowMs), String(o.limit), '');
+    if (o.algorithm === 'fixed-window') args.push('f', o.windowArg, o.limitArg, '');
     else if (o.algorithm === 'sliding-window') {
-      args.push('s', String(o.windowMs), String(o.limit), `c${token}${(seq++).toString(36)}`);
-    } else args.push('g', String(o.emissionUs), String(o.capacity), '');
+      args.push('s', o.windowArg, o.limitArg, `c${token}${(seq++).toString(36)}`);
+    } else args.push('g', o.emissionArg, o.capacityArg, '');
   }
   const clock = active[0]?.limiter.resolved.clock;
   if (clock) args[0] = String(Math.floor(clock()) * 1000);
   return { keys, args };
+}
+
+/** KEYS and ARGV of the stacked script (see lua/stacked.ts). */
+export function stackedArgs(
+  active: readonly HttpLimit[],
+  key: string,
+): { keys: string[]; args: string[] } {
+  const keys: string[] = [];
+  const args: string[] = [''];
+  for (const h of active) {
+    const o = h.limiter.resolved;
+    const full = h.limiter.keyFor(key);
+    keys.push(full, refusedKey(full));
+    const countRefused = h.skipFailedRequests ? '1' : '0';
+    if (o.algorithm === 'fixed-window') args.push('f', o.windowArg, o.limitArg, '', '');
+    else if (o.algorithm === 'sliding-window') {
+      args.push('s', o.windowArg, o.limitArg, `c${token}${(seq++).toString(36)}:1`, countRefused);
+    } else args.push('g', o.emissionArg, o.capacityArg, o.windowArg, countRefused);
+  }
+  const clock = active[0]?.limiter.resolved.clock;
+  if (clock) args[0] = String(Math.floor(clock()) * 1000);
+  return { keys, args };
+}
+
+/**
+ * Stacked semantics without the script (Redis unavailable or absent): each limit's own
+ * `increment` path in order (its policy included), up to the first refusal or 'deny'.
+ */
+export async function fallbackStacked(
+  active: readonly HttpLimit[],
+  key: string,
+): Promise<Outcome[]> {
+  const outcomes: Outcome[] = [];
+  for (const h of active) {
+    const decision = await h.limiter.hit(key, h.skipFailedRequests);
+    outcomes.push({ limit: h, decision, counted: decision.source !== 'policy' });
+    if (!decision.allowed) break;
+  }
+  return outcomes;
 }
 
 /**

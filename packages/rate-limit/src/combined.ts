@@ -1,7 +1,14 @@
 import { isRedisUnavailable, refuseUnknownOptions, runScript } from '@redis-toolkit/connection';
 import type { NextFunction, Request, Response } from 'express';
 import type { RawDecision } from './backend.js';
-import { combinedArgs, fallbackDecide, type Outcome } from './combined-decide.js';
+import {
+  combinedArgs,
+  fallbackDecide,
+  fallbackStacked,
+  type Outcome,
+  stackedArgs,
+} from './combined-decide.js';
+import { decidedOn, markDecided } from './decided.js';
 import { configError, RateLimitUnavailableError } from './errors.js';
 import { type RateLimitInfo, setHeaders } from './headers.js';
 import { type HttpLimit, httpLimitOf } from './http-config.js';
@@ -11,9 +18,16 @@ import type {
   RateLimitMiddleware,
 } from './http-types.js';
 import { combinedScript } from './lua/combined.js';
-import { errorBody, limitedBody, seconds } from './responses.js';
+import { stackedScript } from './lua/stacked.js';
+import { errorBody, limitedBody, limitedBodyOf, seconds } from './responses.js';
+import type { RateLimitDecision } from './types.js';
 
-const OPTION_NAMES = ['requestPropertyName', 'standardHeaders', 'legacyHeaders'] as const;
+const OPTION_NAMES = [
+  'requestPropertyName',
+  'standardHeaders',
+  'legacyHeaders',
+  'counting',
+] as const;
 
 const num = (value: unknown): number => (typeof value === 'number' ? value : Number(value));
 
@@ -75,10 +89,65 @@ function mostRestrictive(outcomes: Outcome[]): Outcome {
   return pick;
 }
 
+const policyDenied = (res: Response, o: Outcome): void => {
+  res.status(o.limit.denyStatusCode);
+  res.setHeader('Retry-After', seconds(o.decision.retryAfterMs));
+  res.json(errorBody(RateLimitUnavailableError.code, o.limit.unavailableMessage));
+};
+
+const infoOf = (d: RateLimitDecision, key: string): RateLimitInfo => ({
+  limit: d.limit,
+  used: d.used,
+  remaining: d.remaining,
+  resetTime: new Date(d.resetAt),
+  key,
+});
+
+function refused(req: Request, res: Response, next: NextFunction, o: Outcome): void {
+  res.setHeader('Retry-After', seconds(o.decision.retryAfterMs));
+  res.status(o.limit.statusCode);
+  if (typeof o.limit.message !== 'function') {
+    res.json(limitedBody(o.limit.message));
+    return;
+  }
+  limitedBodyOf(o.limit.message, req, res).then((body) => {
+    if (!res.writableEnded) res.json(body);
+  }, next);
+}
+
+/**
+ * express-rate-limit's decrement rules for one stacked limit: `skipFailedRequests` undoes the hit
+ * when the response finishes with status >= 400, closes before it ends, or errors;
+ * `skipSuccessfulRequests` when it finishes below 400; never after the window has reset.
+ */
+function undoLater(res: Response, o: Outcome, key: string): void {
+  const { skipFailedRequests, skipSuccessfulRequests, limiter } = o.limit;
+  let undone = false;
+  const undo = () => {
+    if (undone) return;
+    undone = true;
+    if (Date.now() >= o.decision.resetAt) return;
+    limiter.unhit(key).catch(() => {
+      // best effort, as express-rate-limit's decrement (the limiter counts its own error)
+    });
+  };
+  res.once('finish', () => {
+    const failed = res.statusCode >= 400;
+    if (failed ? skipFailedRequests : skipSuccessfulRequests) undo();
+  });
+  if (skipFailedRequests) {
+    res.once('close', () => {
+      if (!res.writableEnded) undo();
+    });
+    res.once('error', undo);
+  }
+}
+
 /**
  * Several limits of one route (e.g. global + API) as one middleware: one EVALSHA per request
- * evaluates all of them atomically; a request refused by one consumes none. See README,
- * "Several limits on one route".
+ * evaluates all of them atomically. `counting: 'all-or-nothing'` (default): a request refused by
+ * one consumes none; `'stacked'`: exactly what the same limits do as separate middlewares, in
+ * order. See README, "Several limits on one route".
  */
 export function combineLimits(
   limits: readonly RateLimitMiddleware[],
@@ -91,35 +160,49 @@ export function combineLimits(
   if (typeof property !== 'string' || property.length === 0) {
     throw configError('requestPropertyName', 'requestPropertyName must be a non-empty string');
   }
-  const standard = options.standardHeaders ?? first.standardHeaders;
-  if (standard !== 'draft-7' && standard !== 'draft-8') {
+  const counting = options.counting ?? 'all-or-nothing';
+  if (counting !== 'all-or-nothing' && counting !== 'stacked') {
+    throw configError('counting', `counting must be 'all-or-nothing' or 'stacked'`);
+  }
+  const stacked = counting === 'stacked';
+  const standard = options.standardHeaders;
+  if (standard !== undefined && standard !== 'draft-7' && standard !== 'draft-8') {
     throw configError('standardHeaders', `standardHeaders must be 'draft-7' or 'draft-8'`);
   }
-  const legacy = options.legacyHeaders ?? first.legacyHeaders;
+  const legacy = options.legacyHeaders;
   const runtime = first.limiter.resolved.runtime;
   const timeoutMs = Math.max(...all.map((h) => h.limiter.resolved.commandTimeoutMs));
   const anySkip = all.some((h) => h.skip);
 
+  const decode = (active: HttpLimit[], reply: unknown): Outcome[] => {
+    if (!Array.isArray(reply)) throw new TypeError('rate-limit: unexpected script reply');
+    // all-or-nothing: { all admitted, 4 per limit } · stacked: { limits evaluated, 4 per evaluated limit }
+    const all = num(reply[0]) === 1;
+    const evaluated = stacked ? num(reply[0]) : active.length;
+    const outcomes: Outcome[] = [];
+    for (let i = 0; i < evaluated; i++) {
+      const h = active[i]!;
+      const k = 1 + i * 4;
+      const allowed = num(reply[k]) === 1;
+      const raw: RawDecision = {
+        allowed,
+        used: num(reply[k + 1]),
+        resetInMs: num(reply[k + 2]),
+        retryAfterMs: allowed ? 0 : num(reply[k + 3]),
+      };
+      // all-or-nothing: a refused request counted nowhere, only the refusing limits record a block
+      const counted = stacked || all;
+      const decision = h.limiter.recordDecision('increment', raw, counted || !allowed);
+      outcomes.push({ limit: h, decision, counted });
+    }
+    return outcomes;
+  };
+
   const viaRedis = (active: HttpLimit[], key: string): Promise<Outcome[] | undefined> => {
-    const { keys, args } = combinedArgs(active, key);
-    return runScript(runtime!, combinedScript(keys.length), keys, args, timeoutMs).then(
-      (reply) => {
-        if (!Array.isArray(reply)) throw new TypeError('rate-limit: unexpected script reply');
-        const all = num(reply[0]) === 1;
-        return active.map((h, i) => {
-          const k = 1 + i * 4;
-          const allowed = num(reply[k]) === 1;
-          const raw: RawDecision = {
-            allowed,
-            used: num(reply[k + 1]),
-            resetInMs: num(reply[k + 2]),
-            retryAfterMs: allowed ? 0 : num(reply[k + 3]),
-          };
-          // a refused request counted nowhere: only the refusing limits record a block
-          const decision = h.limiter.recordDecision('increment', raw, all || !allowed);
-          return { limit: h, decision, counted: all };
-        });
-      },
+    const { keys, args } = stacked ? stackedArgs(active, key) : combinedArgs(active, key);
+    const script = stacked ? stackedScript(active.length) : combinedScript(keys.length);
+    return runScript(runtime!, script, keys, args, timeoutMs).then(
+      (reply) => decode(active, reply),
       (error: unknown) => {
         if (!isRedisUnavailable(error) || error.reason !== 'outage') {
           for (const h of active) h.limiter.recordError('increment', error);
@@ -130,18 +213,54 @@ export function combineLimits(
     );
   };
 
-  const respond = async (
+  const headers = (res: Response, o: Outcome, info: RateLimitInfo): void => {
+    const l = o.limit;
+    const std = standard ?? (stacked ? l.standardHeaders : first.standardHeaders);
+    const leg = legacy ?? (stacked ? l.legacyHeaders : first.legacyHeaders);
+    setHeaders(res, info, l.limiter.windowMs, std, leg, l.limiter.name);
+  };
+
+  /** As the stacked middlewares would answer, one after the other. */
+  const respondStacked = (
     req: Request,
     res: Response,
     next: NextFunction,
     key: string,
     outcomes: Outcome[],
-  ) => {
+  ): void => {
+    for (const o of outcomes) {
+      const d = o.decision;
+      if (d.source === 'policy') {
+        if (!d.allowed) {
+          policyDenied(res, o);
+          return;
+        }
+        continue; // 'allow': passes without headers, as createRateLimiter
+      }
+      const info = infoOf(d, key);
+      (req as unknown as Record<string, unknown>)[property] = info;
+      headers(res, o, info);
+      if (o.counted && (o.limit.skipFailedRequests || o.limit.skipSuccessfulRequests)) {
+        undoLater(res, o, key);
+      }
+      if (!d.allowed) {
+        refused(req, res, next, o);
+        return;
+      }
+    }
+    next();
+  };
+
+  const respondAllOrNothing = (
+    req: Request,
+    res: Response,
+    next: NextFunction,
+    key: string,
+    outcomes: Outcome[],
+  ): void => {
     const denied = outcomes.find((o) => o.decision.source === 'policy' && !o.decision.allowed);
     if (denied) {
-      res.status(denied.limit.denyStatusCode);
-      res.setHeader('Retry-After', seconds(denied.decision.retryAfterMs));
-      res.json(errorBody(RateLimitUnavailableError.code, denied.limit.unavailableMessage));
+      policyDenied(res, denied);
       return;
     }
     const shown = outcomes.filter((o) => o.decision.source !== 'policy');
@@ -150,21 +269,11 @@ export function combineLimits(
       return;
     }
     const pick = mostRestrictive(shown);
-    const d = pick.decision;
-    const info: RateLimitInfo = {
-      limit: d.limit,
-      used: d.used,
-      remaining: d.remaining,
-      resetTime: new Date(d.resetAt),
-      key,
-    };
+    const info = infoOf(pick.decision, key);
     (req as unknown as Record<string, unknown>)[property] = info;
-    setHeaders(res, info, pick.limit.limiter.windowMs, standard, legacy, pick.limit.limiter.name);
-    if (!d.allowed) {
-      res.setHeader('Retry-After', seconds(d.retryAfterMs));
-      res.status(pick.limit.statusCode);
-      const body = await limitedBody(pick.limit.message, req, res);
-      if (!res.writableEnded) res.json(body);
+    headers(res, pick, info);
+    if (!pick.decision.allowed) {
+      refused(req, res, next, pick);
       return;
     }
     const refundable = outcomes.filter(
@@ -190,23 +299,49 @@ export function combineLimits(
     }
     next();
   };
+  const respond = stacked ? respondStacked : respondAllOrNothing;
+  const fallback = stacked ? fallbackStacked : fallbackDecide;
 
-  const run = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    let active = all;
-    if (anySkip) {
-      const skipped = await Promise.all(all.map((h) => (h.skip ? h.skip(req, res) : false)));
-      active = all.filter((_, i) => !skipped[i]);
-      if (active.length === 0) return next();
+  const decide = (
+    req: Request,
+    res: Response,
+    next: NextFunction,
+    active: HttpLimit[],
+    key: string,
+  ): void => {
+    const outcomes = runtime?.available
+      ? viaRedis(active, key).then((o) => o ?? fallback(active, key))
+      : fallback(active, key);
+    outcomes.then((o) => respond(req, res, next, key, o)).catch(next);
+  };
+
+  const start = (req: Request, res: Response, next: NextFunction, active: HttpLimit[]): void => {
+    if (active.length === 0) {
+      next();
+      return;
     }
-    const key = await first.key(req, res);
-    let outcomes: Outcome[] | undefined;
-    if (runtime?.available) outcomes = await viaRedis(active, key);
-    outcomes ??= await fallbackDecide(active, key);
-    await respond(req, res, next, key, outcomes);
+    for (const h of active) markDecided(req, h.limiter);
+    const key = first.key(req, res);
+    if (typeof key === 'string') decide(req, res, next, active, key);
+    else key.then((k) => decide(req, res, next, active, k), next);
   };
 
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
-    run(req, res, next).catch(next);
+    let active = all;
+    const done = decidedOn(req);
+    if (done) active = active.filter((h) => !done.includes(h.limiter));
+    if (!anySkip) {
+      start(req, res, next, active);
+      return;
+    }
+    Promise.all(active.map((h) => (h.skip ? h.skip(req, res) : false))).then((skipped) => {
+      start(
+        req,
+        res,
+        next,
+        active.filter((_, i) => !skipped[i]),
+      );
+    }, next);
   };
   return Object.assign(middleware, {
     limiters: all.map((h) => h.limiter) as CombinedRateLimitMiddleware['limiters'],

@@ -1,5 +1,11 @@
 import { type LuaScript, type RedisRuntime, runScript } from '@redis-toolkit/connection';
-import { type Backend, type RawDecision, refusedKey } from './backend.js';
+import {
+  type Backend,
+  type DecisionKind,
+  type RawDecision,
+  type RedisDecisions,
+  refusedKey,
+} from './backend.js';
 import { gcraConsume, gcraDecrement, gcraHit, gcraPeek, gcraRefund } from './lua/gcra.js';
 import type { ResolvedLimiterOptions } from './options.js';
 
@@ -13,19 +19,8 @@ export const GCRA_SCRIPTS: readonly LuaScript[] = [
 
 const num = (value: unknown): number => (typeof value === 'number' ? value : Number(value));
 
-function decision(reply: unknown): RawDecision {
-  if (!Array.isArray(reply)) throw new TypeError('rate-limit: unexpected script reply');
-  const allowed = num(reply[0]) === 1;
-  return {
-    allowed,
-    used: num(reply[1]),
-    resetInMs: num(reply[2]),
-    retryAfterMs: allowed ? 0 : num(reply[3]),
-  };
-}
-
 /** GCRA in Redis: one key (TAT) per client key, one script per decision. */
-export class RedisGcraBackend implements Backend {
+export class RedisGcraBackend implements Backend, RedisDecisions {
   private readonly tArg: string;
   private readonly burstArg: string;
   private readonly windowArg: string;
@@ -34,9 +29,9 @@ export class RedisGcraBackend implements Backend {
     private readonly runtime: RedisRuntime,
     private readonly o: ResolvedLimiterOptions,
   ) {
-    this.tArg = String(o.emissionUs);
-    this.burstArg = String(o.capacity);
-    this.windowArg = String(o.windowMs);
+    this.tArg = o.emissionArg;
+    this.burstArg = o.capacityArg;
+    this.windowArg = o.windowArg;
   }
 
   /** µs for the script, or '' = the Redis server's TIME. */
@@ -48,34 +43,54 @@ export class RedisGcraBackend implements Backend {
     return runScript(this.runtime, script, keys, args, this.o.commandTimeoutMs);
   }
 
+  send(kind: DecisionKind, key: string, arg: number): Promise<unknown> {
+    if (kind === 'consume') {
+      return this.run(gcraConsume, [key], [this.tArg, this.burstArg, arg, this.now()]);
+    }
+    if (kind === 'hit') {
+      return this.run(
+        gcraHit,
+        [key, refusedKey(key)],
+        [this.tArg, this.burstArg, this.windowArg, this.now(), arg === 1 ? '1' : '0'],
+      );
+    }
+    return this.run(gcraPeek, [key], [this.tArg, this.burstArg, this.now()]);
+  }
+
+  decode(kind: DecisionKind, reply: unknown): RawDecision {
+    if (!Array.isArray(reply)) throw new TypeError('rate-limit: unexpected script reply');
+    if (kind === 'peek') {
+      const used = num(reply[0]);
+      return {
+        allowed: used < this.o.capacity,
+        used,
+        resetInMs: num(reply[1]),
+        retryAfterMs: num(reply[2]),
+      };
+    }
+    const allowed = num(reply[0]) === 1;
+    return {
+      allowed,
+      used: num(reply[1]),
+      resetInMs: num(reply[2]),
+      retryAfterMs: allowed ? 0 : num(reply[3]),
+    };
+  }
+
   consume(key: string, cost: number): Promise<RawDecision> {
-    return this.run(gcraConsume, [key], [this.tArg, this.burstArg, cost, this.now()]).then(
-      decision,
-    );
+    return this.send('consume', key, cost).then((reply) => this.decode('consume', reply));
   }
 
   hit(key: string, countRefused: boolean): Promise<RawDecision> {
-    return this.run(
-      gcraHit,
-      [key, refusedKey(key)],
-      [this.tArg, this.burstArg, this.windowArg, this.now(), countRefused ? '1' : '0'],
-    ).then(decision);
+    return this.send('hit', key, countRefused ? 1 : 0).then((reply) => this.decode('hit', reply));
+  }
+
+  peek(key: string): Promise<RawDecision> {
+    return this.send('peek', key, 0).then((reply) => this.decode('peek', reply));
   }
 
   async unhit(key: string): Promise<void> {
     await this.run(gcraDecrement, [key, refusedKey(key)], [this.tArg, this.now()]);
-  }
-
-  async peek(key: string): Promise<RawDecision> {
-    const reply = await this.run(gcraPeek, [key], [this.tArg, this.burstArg, this.now()]);
-    if (!Array.isArray(reply)) throw new TypeError('rate-limit: unexpected script reply');
-    const used = num(reply[0]);
-    return {
-      allowed: used < this.o.capacity,
-      used,
-      resetInMs: num(reply[1]),
-      retryAfterMs: num(reply[2]),
-    };
   }
 
   async refund(key: string, cost: number): Promise<void> {

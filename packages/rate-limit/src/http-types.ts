@@ -52,9 +52,16 @@ export interface RateLimitMiddleware extends RequestHandler {
 
 /** Options of {@link combineLimits}. Header options default to the first limit's. */
 export interface CombineLimitsOptions {
-  /** Where the most restrictive limit's info goes on `req` (as express-rate-limit). Default `'rateLimit'`. */
+  /**
+   * `'all-or-nothing'` (default): a request refused by one limit counts in none. `'stacked'`: the
+   * same counting, headers and responses as the limits mounted one after the other.
+   */
+  counting?: 'all-or-nothing' | 'stacked';
+  /** Where the limit's info goes on `req` (as express-rate-limit). Default `'rateLimit'`. */
   requestPropertyName?: string;
+  /** Default: the first limit's (`'stacked'`: each limit's own). */
   standardHeaders?: 'draft-7' | 'draft-8';
+  /** Default: the first limit's (`'stacked'`: each limit's own). */
   legacyHeaders?: boolean;
 }
 

@@ -1,6 +1,7 @@
 import type { Logger } from '@redis-toolkit/connection';
 import type { NextFunction, Request, Response } from 'express';
 import { type Logger as ErlLogger, ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { decidedOn, markDecided } from './decided.js';
 import { configError, RateLimitUnavailableError } from './errors.js';
 import { registerHttpLimit } from './http-config.js';
 import type { RateLimiterOptions, RateLimitMiddleware } from './http-types.js';
@@ -10,7 +11,7 @@ import {
   DEFAULT_MESSAGE,
   DEFAULT_UNAVAILABLE,
   errorBody,
-  limitedBody,
+  limitedBodyOf,
   seconds,
 } from './responses.js';
 import { LimiterStore } from './store.js';
@@ -69,6 +70,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimitMiddlew
   const message = options.message ?? DEFAULT_MESSAGE;
   const unavailable = options.unavailableMessage ?? DEFAULT_UNAVAILABLE;
   const store = new LimiterStore(limiter);
+  const userSkip = options.skip;
   const erl = rateLimit({
     windowMs: limiter.windowMs,
     limit: limiter.resolved.capacity,
@@ -88,11 +90,23 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimitMiddlew
         seconds(retry ?? (resetTime ? resetTime.getTime() - Date.now() : limiter.windowMs)),
       );
       res.status(statusCode);
-      limitedBody(message, req, res).then((body) => {
+      limitedBodyOf(message, req, res).then((body) => {
         if (!res.writableEnded) res.json(body);
       }, next);
     },
-    ...(options.skip ? { skip: options.skip } : {}),
+    // a limit decides a request once (see decided.ts); the user's skip runs only when it has not
+    skip: (req: Request, res: Response) => {
+      if (decidedOn(req)?.includes(limiter)) return true;
+      const skipped = userSkip ? userSkip(req, res) : false;
+      if (skipped === false) markDecided(req, limiter);
+      else if (skipped !== true) {
+        return skipped.then((value) => {
+          if (!value) markDecided(req, limiter);
+          return value;
+        });
+      }
+      return skipped;
+    },
     ...(typeof keyBy === 'function'
       ? {
           // no extra promise when keyBy answers synchronously (the usual case)

@@ -30,6 +30,11 @@ export interface ResolvedLimiterOptions {
   capacity: number;
   /** GCRA: µs between two units at the sustained rate, window / limit rounded up (never looser). */
   emissionUs: number;
+  /** The script arguments, formatted once (not per decision). */
+  windowArg: string;
+  limitArg: string;
+  capacityArg: string;
+  emissionArg: string;
   onRedisError: RedisErrorPolicy;
   commandTimeoutMs: number;
   maxMemoryEntries: number;
@@ -98,6 +103,8 @@ export function resolveLimiterOptions(
     },
     configError,
   );
+  const capacity = algorithm === 'gcra' ? burst : limit;
+  const emissionUs = Math.ceil((windowMs * 1000) / limit);
   return {
     runtime: shared.runtime,
     namespace: shared.namespace,
@@ -105,8 +112,12 @@ export function resolveLimiterOptions(
     windowMs,
     limit,
     algorithm,
-    capacity: algorithm === 'gcra' ? burst : limit,
-    emissionUs: Math.ceil((windowMs * 1000) / limit),
+    capacity,
+    emissionUs,
+    windowArg: String(windowMs),
+    limitArg: String(limit),
+    capacityArg: String(capacity),
+    emissionArg: String(emissionUs),
     onRedisError: shared.policy,
     commandTimeoutMs: shared.commandTimeoutMs,
     maxMemoryEntries: shared.maxMemoryEntries,

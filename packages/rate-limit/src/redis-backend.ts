@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { type LuaScript, type RedisRuntime, runScript } from '@redis-toolkit/connection';
-import { type Backend, type RawDecision, refusedKey } from './backend.js';
+import {
+  type Backend,
+  type DecisionKind,
+  type RawDecision,
+  type RedisDecisions,
+  refusedKey,
+} from './backend.js';
 import {
   fixedWindowConsume,
   fixedWindowHit,
@@ -41,7 +47,7 @@ function quad(reply: unknown): [number, number, number, number] {
  * Both algorithms as Lua scripts, each call through the shared runtime (deadline, outage state,
  * NOSCRIPT recovery). One script per decision, so concurrent processes stay exact.
  */
-export class RedisBackend implements Backend {
+export class RedisBackend implements Backend, RedisDecisions {
   /** Unique per process, so sliding-window members from different processes never collide. */
   private readonly token = randomBytes(6).toString('base64url');
   private seq = 0;
@@ -52,8 +58,8 @@ export class RedisBackend implements Backend {
     private readonly runtime: RedisRuntime,
     private readonly o: ResolvedLimiterOptions,
   ) {
-    this.windowArg = String(o.windowMs);
-    this.limitArg = String(o.limit);
+    this.windowArg = o.windowArg;
+    this.limitArg = o.limitArg;
   }
 
   private now(): string {
@@ -68,41 +74,55 @@ export class RedisBackend implements Backend {
     return `${this.token}${(this.seq++).toString(36)}`;
   }
 
-  consume(key: string, cost: number): Promise<RawDecision> {
+  send(kind: DecisionKind, key: string, arg: number): Promise<unknown> {
     if (this.o.algorithm === 'fixed-window') {
-      return this.run(fixedWindowConsume, [key], [this.windowArg, cost, this.limitArg]).then(
-        (reply) => {
-          const [ok, used, ttl] = quad(reply);
-          return { allowed: ok === 1, used, resetInMs: ttl, retryAfterMs: ok === 1 ? 0 : ttl };
-        },
+      if (kind === 'consume') {
+        return this.run(fixedWindowConsume, [key], [this.windowArg, arg, this.limitArg]);
+      }
+      return this.run(kind === 'hit' ? fixedWindowHit : fixedWindowPeek, [key], [this.windowArg]);
+    }
+    if (kind === 'consume') {
+      return this.run(
+        slidingWindowConsume,
+        [key],
+        [this.windowArg, arg, this.limitArg, this.member(), this.now()],
       );
     }
-    return this.run(
-      slidingWindowConsume,
-      [key],
-      [this.windowArg, cost, this.limitArg, this.member(), this.now()],
-    ).then((reply) => {
-      const [ok, used, resetIn, retry] = quad(reply);
-      return { allowed: ok === 1, used, resetInMs: resetIn, retryAfterMs: retry };
-    });
+    if (kind === 'hit') {
+      return this.run(
+        slidingWindowHit,
+        [key, refusedKey(key)],
+        [this.windowArg, this.limitArg, `${this.member()}:1`, this.now(), arg === 1 ? '1' : '0'],
+      );
+    }
+    return this.run(slidingWindowPeek, [key], [this.windowArg, this.limitArg, this.now()]);
+  }
+
+  decode(kind: DecisionKind, reply: unknown): RawDecision {
+    const [a, b, c, d] = quad(reply);
+    if (this.o.algorithm === 'fixed-window') {
+      if (kind === 'consume') {
+        return { allowed: a === 1, used: b, resetInMs: c, retryAfterMs: a === 1 ? 0 : c };
+      }
+      // hit: { hits including this one, ttl } · peek: { hits, ttl }
+      const allowed = kind === 'hit' ? a <= this.o.limit : a < this.o.limit;
+      return { allowed, used: a, resetInMs: b, retryAfterMs: allowed ? 0 : b };
+    }
+    if (kind === 'peek')
+      return { allowed: a < this.o.limit, used: a, resetInMs: b, retryAfterMs: c };
+    return { allowed: a === 1, used: b, resetInMs: c, retryAfterMs: d };
+  }
+
+  consume(key: string, cost: number): Promise<RawDecision> {
+    return this.send('consume', key, cost).then((reply) => this.decode('consume', reply));
   }
 
   hit(key: string, countRefused: boolean): Promise<RawDecision> {
-    if (this.o.algorithm === 'fixed-window') {
-      return this.run(fixedWindowHit, [key], [this.windowArg]).then((reply) => {
-        const [used, ttl] = quad(reply);
-        const allowed = used <= this.o.limit;
-        return { allowed, used, resetInMs: ttl, retryAfterMs: allowed ? 0 : ttl };
-      });
-    }
-    return this.run(
-      slidingWindowHit,
-      [key, refusedKey(key)],
-      [this.windowArg, this.limitArg, `${this.member()}:1`, this.now(), countRefused ? '1' : '0'],
-    ).then((reply) => {
-      const [ok, used, resetIn, retry] = quad(reply);
-      return { allowed: ok === 1, used, resetInMs: resetIn, retryAfterMs: retry };
-    });
+    return this.send('hit', key, countRefused ? 1 : 0).then((reply) => this.decode('hit', reply));
+  }
+
+  peek(key: string): Promise<RawDecision> {
+    return this.send('peek', key, 0).then((reply) => this.decode('peek', reply));
   }
 
   async unhit(key: string): Promise<void> {
@@ -111,18 +131,6 @@ export class RedisBackend implements Backend {
     } else {
       await this.run(slidingWindowDecrement, [key, refusedKey(key)], [this.windowArg, this.now()]);
     }
-  }
-
-  async peek(key: string): Promise<RawDecision> {
-    if (this.o.algorithm === 'fixed-window') {
-      const [used, ttl] = quad(await this.run(fixedWindowPeek, [key], [this.windowArg]));
-      const allowed = used < this.o.limit;
-      return { allowed, used, resetInMs: ttl, retryAfterMs: allowed ? 0 : ttl };
-    }
-    const [used, resetIn, retry] = quad(
-      await this.run(slidingWindowPeek, [key], [this.windowArg, this.limitArg, this.now()]),
-    );
-    return { allowed: used < this.o.limit, used, resetInMs: resetIn, retryAfterMs: retry };
   }
 
   async refund(key: string, cost: number): Promise<void> {

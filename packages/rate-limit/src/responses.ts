@@ -9,9 +9,16 @@ export const DEFAULT_UNAVAILABLE = 'Rate limiting is unavailable, please try aga
 export const errorBody = (code: string, message: string) => ({ error: { code, message } });
 
 /** A 429's body: a string message becomes the error body, an object is sent as it is. */
-export async function limitedBody(message: Message, req: Request, res: Response): Promise<unknown> {
-  const value = typeof message === 'function' ? await message(req, res) : message;
-  return typeof value === 'string' ? errorBody(RateLimitedError.code, value) : value;
+export const limitedBody = (value: string | Record<string, unknown>): unknown =>
+  typeof value === 'string' ? errorBody(RateLimitedError.code, value) : value;
+
+/** The body of any `message` option, a function's (possibly async) answer included. */
+export async function limitedBodyOf(
+  message: Message,
+  req: Request,
+  res: Response,
+): Promise<unknown> {
+  return limitedBody(typeof message === 'function' ? await message(req, res) : message);
 }
 
 /** Whole seconds for Retry-After, at least 1. */

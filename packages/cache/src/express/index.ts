@@ -116,8 +116,10 @@ export function cacheResponse(options: CacheResponseOptions): RequestHandler {
       return;
     }
     const { key, varied } = requestKey(req, options);
+    // the tags' invalidation times are read with the entry: a hit is one round trip
+    const expected = resolve(options.tags, req);
     store
-      .getWithMeta<StoredResponse>(key)
+      .getWithMeta<StoredResponse>(key, expected ? { tags: expected } : undefined)
       .then(
         ({ value: stored, source }) => {
           const now = Date.now();

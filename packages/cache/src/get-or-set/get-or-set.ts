@@ -39,7 +39,7 @@ async function fill<T>(
   let stale: Found | undefined = entry ? core.memory.found(entry) : undefined;
   let redisUp = false;
   if (core.redis) {
-    const l2 = await l2Read(core, full);
+    const l2 = await l2Read(core, full, options?.tags);
     if (l2 !== FAIL) {
       redisUp = true;
       if (l2 && l2.e > Date.now()) {

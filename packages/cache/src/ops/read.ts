@@ -13,43 +13,77 @@ export interface Lookup {
 }
 
 /** GET from Redis when it may be used: FAIL when absent, unavailable or awaiting replay. */
-export async function l2Read(core: Core, full: string): Promise<Maybe<Found | undefined>> {
+export async function l2Read(
+  core: Core,
+  full: string,
+  hint?: readonly string[],
+): Promise<Maybe<Found | undefined>> {
   if (!core.redis) return FAIL;
   if (!(await core.usable())) return FAIL;
-  return core.l2Get(full);
+  return core.l2Get(full, hint);
 }
 
 const fresh = (found: Found | undefined): boolean => found !== undefined && found.e > Date.now();
 
+const asLookup = (lookup: Lookup): Lookup => lookup;
+
 /**
  * Memory (tier mode), then Redis; while Redis is unavailable, the policy, then (fallback mode) the
  * memory copy. Counts and emits one hit, stale or miss. Returns stale entries too (within grace).
+ * `hint`: tags the entry is expected to carry (their times are read with it). `project` shapes
+ * the answer in the same `.then` as the decode, so a Redis hit costs one promise layer over the
+ * runtime's call. Throws synchronously for `'deny'` when no Redis call was made.
  */
-export async function lookup(core: Core, full: string, operation: string): Promise<Lookup> {
+export function lookup<R = Lookup>(
+  core: Core,
+  full: string,
+  operation: string,
+  hint?: readonly string[],
+  project: (lookup: Lookup) => R = asLookup as (lookup: Lookup) => R,
+): Promise<R> {
   const t = core.telemetry;
   const tierEntry = core.tiered ? core.memory.get(full) : undefined;
   if (tierEntry && tierEntry.e > Date.now()) {
     t.hit(operation, full, 'l1');
-    return { found: core.memory.found(tierEntry), source: 'l1', unavailable: false };
+    return Promise.resolve(
+      project({ found: core.memory.found(tierEntry), source: 'l1', unavailable: false }),
+    );
   }
-  let stale = tierEntry ? core.memory.found(tierEntry) : undefined;
-  if (core.redis) {
-    const l2 = await l2Read(core, full);
-    if (l2 !== FAIL) {
-      if (fresh(l2)) {
-        t.hit(operation, full, 'l2');
-        return { found: l2, source: 'redis', unavailable: false };
-      }
-      t.miss(operation, full);
-      return { found: l2 ?? stale, source: undefined, unavailable: false };
+  const stale = tierEntry ? core.memory.found(tierEntry) : undefined;
+  if (!core.redis) {
+    t.miss(operation, full);
+    return Promise.resolve(project({ found: stale, source: undefined, unavailable: false }));
+  }
+  const settle = (l2: Maybe<Found | undefined>): R =>
+    project(settled(core, full, operation, l2, stale));
+  const usable = core.usable();
+  if (usable === true) return core.read(full, hint, settle);
+  if (usable === false) return Promise.resolve(settle(FAIL));
+  return usable.then((ok) => (ok ? core.read(full, hint, settle) : settle(FAIL)));
+}
+
+/** What a lookup answers once Redis answered (or could not: FAIL). */
+function settled(
+  core: Core,
+  full: string,
+  operation: string,
+  l2: Maybe<Found | undefined>,
+  stale: Found | undefined,
+): Lookup {
+  const t = core.telemetry;
+  if (l2 !== FAIL) {
+    if (fresh(l2)) {
+      t.hit(operation, full, 'l2');
+      return { found: l2, source: 'redis', unavailable: false };
     }
-    core.unavailable(operation);
-    const outage = fromMemory(core, full, operation);
-    if (outage.source) return outage;
-    stale = outage.found ?? stale;
+    t.miss(operation, full);
+    return { found: l2 ?? stale, source: undefined, unavailable: false };
   }
+  core.unavailable(operation);
+  const outage = fromMemory(core, full, operation);
+  if (outage.source) return outage;
   t.miss(operation, full);
-  return { found: stale, source: undefined, unavailable: core.redis !== undefined };
+  return { found: outage.found ?? stale, source: undefined, unavailable: true };
 }
 
 /**

@@ -90,6 +90,15 @@ export interface MsetEntry<T = unknown> extends SetOptions {
   key: string;
   value: T;
 }
+export interface GetOptions {
+  /**
+   * Tags the entry is expected to carry: their invalidation times are read in the same round trip
+   * as the entry (the response cache passes its `tags`). Only a hint: an entry carrying other tags
+   * is still checked against them (one more round trip), and the answer is the same either way.
+   */
+  tags?: readonly string[];
+}
+
 
 export interface IncrOptions {
   /** Lifetime of the counter, set when the counter is created (a fixed window). Default: `defaultTtl`. */

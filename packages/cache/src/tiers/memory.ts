@@ -100,12 +100,22 @@ export class MemoryTier {
     if (this.lru) this.setData(key, env, this.serializer.serialize(env), copy);
   }
 
-  /** Stores a value read from Redis: frozen when plain (freeze mode), else its serialized form. */
+  /**
+   * Stores a value read from Redis: frozen when plain (freeze mode), else its serialized form.
+   * An outage copy (`copy`) keeps the serialized form: it is served only during an outage, so the
+   * common read neither walks the value to freeze it nor rewrites an entry it already holds.
+   */
   setRead(key: string, env: Envelope, raw: string | Buffer, copy: boolean): void {
     const lru = this.lru;
     if (!lru) return;
     const left = env.g - Date.now();
     if (left <= 0) return;
+    if (copy) {
+      const held = lru.get(key);
+      if (held?.copy && held.c === env.c && held.g === env.g && held.e === env.e) return;
+      this.setData(key, env, raw, true);
+      return;
+    }
     if (!(this.freeze && deepFreezeIfPlain(env.v))) {
       // env.v was just deserialized and goes to the caller: memory keeps the serialized form
       this.setData(key, env, raw, copy);
@@ -129,6 +139,11 @@ export class MemoryTier {
       return undefined;
     }
     return entry;
+  }
+
+  /** Tags of the entry held for `key` (a hint for reading their times with it), without touching recency. */
+  peekTags(key: string): string[] | undefined {
+    return this.lru?.peek(key, { allowStale: true })?.t;
   }
 
   /** The value of an entry: the frozen object, or a fresh deserialized copy. */

@@ -33,7 +33,8 @@ export class RedisTier {
     private readonly timeoutMs: number,
     private readonly logger: Logger,
     private readonly telemetry: Telemetry,
-    private readonly binary: boolean,
+    /** The serializer writes bytes: values are read as Buffers. */
+    readonly binary: boolean,
     /** Undefined: writes count as done when the master answers (no WAIT). */
     private readonly durability: DurabilityOptions | undefined,
   ) {
@@ -78,7 +79,15 @@ export class RedisTier {
     }
   }
 
-  private failed(operation: string, error: unknown, strict: boolean): typeof FAIL {
+  /**
+   * The bare guarded call, without the FAIL mapping: for the read fast path, which maps a
+   * rejection with `failed` in the same `.then` that decodes the answer (one promise layer).
+   */
+  send<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    return this.runtime.run(operation, call, this.timeoutMs);
+  }
+
+  failed(operation: string, error: unknown, strict: boolean): typeof FAIL {
     if (!isRedisUnavailable(error) && strict) throw error;
     // counted when the call was sent and failed (a timeout, a connection error, or a reply error
     // such as WRONGTYPE, which leaves the connection healthy); calls refused during an outage are not
@@ -108,10 +117,14 @@ export class RedisTier {
     binary = false,
   ): Promise<Maybe<(string | Buffer | null)[]>> {
     binary ||= this.binary;
-    return this.run<(string | Buffer | null)[]>(operation, (c) => {
-      if (this.cluster) return Promise.all(keys.map((k) => (binary ? c.getBuffer(k) : c.get(k))));
-      return binary ? c.mgetBuffer(...keys) : c.mget(...keys);
-    });
+    return this.run<(string | Buffer | null)[]>(operation, () => this.mgetCall(keys, binary));
+  }
+
+  /** MGET on a single node; on a Cluster per-key GETs written at once (one round trip, every slot). */
+  mgetCall(keys: string[], binary: boolean): Promise<(string | Buffer | null)[]> {
+    const c = this.client;
+    if (this.cluster) return Promise.all(keys.map((k) => (binary ? c.getBuffer(k) : c.get(k))));
+    return binary ? c.mgetBuffer(...keys) : c.mget(...keys);
   }
 
   /**

@@ -1,0 +1,161 @@
+import type { AddressInfo } from 'node:net';
+import { describeEachTopology, waitUntil } from '@redis-toolkit/testing';
+import express from 'express';
+import type { Cluster, Redis } from 'ioredis';
+import { expect, it } from 'vitest';
+import { cacheResponse, invalidate } from '../src/express/index.js';
+import { type Cache, createCache } from '../src/index.js';
+
+let n = 0;
+const uniquePrefix = (): string => `rt${++n}${Date.now().toString(36)}:`;
+
+/**
+ * Records the commands a client sends and how many replies had arrived when each was sent:
+ * commands of one round trip are all sent before the first of them is answered.
+ */
+function trace(client: Redis | Cluster) {
+  const sent: { name: string; keys: number; afterReplies: number }[] = [];
+  let replies = 0;
+  let on = false;
+  const target = client as unknown as {
+    sendCommand(command: { name: string; args: unknown[]; promise: Promise<unknown> }): unknown;
+  };
+  const original = target.sendCommand.bind(target);
+  target.sendCommand = (command) => {
+    // only the cache's reads (not the watchdog PING, CLIENT TRACKING setup or bookkeeping)
+    if (on && ['get', 'mget', 'pttl', 'evalsha', 'eval'].includes(command.name)) {
+      sent.push({ name: command.name, keys: command.args.length, afterReplies: replies });
+      command.promise.then(
+        () => replies++,
+        () => replies++,
+      );
+    }
+    return original(command);
+  };
+  return {
+    async during<T>(
+      fn: () => Promise<T>,
+    ): Promise<{ result: T; roundTrips: number; commands: string[]; sent: string }> {
+      sent.length = 0;
+      replies = 0;
+      on = true;
+      try {
+        const result = await fn();
+        return {
+          result,
+          roundTrips: new Set(sent.map((s) => s.afterReplies)).size,
+          sent: sent.map((s) => `${s.name}@${s.afterReplies}`).join(' '),
+          commands: sent.map((s) => s.name),
+        };
+      } finally {
+        on = false;
+      }
+    },
+  };
+}
+
+describeEachTopology('cache round trips', (ctx) => {
+  const modes = [
+    ['fallback (default)', {}],
+    ['tier', { l1: { mode: 'tier' as const } }],
+    ['no memory', { maxMemoryEntries: 0 }],
+  ] as const;
+
+  for (const [label, options] of modes) {
+    it(`${label}: a tagged entry and its tags' times come in one round trip when the tags are expected`, async () => {
+      const prefix = uniquePrefix();
+      const client = ctx.client();
+      const cache = createCache({ redis: client, prefix, defaultTtl: '1m', ...options });
+      // another instance writes, so this one holds no copy: only the hint names the tags
+      const writer = createCache({ redis: ctx.client(), prefix, maxMemoryEntries: 0 });
+      await writer.set('staff', { n: 1 }, { tags: ['staff', 'clinic:1'] });
+      const t = trace(client);
+      const hit = await t.during(() => cache.getWithMeta('staff', { tags: ['staff', 'clinic:1'] }));
+      expect(hit.result).toEqual({ value: { n: 1 }, source: 'redis' });
+      expect(hit.roundTrips, hit.sent).toBe(1);
+      if (ctx.name !== 'cluster') expect(hit.commands).toEqual(['mget']);
+
+      // 'tier' memory now holds the entry: the bus decides how soon it leaves (bus.test.ts)
+      if ('l1' in options) return void (await Promise.all([cache.close(), writer.close()]));
+      // same semantics: an invalidated tag (by another instance) is never served
+      await writer.invalidateTags(['clinic:1']);
+      const after = await t.during(() => cache.get('staff', { tags: ['staff', 'clinic:1'] }));
+      expect(after.result).toBeUndefined();
+      expect(after.roundTrips, after.sent).toBe(1);
+
+      // a tag the hint did not name is still checked (one more round trip)
+      await writer.set('staff', { n: 2 }, { tags: ['staff', 'clinic:2'] });
+      expect(await cache.get('staff', { tags: ['staff'] })).toEqual({ n: 2 });
+      await writer.invalidateTags(['clinic:2']);
+      const unnamed = await t.during(() => cache.get('staff', { tags: ['staff'] }));
+      expect(unnamed.result).toBeUndefined();
+      await Promise.all([cache.close(), writer.close()]);
+    });
+  }
+
+  it('fallback mode: without a hint, the memory copy names the tags after the first read', async () => {
+    const prefix = uniquePrefix();
+    const client = ctx.client();
+    const cache = createCache({ redis: client, prefix, defaultTtl: '1m' });
+    const writer = createCache({ redis: ctx.client(), prefix, maxMemoryEntries: 0 });
+    await writer.set('k', 'v1', { tags: ['a'] });
+    const t = trace(client);
+    const first = await t.during(() => cache.get('k'));
+    expect(first.result).toBe('v1');
+    expect(first.roundTrips).toBe(2); // GET, then the tag it did not know about
+    // the copy is kept once server-assisted invalidation lets this read fill memory (a key
+    // another client just wrote is held back for a moment); from then on: one round trip
+    await waitUntil(async () => (await t.during(() => cache.get('k'))).roundTrips === 1, {
+      timeoutMs: 5000,
+    });
+    await writer.invalidateTags(['a']);
+    expect(await cache.get('k')).toBeUndefined();
+    // getOrSet passes its own tags
+    const loaded = await t.during(() =>
+      cache
+        .getOrSet('g', () => 'loaded', { tags: ['b'] })
+        .then(() => cache.getOrSetWithMeta('g', () => 'again', { tags: ['b'] })),
+    );
+    expect(loaded.result).toEqual({ value: 'loaded', source: 'redis' });
+    await Promise.all([cache.close(), writer.close()]);
+  });
+
+  it('response cache: a HIT is one round trip in every memory mode; invalidation still applies', async () => {
+    for (const [, options] of modes) {
+      const client = ctx.client();
+      const cache: Cache = createCache({ redis: client, prefix: uniquePrefix(), ...options });
+      let runs = 0;
+      const app = express();
+      app.get('/staff', cacheResponse({ cache, ttl: 60, tags: ['staff'] }), (_req, res) => {
+        runs++;
+        res.json({ runs });
+      });
+      app.post('/staff', invalidate({ cache, tags: ['staff'] }), (_req, res) => {
+        res.status(204).end();
+      });
+      const server = app.listen(0);
+      await new Promise<void>((r) => server.once('listening', () => r()));
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      try {
+        const miss = await fetch(`${base}/staff`);
+        expect(miss.headers.get('x-cache')).toBe('MISS');
+        // the miss stores the response asynchronously
+        await new Promise((r) => setTimeout(r, 50));
+        const t = trace(client);
+        const hit = await t.during(() => fetch(`${base}/staff`));
+        expect(hit.result.headers.get('x-cache')).toBe('HIT');
+        expect(await hit.result.json()).toEqual({ runs: 1 });
+        // 'tier' mode answers from memory: no round trip at all
+        expect(hit.roundTrips).toBeLessThanOrEqual(1);
+        expect(await (await fetch(`${base}/staff`, { method: 'POST' })).status).toBe(204);
+        await new Promise((r) => setTimeout(r, 50));
+        const again = await fetch(`${base}/staff`);
+        expect(again.headers.get('x-cache')).toBe('MISS');
+        expect(await again.json()).toEqual({ runs: 2 });
+      } finally {
+        await new Promise((r) => server.close(r));
+        await cache.close();
+      }
+    }
+  });
+});
