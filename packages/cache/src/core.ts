@@ -341,6 +341,10 @@ export class Core {
       if (at === undefined) known = false;
       else if (at >= created) return false;
     }
+    return known ? true : undefined;
+  }
+
+  private accept(key: string, env: Envelope, raw: string | Buffer): Found | undefined {
     if (env.g <= Date.now()) return undefined;
     if (this.memory.enabled) this.memory.setRead(key, env, raw, this.fallback);
     return { value: env.v, e: env.e, g: env.g, c: env.c, t: env.t, tier: 'l2', copy: false };
@@ -370,10 +374,6 @@ export class Core {
     for (const tag of tags) {
       const at = prefetched?.get(tag) ?? (known ? this.bus.tagTimes.get(tag) : undefined);
       if (at !== undefined) out.set(tag, at);
-    return known ? true : undefined;
-  }
-
-  private accept(key: string, env: Envelope, raw: string | Buffer): Found | undefined {
       else if (!missing.includes(tag)) missing.push(tag);
     }
     if (missing.length === 0) return out;
