@@ -11,6 +11,7 @@ import type { CacheStats } from './stats/types.js';
 import { decodeRaw } from './tiers/decode.js';
 import { type Found, MemoryTier } from './tiers/memory.js';
 import { FAIL, type Maybe, RedisTier } from './tiers/redis.js';
+import { TrackingInvalidation } from './tracking/invalidation.js';
 import type { Envelope } from './values.js';
 
 const identity = <T>(value: T): T => value;
@@ -33,6 +34,8 @@ export class Core {
   readonly redis: RedisTier | undefined;
   readonly bus: Bus;
   readonly pending: Pending;
+  /** Server-assisted invalidation (CLIENT TRACKING); undefined with `l1.invalidation: 'bus'` or no memory. */
+  readonly tracking: TrackingInvalidation | undefined;
   /** In-process single flight of getOrSet loaders, by full key. */
   readonly flights = new Map<string, Promise<unknown>>();
   /** `{prefix}cache:` */
@@ -95,6 +98,26 @@ export class Core {
       );
       if (!runtime.available) this.outageSeen = true;
       if (listening) void this.bus.ensureSubscriber();
+    }
+    // 'auto' tracks only where memory answers while Redis is up ('tier'); 'fallback' copies are
+    // served only during an outage, marked stale, and the bus keeps them coherent enough
+    const track =
+      config.invalidation === 'tracking' || (config.invalidation === 'auto' && this.tiered);
+    if (runtime && this.memory.enabled && track) {
+      this.tracking = new TrackingInvalidation({
+        runtime,
+        root: this.root,
+        memory: this.memory,
+        bus: this.bus,
+        telemetry: this.telemetry,
+        logger: this.logger,
+        option: config.invalidation,
+        tiered: this.tiered,
+        commandTimeoutMs: config.commandTimeoutMs,
+        tagKeyPrefix: `${this.internal}tag:`,
+        lockKeyPrefix: `${this.internal}lock:`,
+      });
+      this.memory.guard = this.tracking;
     }
   }
 
@@ -398,6 +421,7 @@ export class Core {
       pendingInvalidations: this.pending.size,
       degraded: this.degraded,
       l1: { entries: this.memory.size, bytes: this.memory.bytes },
+      invalidation: this.tracking?.mode ?? (this.bus.listening ? 'bus' : 'none'),
       redis: runtime ? (runtime.available ? 'up' : 'down') : 'absent',
     };
   }
@@ -408,6 +432,6 @@ export class Core {
     this.closed = true;
     for (const off of this.unsubscribe.splice(0)) off();
     this.redis?.close();
-    await this.bus.close();
+    await Promise.all([this.tracking?.close(), this.bus.close()]);
   }
 }

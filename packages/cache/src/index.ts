@@ -32,6 +32,7 @@ export type {
   GetOptions,
   GetOrSetOptions,
   IncrOptions,
+  L1Invalidation,
   L1Options,
   MsetEntry,
   SetOptions,

@@ -12,7 +12,7 @@ import type { Codec } from '../encryption/codec.js';
 import { resolveEncryption } from '../encryption/resolve.js';
 import { CacheConfigError } from '../errors.js';
 import { jsonSerializer, type Serializer } from '../serializer.js';
-import type { CacheOptions, CachePolicy } from './types.js';
+import type { CacheOptions, CachePolicy, L1Invalidation } from './types.js';
 
 /** The options a cache runs with, validated and in ms. Internal: never exported from the package. */
 export interface CacheConfig {
@@ -27,6 +27,7 @@ export interface CacheConfig {
   mode: 'tier' | 'fallback';
   l1TtlMs: number | undefined;
   freeze: boolean;
+  invalidation: L1Invalidation;
   bus: boolean;
   serializer: Serializer;
   defaultTtlMs: number;
@@ -81,7 +82,7 @@ export function resolveCacheOptions(input: CacheOptions): CacheConfig {
   }
   refuseRenamed(input as unknown as Record<string, unknown>);
   refuseUnknownOptions(input, [...SHARED_OPTION_NAMES, ...OWN], makeError);
-  refuseUnknownOptions(input.l1, ['mode', 'ttl', 'copy'], makeError, 'l1');
+  refuseUnknownOptions(input.l1, ['mode', 'ttl', 'copy', 'invalidation'], makeError, 'l1');
   refuseUnknownOptions(input.lock, ['ttl', 'wait'], makeError, 'lock');
   const durability = resolveDurability(input.durability, makeError, { replicas: 0 });
   const shared = resolveSharedOptions(
@@ -107,6 +108,10 @@ export function resolveCacheOptions(input: CacheOptions): CacheConfig {
   if (l1.copy !== undefined && l1.copy !== 'freeze' && l1.copy !== 'clone') {
     throw new CacheConfigError('l1.copy', "expected 'freeze' or 'clone'");
   }
+  const invalidation = l1.invalidation ?? 'auto';
+  if (invalidation !== 'auto' && invalidation !== 'tracking' && invalidation !== 'bus') {
+    throw new CacheConfigError('l1.invalidation', "expected 'auto', 'tracking' or 'bus'");
+  }
   const maxPending = input.maxPendingInvalidations ?? 1000;
   if (!Number.isInteger(maxPending) || maxPending < 1) {
     throw new CacheConfigError('maxPendingInvalidations', 'expected a positive integer');
@@ -131,6 +136,7 @@ export function resolveCacheOptions(input: CacheOptions): CacheConfig {
     mode: shared.runtime ? (l1.mode ?? 'fallback') : 'tier',
     l1TtlMs: l1.ttl === undefined ? undefined : ms(l1.ttl, 'l1.ttl', 0),
     freeze: (l1.copy ?? 'freeze') === 'freeze',
+    invalidation,
     bus: input.bus !== false,
     serializer,
     defaultTtlMs,

@@ -23,7 +23,18 @@ export interface L1Options {
    * the same object on every hit. `'clone'`: deserialized on every hit (a private mutable copy).
    */
   copy?: 'freeze' | 'clone';
+  /**
+   * How other writers' changes leave memory. `'auto'` (default): server-assisted (`CLIENT TRACKING`
+   * BCAST on the cache's prefix, redirected to a subscriber on `__redis__:invalidate`) where the
+   * server allows it, else the pub/sub bus. `'tracking'`: tracking only; when the server refuses it
+   * an error is logged and memory is not served while Redis answers. `'bus'`: the bus only (toolkit
+   * writers). See the README, _L1 coherence_.
+   */
+  invalidation?: L1Invalidation;
 }
+
+/** See `L1Options.invalidation`. */
+export type L1Invalidation = 'auto' | 'tracking' | 'bus';
 
 export interface CacheOptions extends SharedOptions<CachePolicy> {
   /**
@@ -79,6 +90,15 @@ export interface SetOptions {
   tags?: readonly string[];
 }
 
+export interface GetOptions {
+  /**
+   * Tags the entry is expected to carry: their invalidation times are read in the same round trip
+   * as the entry (the response cache passes its `tags`). Only a hint: an entry carrying other tags
+   * is still checked against them (one more round trip), and the answer is the same either way.
+   */
+  tags?: readonly string[];
+}
+
 export interface GetOrSetOptions extends SetOptions {
   /** Soft timeout: with a stale value at hand, a loader slower than this serves stale and finishes in the background. */
   timeout?: Duration;
@@ -90,15 +110,6 @@ export interface MsetEntry<T = unknown> extends SetOptions {
   key: string;
   value: T;
 }
-export interface GetOptions {
-  /**
-   * Tags the entry is expected to carry: their invalidation times are read in the same round trip
-   * as the entry (the response cache passes its `tags`). Only a hint: an entry carrying other tags
-   * is still checked against them (one more round trip), and the answer is the same either way.
-   */
-  tags?: readonly string[];
-}
-
 
 export interface IncrOptions {
   /** Lifetime of the counter, set when the counter is created (a fixed window). Default: `defaultTtl`. */

@@ -13,6 +13,7 @@ export class Telemetry {
     deletes: 0,
     loaderCalls: 0,
     busReceived: 0,
+    invalidationsReceived: 0,
     replayed: 0,
     decryptFailures: 0,
   };

@@ -11,6 +11,14 @@ export interface CacheStats extends ToolkitCounters {
   loaderCalls: number;
   /** Bus messages received from other instances. */
   busReceived: number;
+  /** `__redis__:invalidate` messages received (server-assisted invalidation, see `invalidation`). */
+  invalidationsReceived: number;
+  /**
+   * What drops memory copies that other writers changed: `'tracking'` (Redis reports every change
+   * to the cache's keys, by any client), `'bus'` (toolkit writers only), `'none'` (no memory, or
+   * no bus and no tracking).
+   */
+  invalidation: 'tracking' | 'bus' | 'none';
   /** Invalidations replayed into Redis after it came back. */
   replayed: number;
   /**
@@ -39,6 +47,8 @@ export interface CacheEvents {
   'redis:error': { operation: string; error: unknown };
   'bus:received': { type: string; keys: string[]; sentAt: number; delayMs: number };
   'bus:reset': { reason: string };
+  /** A `__redis__:invalidate` message was applied (`keys: null`: everything); `receivedAt` in ms since epoch. */
+  'invalidation:received': { keys: string[] | null; receivedAt: number };
   /** Redis stopped / started being used for reads (see `stats().degraded`). */
   degraded: { active: boolean };
   /** A value in an encrypted namespace could not be opened and was treated as a miss. */

@@ -29,8 +29,15 @@ export interface Found {
   copy: boolean;
 }
 
+/** Server-assisted invalidation's say over memory (src/tracking): may it answer, may a read fill it. */
+export interface MemoryGuard {
+  servable(): boolean;
+  fillable(key: string): boolean;
+}
+
 /** The in-process LRU: the tier, the outage copy, or the whole store when memory-only. */
 export class MemoryTier {
+  guard: MemoryGuard | undefined;
   private readonly lru: LRUCache<string, MemoryEntry> | undefined;
   private readonly serializer: Serializer;
   private readonly ttlMs: number | undefined;
@@ -74,7 +81,7 @@ export class MemoryTier {
     const lru = this.lru;
     if (!lru) return;
     const left = env.g - Date.now();
-    if (left <= 0) {
+    if (left <= 0 || (copy && this.guard && !this.guard.fillable(key))) {
       lru.delete(key);
       return;
     }
@@ -116,6 +123,10 @@ export class MemoryTier {
       this.setData(key, env, raw, true);
       return;
     }
+    if (this.guard && !this.guard.fillable(key)) {
+      lru.delete(key);
+      return;
+    }
     if (!(this.freeze && deepFreezeIfPlain(env.v))) {
       // env.v was just deserialized and goes to the caller: memory keeps the serialized form
       this.setData(key, env, raw, copy);
@@ -132,6 +143,7 @@ export class MemoryTier {
 
   /** The entry while still within its grace window (fresh or stale), or undefined. */
   get(key: string): MemoryEntry | undefined {
+    if (this.guard && !this.guard.servable()) return undefined;
     const entry = this.lru?.get(key);
     if (!entry) return undefined;
     if (entry.g <= Date.now()) {
