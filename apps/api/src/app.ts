@@ -89,6 +89,9 @@ export function createApp({
   app.use(proxyHeaderWarning(env.TRUST_PROXY, logger));
   app.use(cors(env.CORS_ORIGINS, env.CORS_CREDENTIALS));
   app.use(metrics.httpMiddleware());
+  // The API routes' global + API limits in one script call (platform.ts), decided where the
+  // global limit is; the global limiter and the routes' `api` mounts below then pass them on.
+  app.use(['/dental', '/school', '/care'], platform.limiters.api);
   app.use(platform.limiters.global);
   app.use(requestTimeout(env.REQUEST_TIMEOUT));
   app.use(express.json({ limit: '100kb' }));

@@ -1,6 +1,7 @@
 import type { Cache } from '@redis-toolkit/cache';
 import type { Duration, RedisConnection } from '@redis-toolkit/connection';
 import {
+  combineLimits,
   createRateLimiter,
   type Limiter,
   type Preset,
@@ -165,7 +166,8 @@ export function createPlatform(
       ...shared,
       onRedisError: env.RATE_LIMIT_ON_REDIS_ERROR,
       logger: log(`rate-limit:${preset.name}`),
-      ...(skipInfra ? { skip: (req) => isInfra(req.path) } : {}),
+      // the full path: the API routes decide this limit under their mount (combineLimits below)
+      ...(skipInfra ? { skip: (req) => isInfra(req.baseUrl + req.path) } : {}),
     });
     metrics.watchLimiter(mw);
     rateLimiters.push(mw.limiter);
@@ -202,6 +204,15 @@ export function createPlatform(
         schoolAuth: passThrough,
         dentalAuth: passThrough,
       };
+  if (env.RATE_LIMIT_ENABLED) {
+    // Global + API in one script call per request ('stacked': the same counts, headers and 429s
+    // as the two limiters one after the other). app.ts mounts it on the API prefixes before the
+    // global limiter; a limit decides a request once, so `global` and the routes' own `api`
+    // mounts pass those requests on.
+    limiters.api = combineLimits([limiters.global, limiters.api] as RateLimitMiddleware[], {
+      counting: 'stacked',
+    });
+  }
 
   return {
     caches,
