@@ -26,14 +26,20 @@ export interface Plumbing {
 
 function copy(client: RedisClient, blocking: boolean): RedisClient {
   let dup: RedisClient;
+  // A worker blocks on its connection for seconds at a time (BZPOPMIN on the marker): an ioredis
+  // `commandTimeout` (createRedis sets one) would fail every wait and the worker would never pick
+  // up a delayed job. Deadlines of producer calls come from the runtime, not from ioredis.
   if (isCluster(client)) {
     const redisOptions = { ...(client.options.redisOptions ?? {}), keyPrefix: '' };
-    if (blocking) redisOptions.maxRetriesPerRequest = null;
+    if (blocking) {
+      redisOptions.maxRetriesPerRequest = null;
+      redisOptions.commandTimeout = undefined;
+    }
     dup = client.duplicate(undefined, { keyPrefix: '', redisOptions });
   } else {
     dup = client.duplicate({
       keyPrefix: '',
-      ...(blocking ? { maxRetriesPerRequest: null } : {}),
+      ...(blocking ? { maxRetriesPerRequest: null, commandTimeout: undefined } : {}),
     });
   }
   // failures surface through commands and the shared runtime; an unhandled 'error' would crash

@@ -118,6 +118,22 @@ describeEachTopology(
       expect((await queues.counts()).reminder).toMatchObject({ delayed: 0, waiting: 0 });
     });
 
+    it('a delayed job fires on a client with an ioredis commandTimeout (createRedis sets one)', async () => {
+      const queues = c.track(
+        createQueues<Jobs>({
+          redis: ctx.client({ commandTimeout: 300 }),
+          prefix: uniquePrefix('timeout'),
+          queues: { email: {}, reminder: {} },
+        }),
+      );
+      const fired: string[] = [];
+      c.track(createWorker(queues, 'reminder', (job) => void fired.push(job.data.appointment)));
+      // longer than the commandTimeout: the worker's blocking wait must outlive it
+      await queues.schedule('reminder', { appointment: 'a3' }, { delay: '1500ms', key: 'appt:a3' });
+      await waitUntil(() => fired.length === 1, { what: 'delayed job fired', timeoutMs: 15_000 });
+      expect(fired).toEqual(['a3']);
+    });
+
     it('a repeatable job exists once with three queue instances started', async () => {
       const prefix = uniquePrefix('repeat');
       const instances = [make(prefix), make(prefix), make(prefix)];
