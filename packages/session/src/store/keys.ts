@@ -11,16 +11,20 @@ import { escapeGlob, hashTag } from '@redis-toolkit/connection';
  * The braces are Cluster hash tags: a session, its tombstone and its mark, and a user's two index
  * keys, share a slot, so each script touches one slot.
  */
+/** Suffixes of a session's side keys (same hash tag, so the same slot as the session). */
+export const TOMBSTONE_SUFFIX = ':destroyed';
+export const MARK_SUFFIX = ':indexed';
+
 export class Keys {
   constructor(readonly namespace: string) {}
   session(sid: string): string {
     return `${this.namespace}${hashTag(sid)}`;
   }
   tombstone(sid: string): string {
-    return `${this.session(sid)}:destroyed`;
+    return `${this.session(sid)}${TOMBSTONE_SUFFIX}`;
   }
   indexMark(sid: string): string {
-    return `${this.session(sid)}:indexed`;
+    return `${this.session(sid)}${MARK_SUFFIX}`;
   }
   userIndex(userId: string): string {
     return `${this.namespace}user:${hashTag(userId)}`;

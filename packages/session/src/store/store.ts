@@ -17,7 +17,7 @@ import { UserIndex } from '../user-index/user-index.js';
 import { UserSessions } from '../user-index/user-sessions.js';
 import { CallbackStore } from './callback-store.js';
 import type { StoreContext, StoreCounters } from './context.js';
-import { isValidSid, Keys, sessionHandle } from './keys.js';
+import { isValidSid, Keys, MARK_SUFFIX, sessionHandle, TOMBSTONE_SUFFIX } from './keys.js';
 import { Listing } from './listing.js';
 import * as lua from './scripts.js';
 
@@ -95,39 +95,41 @@ export class SessionStoreImpl extends CallbackStore implements RedisSessionStore
 
   // ---- promise API ----
 
-  async read(sid: string): Promise<SessionData | null> {
-    if (!isValidSid(sid)) return null;
+  /**
+   * Load. The hot path is one guarded command and one reply handler, no `async` layer: every
+   * promise hop here is paid on every request.
+   */
+  read(sid: string): Promise<SessionData | null> {
+    if (!isValidSid(sid)) return Promise.resolve(null);
     const { runtime, memory, keys, opts } = this.ctx;
-    if (memory?.isDestroyed(sid)) return this.miss();
-    if (!runtime) return this.fromMemory(sid);
-    let raw: string | null;
-    let mark: string | null = null;
-    try {
-      if (opts.activityResolutionMs > 0) {
-        // Same slot (hash tag), one command: the data and whether the index is fresh.
-        [raw = null, mark = null] = await runtime.run(
-          'get',
-          () => runtime.client.mget(keys.session(sid), keys.indexMark(sid)),
-          opts.commandTimeoutMs,
-        );
-      } else {
-        raw = await runtime.run(
-          'get',
-          () => runtime.client.get(keys.session(sid)),
-          opts.commandTimeoutMs,
-        );
-      }
-    } catch (error) {
+    if (memory?.isDestroyed(sid)) return Promise.resolve(this.miss());
+    if (!runtime) return Promise.resolve(this.fromMemory(sid));
+    const key = keys.session(sid);
+    const client = runtime.client;
+    const onError = (error: unknown): SessionData | null => {
       if (isWrongType(error)) return this.corrupt(sid, 'not a string');
       return onUnavailable(this.ctx, error, 'get', () => this.fromMemory(sid));
+    };
+    if (opts.activityResolutionMs > 0) {
+      // Same slot (hash tag), one command: the data and whether the index is fresh.
+      return runtime
+        .run('get', () => client.mget(key, `${key}${MARK_SUFFIX}`), opts.commandTimeoutMs)
+        .then(([raw = null, mark = null]) => this.loadedFrom(sid, raw, mark !== null), onError);
     }
+    return runtime
+      .run('get', () => client.get(key), opts.commandTimeoutMs)
+      .then((raw) => this.loadedFrom(sid, raw, false), onError);
+  }
+
+  /** The session in a GET reply, or null; remembers it came from Redis (its save is `SET XX`). */
+  private loadedFrom(sid: string, raw: string | null, indexFresh: boolean): SessionData | null {
     // Under 'memory' a session created during an outage may not have reached Redis yet.
-    if (raw === null) return memory ? this.fromMemory(sid) : this.miss();
+    if (raw === null) return this.ctx.memory ? this.fromMemory(sid) : this.miss();
     const session = this.parse(sid, raw);
     if (!session) return null;
     this.events.emit('hit', 'get');
     this.loaded.add(session);
-    if (mark !== null) this.indexFresh.add(session);
+    if (indexFresh) this.indexFresh.add(session);
     return session;
   }
 
@@ -142,26 +144,32 @@ export class SessionStoreImpl extends CallbackStore implements RedisSessionStore
    * tombstone. When the user index is due for a refresh, the write also sets the mark and the
    * refresh is sent alongside.
    */
-  async write(sid: string, session: SessionData): Promise<void> {
-    if (!isValidSid(sid)) throw new SessionInputError('invalid session id');
+  write(sid: string, session: SessionData): Promise<void> {
+    if (!isValidSid(sid)) return Promise.reject(new SessionInputError('invalid session id'));
     const { runtime, memory, keys, opts, counters } = this.ctx;
     const ttlMs = ttlOf(session, opts.ttlMs);
     if (ttlMs <= 0) return this.remove(sid);
-    const json = JSON.stringify(session);
+    let json: string;
+    try {
+      json = JSON.stringify(session);
+    } catch (error) {
+      // not async: what an async function would have turned into a rejection
+      return Promise.reject(error);
+    }
     const userId = userIdIn(session);
     counters.saves++;
     if (!runtime) {
       if (!memory?.set(sid, json, ttlMs, userId)) this.blocked(sid);
-      return;
+      return Promise.resolve();
     }
     const refreshIndex = userId !== undefined && !this.indexFresh.has(session);
     const markTtl = refreshIndex ? opts.activityResolutionMs : 0;
     const key = keys.session(sid);
-    const fresh: [string, string, string] = [key, keys.tombstone(sid), keys.indexMark(sid)];
-    const freshArgs = [json, ttlMs, markTtl, '0'];
     let call: Promise<unknown>;
     if (this.loginWrites.has(session)) {
       this.loginWrites.delete(session);
+      const fresh = [key, `${key}${TOMBSTONE_SUFFIX}`, `${key}${MARK_SUFFIX}`];
+      const freshArgs = [json, ttlMs, markTtl, '0'];
       call = durableWrite(
         runtime,
         'login',
@@ -171,19 +179,27 @@ export class SessionStoreImpl extends CallbackStore implements RedisSessionStore
         opts.durability,
       );
     } else if (!this.loaded.has(session)) {
-      call = runScript(runtime, lua.setIfAlive, fresh, freshArgs, opts.commandTimeoutMs);
+      call = runScript(
+        runtime,
+        lua.setIfAlive,
+        [key, `${key}${TOMBSTONE_SUFFIX}`, `${key}${MARK_SUFFIX}`],
+        [json, ttlMs, markTtl, '0'],
+        opts.commandTimeoutMs,
+      );
     } else if (markTtl > 0) {
       call = runScript(
         runtime,
         lua.setIfExistsMarked,
-        [key, keys.indexMark(sid)],
+        [key, `${key}${MARK_SUFFIX}`],
         [json, ttlMs, markTtl],
         opts.commandTimeoutMs,
       );
     } else {
+      // The common save: one SET XX (a session destroyed meanwhile is not re-created).
+      const client = runtime.client;
       call = runtime.run(
         'set',
-        () => runtime.client.set(key, json, 'PX', ttlMs, 'XX'),
+        () => client.set(key, json, 'PX', ttlMs, 'XX'),
         opts.commandTimeoutMs,
       );
     }
@@ -195,41 +211,35 @@ export class SessionStoreImpl extends CallbackStore implements RedisSessionStore
           return false;
         }),
     );
-    if (!refreshIndex) {
-      await write;
-      return;
-    }
-    const [marked, indexed] = await Promise.all([
-      write,
-      this.index.touch(sid, userId, Date.now() + ttlMs),
-    ]);
-    if (marked && !indexed) await this.unmark(sid, session);
+    if (!refreshIndex) return write as Promise<unknown> as Promise<void>;
+    return this.withIndexRefresh(sid, session, userId, ttlMs, write);
   }
 
   /** Touch (unchanged session): `PEXPIRE`, which cannot create a key; sets the mark when the index is due. */
-  async refresh(sid: string, session: SessionData): Promise<void> {
-    if (!isValidSid(sid)) return;
+  refresh(sid: string, session: SessionData): Promise<void> {
+    if (!isValidSid(sid)) return Promise.resolve();
     const { runtime, memory, keys, opts, counters } = this.ctx;
     const ttlMs = Math.max(1, ttlOf(session, opts.ttlMs));
     counters.touches++;
     if (!runtime) {
       memory?.touch(sid, ttlMs);
-      return;
+      return Promise.resolve();
     }
     const userId = userIdIn(session);
     const refreshIndex = userId !== undefined && !this.indexFresh.has(session);
     const markTtl = refreshIndex ? opts.activityResolutionMs : 0;
     const key = keys.session(sid);
+    const client = runtime.client;
     const call =
       markTtl > 0
         ? runScript(
             runtime,
             lua.touchMarked,
-            [key, keys.indexMark(sid)],
+            [key, `${key}${MARK_SUFFIX}`],
             [ttlMs, markTtl],
             opts.commandTimeoutMs,
           )
-        : runtime.run('touch', () => runtime.client.pexpire(key, ttlMs), opts.commandTimeoutMs);
+        : runtime.run('touch', () => client.pexpire(key, ttlMs), opts.commandTimeoutMs);
     const touch = call.then(
       (reply) => {
         if (reply === 0) memory?.touch(sid, ttlMs); // not in Redis: maybe a session kept in memory
@@ -243,12 +253,20 @@ export class SessionStoreImpl extends CallbackStore implements RedisSessionStore
           return false;
         }),
     );
-    if (!refreshIndex) {
-      await touch;
-      return;
-    }
+    if (!refreshIndex) return touch as Promise<unknown> as Promise<void>;
+    return this.withIndexRefresh(sid, session, userId, ttlMs, touch);
+  }
+
+  /** The index refresh sent alongside a save or touch that set the mark; drops the mark if the refresh failed. */
+  private async withIndexRefresh(
+    sid: string,
+    session: SessionData,
+    userId: string,
+    ttlMs: number,
+    marking: Promise<boolean>,
+  ): Promise<void> {
     const [marked, indexed] = await Promise.all([
-      touch,
+      marking,
       this.index.touch(sid, userId, Date.now() + ttlMs),
     ]);
     if (marked && !indexed) await this.unmark(sid, session);
