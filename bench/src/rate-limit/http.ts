@@ -78,6 +78,8 @@ export async function middlewareCost(ctx: BenchContext, redis: Redis): Promise<s
   const [g2, a2] = pair(redis, 'mw-two');
   const [g3, a3] = pair(redis, 'mw-comb');
   const [g4] = pair(redis, 'mw-comb1');
+  const [g5, a5] = pair(redis, 'mw-stack');
+  const [g6] = pair(redis, 'mw-stack1');
   // express-rate-limit with every validation off from the start, over the same store
   const unvalidated = rateLimit({
     windowMs: 15 * 60_000,
@@ -96,7 +98,13 @@ export async function middlewareCost(ctx: BenchContext, redis: Redis): Promise<s
     'express-rate-limit + store with `validate: false`, 1 limit': viaMiddleware(unvalidated),
     '`combineLimits([global])`, 1 limit': viaMiddleware(combineLimits([g4])),
     'two `createRateLimiter` in sequence (global + api)': viaMiddleware(g2, a2),
-    '`combineLimits([global, api])`': viaMiddleware(combineLimits([g3, a3])),
+    '`combineLimits([global, api])` (all-or-nothing)': viaMiddleware(combineLimits([g3, a3])),
+    "`combineLimits([global], { counting: 'stacked' })`, 1 limit": viaMiddleware(
+      combineLimits([g6], { counting: 'stacked' }),
+    ),
+    "`combineLimits([global, api], { counting: 'stacked' })`": viaMiddleware(
+      combineLimits([g5, a5], { counting: 'stacked' }),
+    ),
   };
   const names = Object.keys(ops);
   const count = ctx.quick ? 1_000 : 10_000;
@@ -138,6 +146,7 @@ export async function middlewareCost(ctx: BenchContext, redis: Redis): Promise<s
     `sequential calls with a fake request/response (no HTTP), ${count.toLocaleString('en')} per block,`,
     'rounds interleaved, median of the rounds. express-rate-limit 8 runs each of its validations once',
     'per limiter (the first request), so what remains per request is its own bookkeeping.',
+    "`'stacked'` counts as the separate middlewares do (the app's global + API pair).",
     '',
     table(rows),
   ].join('\n');
@@ -163,10 +172,14 @@ function hit(agent: Agent, port: number, client: string): Promise<void> {
 export async function combinedOverHttp(ctx: BenchContext, redis: Redis): Promise<string> {
   const [g1, a1] = pair(redis, 'http-sep');
   const [g2, a2] = pair(redis, 'http-comb');
+  const [g3, a3] = pair(redis, 'http-stack');
   const apps: Record<string, RequestHandler[]> = {
     'no limiter (floor)': [],
     'two `createRateLimiter` (global, then api)': [g1, a1],
-    '`combineLimits([global, api])`': [combineLimits([g2, a2])],
+    '`combineLimits([global, api])` (all-or-nothing)': [combineLimits([g2, a2])],
+    "`combineLimits([global, api], { counting: 'stacked' })`": [
+      combineLimits([g3, a3], { counting: 'stacked' }),
+    ],
   };
   const servers = await Promise.all(
     Object.entries(apps).map(async ([name, mws]) => {

@@ -45,19 +45,21 @@ export class LimiterStore implements Store {
     this.countRefused = options.skipFailedRequests;
   }
 
-  async increment(key: string): Promise<ClientRateLimitInfo> {
-    const decision = await this.impl.hit(key, this.countRefused);
-    if (decision.source === 'policy') {
-      throw new RateLimitUnavailableError(
-        `rate-limit: Redis unavailable, limiter "${this.limiter.name}" applies onRedisError '${this.limiter.onRedisError}'`,
-        decision.retryAfterMs,
-      );
-    }
-    if (!decision.allowed) {
-      if (this.retryAfter.size >= 10_000) this.retryAfter.clear();
-      this.retryAfter.set(key, decision.retryAfterMs);
-    }
-    return { totalHits: decision.used, resetTime: new Date(decision.resetAt) };
+  increment(key: string): Promise<ClientRateLimitInfo> {
+    // one .then on the limiter's promise (no async wrapper: this is every request's path)
+    return this.impl.hit(key, this.countRefused).then((decision) => {
+      if (decision.source === 'policy') {
+        throw new RateLimitUnavailableError(
+          `rate-limit: Redis unavailable, limiter "${this.limiter.name}" applies onRedisError '${this.limiter.onRedisError}'`,
+          decision.retryAfterMs,
+        );
+      }
+      if (!decision.allowed) {
+        if (this.retryAfter.size >= 10_000) this.retryAfter.clear();
+        this.retryAfter.set(key, decision.retryAfterMs);
+      }
+      return { totalHits: decision.used, resetTime: new Date(decision.resetAt) };
+    });
   }
 
   /** The refused decision's wait for `key` (read once), if this store refused it. */
