@@ -1,0 +1,496 @@
+import { type RedisServer, startRedis, waitUntil } from '@redis-toolkit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DatabaseHandle } from '../src/db/connect.js';
+import { openDatabase } from '../src/db/connect.js';
+import type { RunningServer } from '../src/index.js';
+import { Client, dentalClient, startApp } from './helpers.js';
+
+const HOUR = 3_600_000;
+const P = 'api:jobs';
+
+/** The due time of a delayed job: BullMQ's delayed score is `due ms × 4096 + a counter`. */
+async function delayedDue(redis: RedisServer, queue: string, jobId: string) {
+  const score = await redis.cli('ZSCORE', `${P}:${queue}:delayed`, jobId);
+  return score === '' ? undefined : Math.floor(Number(score) / 4096);
+}
+/** The package turns `at` into a delay, BullMQ adds it to its own clock: a few ms apart. */
+const expectNear = (actual: number | undefined, expected: number) =>
+  expect(Math.abs((actual ?? Number.NaN) - expected)).toBeLessThan(1_000);
+const jobIdOf = (key: string) => `k-${encodeURIComponent(key)}`;
+const reminderJob = (appointmentId: number) => jobIdOf(`appointment:${appointmentId}`);
+
+async function newPatient(staff: Client, n: string) {
+  const res = await staff.post('/dental/patients', {
+    firstName: 'Rem',
+    lastName: `Inder${n}`,
+    email: `reminder-${n}-${Date.now()}@example.test`,
+    phone: '+1-555-0100',
+    dateOfBirth: '1980-01-01',
+  });
+  expect(res.status).toBe(201);
+  return res.body.id as number;
+}
+
+describe('dental background jobs: appointment reminders and follow-ups', () => {
+  let redis: RedisServer;
+  let database: DatabaseHandle;
+  let app: RunningServer;
+  /** Short lead time and follow-up delay, same Redis and database: jobs that fire within seconds. */
+  let quick: RunningServer;
+  let staff: Client;
+  let patientId: number;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    database = await openDatabase({ seed: { patients: 200, appointments: 1_000 } });
+    app = await startApp({ REDIS_URL: redis.url }, database);
+    quick = await startApp(
+      { REDIS_URL: redis.url, DENTAL_REMINDER_LEAD: '2s', DENTAL_FOLLOW_UP_AFTER: '1s' },
+      database,
+    );
+    staff = await dentalClient(app, 'receptionist');
+    patientId = await newPatient(staff, 'a');
+  }, 60_000);
+  afterAll(async () => {
+    await quick?.shutdown();
+    await app?.shutdown();
+    await database?.close();
+    await redis?.stop();
+  });
+
+  const book = (startsAt: number, headers: Record<string, string> = {}, client = staff) =>
+    client.request('POST', '/dental/appointments', {
+      body: {
+        patientId,
+        staffId: 1,
+        startsAt: new Date(startsAt).toISOString(),
+        reason: 'check-up',
+      },
+      headers,
+    });
+
+  it('booking schedules one reminder, 24 h before, as a delayed job', async () => {
+    const startsAt = Date.now() + 48 * HOUR;
+    const res = await book(startsAt);
+    expect(res.status).toBe(201);
+    expect(res.body.reminder).toEqual({
+      state: 'scheduled',
+      dueAt: new Date(startsAt - 24 * HOUR).toISOString(),
+    });
+    const due = await delayedDue(redis, 'appointment-reminder', reminderJob(res.body.id));
+    expectNear(due, startsAt - 24 * HOUR);
+    const job = await redis.cli(
+      'HGET',
+      `${P}:appointment-reminder:${reminderJob(res.body.id)}`,
+      'data',
+    );
+    // only the id travels through Redis
+    expect(JSON.parse(job)).toEqual({ appointmentId: res.body.id });
+    const shown = await staff.get(`/dental/appointments/${res.body.id}/reminders`);
+    expect(shown.body).toMatchObject({
+      nextReminderAt: new Date(startsAt - 24 * HOUR).toISOString(),
+      sent: [],
+    });
+  });
+
+  it('moving the appointment moves its reminder; cancelling removes it', async () => {
+    const startsAt = Date.now() + 30 * HOUR;
+    const { body } = await book(startsAt);
+    const id = body.id as number;
+    const later = startsAt + 72 * HOUR;
+    const moved = await staff.patch(`/dental/appointments/${id}`, {
+      startsAt: new Date(later).toISOString(),
+    });
+    expect(moved.status).toBe(200);
+    expect(moved.body).toMatchObject({
+      startsAt: new Date(later).toISOString(),
+      reminder: { state: 'scheduled', dueAt: new Date(later - 24 * HOUR).toISOString() },
+    });
+    expectNear(await delayedDue(redis, 'appointment-reminder', reminderJob(id)), later - 24 * HOUR);
+    // moved in place: the same single job
+    const members = (await redis.cli('ZRANGE', `${P}:appointment-reminder:delayed`, '0', '-1'))
+      .split('\n')
+      .filter((m) => m === reminderJob(id));
+    expect(members).toHaveLength(1);
+    // the day lists are fresh on both days
+    const newDay = await staff.get(
+      `/dental/appointments?date=${new Date(later).toISOString().slice(0, 10)}`,
+    );
+    expect(newDay.body.items.map((a: { id: number }) => a.id)).toContain(id);
+
+    const cancelled = await staff.patch(`/dental/appointments/${id}`, { status: 'cancelled' });
+    expect(cancelled.body.reminder).toEqual({ state: 'none', dueAt: null });
+    expect(await delayedDue(redis, 'appointment-reminder', reminderJob(id))).toBeUndefined();
+    expect(await redis.cli('EXISTS', `${P}:appointment-reminder:${reminderJob(id)}`)).toBe('0');
+    const shown = await staff.get(`/dental/appointments/${id}/reminders`);
+    expect(shown.body).toMatchObject({ status: 'cancelled', nextReminderAt: null, sent: [] });
+
+    // booked again (status back to scheduled): a reminder again
+    const again = await staff.patch(`/dental/appointments/${id}`, { status: 'scheduled' });
+    expect(again.body.reminder.state).toBe('scheduled');
+    expectNear(await delayedDue(redis, 'appointment-reminder', reminderJob(id)), later - 24 * HOUR);
+    expect(await staff.get(`/dental/appointments/${id}/reminders`)).toMatchObject({
+      body: { nextReminderAt: new Date(later - 24 * HOUR).toISOString() },
+    });
+  });
+
+  it('a retried booking (same Idempotency-Key) books and enqueues once', async () => {
+    const startsAt = Date.now() + 50 * HOUR;
+    const key = `retry-${Date.now()}`;
+    const first = await book(startsAt, { 'idempotency-key': key });
+    const second = await book(startsAt, { 'idempotency-key': key });
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(201);
+    expect(second.body.id).toBe(first.body.id);
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    const day = await staff.get(
+      `/dental/appointments?date=${new Date(startsAt).toISOString().slice(0, 10)}`,
+    );
+    expect(
+      day.body.items.filter(
+        (a: { patientId: number; startsAt: string }) =>
+          a.patientId === patientId && a.startsAt === new Date(startsAt).toISOString(),
+      ),
+    ).toHaveLength(1);
+    const delayed = (await redis.cli('ZRANGE', `${P}:appointment-reminder:delayed`, '0', '-1'))
+      .split('\n')
+      .filter((m) => m === reminderJob(first.body.id));
+    expect(delayed).toHaveLength(1);
+    expect((await book(startsAt, { 'idempotency-key': 'short' })).status).toBe(400);
+  });
+
+  it('a booking closer than the lead time is reminded at once; the reminder shows on the route', async () => {
+    const startsAt = Date.now() + 2 * HOUR;
+    const res = await book(startsAt);
+    expect(res.body.reminder.state).toBe('scheduled');
+    const id = res.body.id as number;
+    await waitUntil(
+      async () => (await staff.get(`/dental/appointments/${id}/reminders`)).body.sent.length === 1,
+      { what: 'the reminder to be sent' },
+    );
+    const shown = await staff.get(`/dental/appointments/${id}/reminders`);
+    expect(shown.body.sent[0]).toMatchObject({
+      channel: 'email',
+      startsAt: new Date(startsAt).toISOString(),
+    });
+    expect(shown.body.sent[0].recipient).toMatch(/^reminder-a-/);
+    expect(shown.body.nextReminderAt).toBeNull();
+    // done: removed from Redis, so a later move can schedule the key again
+    await waitUntil(
+      async () =>
+        (await redis.cli('EXISTS', `${P}:appointment-reminder:${reminderJob(id)}`)) === '0',
+    );
+    const past = await book(Date.now() - HOUR);
+    expect(past.body.reminder).toEqual({ state: 'none', dueAt: null });
+  });
+
+  it('a reminder fires at its due time (DENTAL_REMINDER_LEAD=2s), once, and a move after it reminds again', async () => {
+    const desk = await dentalClient(quick, 'receptionist');
+    const startsAt = Date.now() + 5_000;
+    const res = await book(startsAt, {}, desk);
+    const id = res.body.id as number;
+    expect(res.body.reminder.dueAt).toBe(new Date(startsAt - 2_000).toISOString());
+    expect((await desk.get(`/dental/appointments/${id}/reminders`)).body.sent).toEqual([]);
+    await waitUntil(
+      async () => (await desk.get(`/dental/appointments/${id}/reminders`)).body.sent.length === 1,
+      { what: 'the reminder to fire', timeoutMs: 20_000 },
+    );
+    const sentAt = Date.parse(
+      (await desk.get(`/dental/appointments/${id}/reminders`)).body.sent[0].sentAt,
+    );
+    expect(sentAt).toBeGreaterThanOrEqual(startsAt - 2_000 - 1_000);
+    await waitUntil(
+      async () =>
+        (await redis.cli('EXISTS', `${P}:appointment-reminder:${reminderJob(id)}`)) === '0',
+    );
+    const later = Date.now() + 4_000;
+    const moved = await desk.patch(`/dental/appointments/${id}`, {
+      startsAt: new Date(later).toISOString(),
+    });
+    expect(moved.body.reminder.state).toBe('scheduled');
+    await waitUntil(
+      async () => (await desk.get(`/dental/appointments/${id}/reminders`)).body.sent.length === 2,
+      { what: 'the reminder of the new time', timeoutMs: 20_000 },
+    );
+  });
+
+  it('a treatment schedules a follow-up-monitor job; its outcome shows on the patient', async () => {
+    const clinician = await dentalClient(quick, 'hygienist');
+    const lonely = await newPatient(staff, 'b');
+    const made = await clinician.post(`/dental/patients/${lonely}/treatments`, {
+      code: 'D1110',
+      description: 'Cleaning',
+      costCents: 9_000,
+    });
+    expect(made.status).toBe(201);
+    expect(made.body.followUp.state).toBe('queued');
+    const returning = await newPatient(staff, 'c');
+    const treated = await clinician.post(`/dental/patients/${returning}/treatments`, {
+      code: 'D1110',
+      description: 'Cleaning',
+      costCents: 9_000,
+    });
+    const next = await staff.post('/dental/appointments', {
+      patientId: returning,
+      staffId: 1,
+      startsAt: new Date(Date.now() + 90 * 24 * HOUR).toISOString(),
+      reason: 'check-up',
+    });
+    const outcome = async (patient: number) =>
+      (await staff.get(`/dental/patients/${patient}/follow-ups`)).body.items[0];
+    await waitUntil(async () => (await outcome(lonely))?.outcome != null, { timeoutMs: 20_000 });
+    await waitUntil(async () => (await outcome(returning))?.outcome != null, { timeoutMs: 20_000 });
+    expect(await outcome(lonely)).toMatchObject({
+      treatmentId: made.body.treatment.id,
+      outcome: 'call-patient',
+      appointmentId: null,
+    });
+    expect(await outcome(returning)).toMatchObject({
+      treatmentId: treated.body.treatment.id,
+      outcome: 'booked',
+      appointmentId: next.body.id,
+    });
+  });
+});
+
+describe('dental reminders with DISABLE_BACKGROUND_JOBS=true', () => {
+  it('run in this process (state inline) and still show on the route', async () => {
+    const app = await startApp({
+      DISABLE_BACKGROUND_JOBS: 'true',
+      SEED_PATIENTS: '50',
+      SEED_APPOINTMENTS: '100',
+    });
+    try {
+      const desk = await dentalClient(app, 'receptionist');
+      const res = await desk.post('/dental/appointments', {
+        patientId: 3,
+        staffId: 1,
+        startsAt: new Date(Date.now() + HOUR).toISOString(),
+        reason: 'check-up',
+      });
+      expect(res.body.reminder.state).toBe('inline');
+      await waitUntil(
+        async () =>
+          (await desk.get(`/dental/appointments/${res.body.id}/reminders`)).body.sent.length === 1,
+      );
+    } finally {
+      await app.shutdown();
+    }
+  });
+});
+
+interface SseEvent {
+  event: string;
+  data: string;
+}
+
+/** An SSE stream with the client's cookies, collecting its events until closed. */
+async function openStream(client: Client) {
+  const controller = new AbortController();
+  const res = await fetch(`${client.base}/care/alerts/stream`, {
+    headers: { cookie: client.cookieHeader() },
+    signal: controller.signal,
+  });
+  const events: SseEvent[] = [];
+  const pump = (async () => {
+    if (!res.body) return;
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let i = buffer.indexOf('\n\n');
+        while (i !== -1) {
+          const frame = buffer.slice(0, i);
+          buffer = buffer.slice(i + 2);
+          const event = /^event: (.*)$/m.exec(frame)?.[1];
+          if (event) events.push({ event, data: /^data: (.*)$/m.exec(frame)?.[1] ?? '' });
+          i = buffer.indexOf('\n\n');
+        }
+      }
+    } catch {
+      // aborted
+    }
+  })();
+  return {
+    events,
+    alerts: () =>
+      events
+        .filter((e) => e.event === 'alert')
+        .map((e) => JSON.parse(e.data) as { message: string; severity: string }),
+    async close() {
+      controller.abort();
+      await pump;
+    },
+  };
+}
+
+describe('care background jobs (three instances, one Redis, one database)', () => {
+  let redis: RedisServer;
+  let apps: RunningServer[];
+  let carer: Client;
+  let clientId: number;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    // The same settings everywhere: any instance's worker may run any job.
+    const env = { REDIS_URL: redis.url, CARE_MEDICATION_REMINDER_LEAD: '24h' };
+    const first = await startApp(env);
+    apps = [
+      first,
+      ...(await Promise.all([startApp(env, first.database), startApp(env, first.database)])),
+    ];
+    carer = Client.for(apps[0]!, { useCookies: true });
+    expect(
+      (
+        await carer.post('/care/auth/login', {
+          email: 'carer@care.test',
+          password: 'demo-password',
+        })
+      ).status,
+    ).toBe(200);
+    clientId = (await carer.get('/care/clients')).body.items[0].id;
+  }, 60_000);
+  afterAll(async () => {
+    for (const app of [...(apps ?? [])].reverse()) await app.shutdown();
+    await redis?.stop();
+  });
+
+  it('the daily adherence-check scheduler exists once with three instances started', async () => {
+    const schedulers = async () =>
+      (await redis.cli('ZRANGE', `${P}:adherence-check:repeat`, '0', '-1'))
+        .split('\n')
+        .filter(Boolean);
+    await waitUntil(async () => (await schedulers()).length > 0, { what: 'the scheduler' });
+    // every instance has stored it (each calls repeat at start): still one, with one next run
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await schedulers()).toEqual(['adherence-check:daily']);
+    expect(
+      await redis.cli('HGET', `${P}:adherence-check:repeat:adherence-check:daily`, 'pattern'),
+    ).toBe('0 6 * * *');
+    expect(await redis.cli('ZCARD', `${P}:adherence-check:delayed`)).toBe('1');
+  });
+
+  it('a medication reminder fires, shows on the route and on the carer’s stream; adherence is checked', async () => {
+    const stream = await openStream(carer.on(apps[2]!));
+    await waitUntil(() => stream.events.some((e) => e.event === 'ready'));
+    const created = await carer.post(`/care/clients/${clientId}/medications`, {
+      name: 'Metformin',
+      dose: '500 mg',
+      times: ['00:00'],
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.reminder).toBe('queued');
+    const medicationId = created.body.id as number;
+    const nextDose = Date.parse(created.body.nextDoseAt);
+    // the lead (24 h) covers the next dose: reminded at once
+    await waitUntil(
+      async () => {
+        const { body } = await carer.get(`/care/clients/${clientId}/medications`);
+        const m = body.items.find((x: { id: number }) => x.id === medicationId);
+        return m?.doses.some((d: { remindedAt: string | null }) => d.remindedAt !== null);
+      },
+      { what: 'the dose reminder', timeoutMs: 20_000 },
+    );
+    await waitUntil(() => stream.alerts().some((a) => a.message.includes('Metformin 500 mg')));
+    // the chain has queued the dose after it
+    const following = nextDose + 24 * HOUR;
+    await waitUntil(
+      async () =>
+        Math.abs(
+          ((await delayedDue(
+            redis,
+            'medication-reminder',
+            jobIdOf(`medication:${medicationId}:${following}`),
+          )) ?? 0) -
+            (following - 24 * HOUR),
+        ) < 1_000,
+      { what: 'the next dose’s reminder' },
+    );
+
+    const check = async () => {
+      const queued = await carer.post(`/care/clients/${clientId}/adherence/check`, {});
+      expect(queued.status).toBe(202);
+      let item: { due: number; taken: number; missed: number; checkedAt: string } | undefined;
+      const before = Date.now() - 1;
+      await waitUntil(async () => {
+        item = (await carer.get(`/care/clients/${clientId}/adherence`)).body.items[0];
+        return item !== undefined && Date.parse(item.checkedAt) >= before - 1_000;
+      });
+      return item!;
+    };
+    // today's 00:00 dose (the medication starts today) is due and not taken yet
+    expect(await check()).toMatchObject({ due: 1, taken: 0, missed: 1 });
+    // today's dose (without doseAt the latest dose is meant: tomorrow's, after 23:00)
+    const today = `${new Date().toISOString().slice(0, 10)}T00:00:00.000Z`;
+    const taken = await carer.post(`/care/clients/${clientId}/medications/${medicationId}/taken`, {
+      doseAt: today,
+    });
+    expect(taken.status).toBe(200);
+    expect(taken.body.doseAt).toBe(today);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await check()).toMatchObject({ due: 1, taken: 1, missed: 0, ratePercent: 100 });
+    const wrong = await carer.post(`/care/clients/${clientId}/medications/${medicationId}/taken`, {
+      doseAt: new Date(Date.now() - 7 * 60_000).toISOString(),
+    });
+    expect(wrong.status).toBe(422);
+    await stream.close();
+  });
+
+  it('appointment-status: due at the start time and completed, both pushed to the SSE stream', async () => {
+    const stream = await openStream(carer.on(apps[1]!));
+    await waitUntil(() => stream.events.some((e) => e.event === 'ready'));
+    const created = await carer.post(`/care/clients/${clientId}/appointments`, {
+      title: 'GP review',
+      startsAt: new Date(Date.now() + 1_500).toISOString(),
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ status: 'scheduled', statusJob: 'queued' });
+    const id = created.body.id as number;
+    await waitUntil(
+      () =>
+        stream
+          .alerts()
+          .some((a) => a.message.startsWith(`Appointment ${id} `) && a.message.endsWith(': due')),
+      { what: 'the due update on the stream', timeoutMs: 20_000 },
+    );
+    const list = await carer.get(`/care/clients/${clientId}/appointments`);
+    expect(list.body.items.find((a: { id: number }) => a.id === id).status).toBe('due');
+    const done = await carer.patch(`/care/clients/${clientId}/appointments/${id}`, {
+      status: 'completed',
+    });
+    expect(done.status).toBe(200);
+    await waitUntil(() =>
+      stream
+        .alerts()
+        .some(
+          (a) => a.message.startsWith(`Appointment ${id} `) && a.message.endsWith(': completed'),
+        ),
+    );
+    // a cancelled one never becomes due
+    const later = await carer.post(`/care/clients/${clientId}/appointments`, {
+      title: 'Pharmacy review',
+      startsAt: new Date(Date.now() + HOUR).toISOString(),
+    });
+    const laterId = later.body.id as number;
+    expect(
+      await delayedDue(redis, 'appointment-status', jobIdOf(`care-appointment:${laterId}:due`)),
+    ).toBeDefined();
+    await carer.patch(`/care/clients/${clientId}/appointments/${laterId}`, { status: 'cancelled' });
+    expect(
+      await delayedDue(redis, 'appointment-status', jobIdOf(`care-appointment:${laterId}:due`)),
+    ).toBeUndefined();
+    await waitUntil(() =>
+      stream
+        .alerts()
+        .some(
+          (a) =>
+            a.message.startsWith(`Appointment ${laterId} `) && a.message.endsWith(': cancelled'),
+        ),
+    );
+    await stream.close();
+  });
+});
