@@ -12,7 +12,7 @@ import type { Loader } from './get-or-set/load.js';
 import { incr } from './ops/counter.js';
 import { prepare, prepareEnvelope } from './ops/envelope.js';
 import { deleteByPattern, invalidateTags } from './ops/invalidate.js';
-import { type Lookup, lookup, mget } from './ops/read.js';
+import { type Lookup, lookup, mget, type Project, quickGet } from './ops/read.js';
 import { del, write, writeMany } from './ops/write.js';
 import { ms, resolveCacheOptions } from './options/resolve.js';
 import type {
@@ -43,6 +43,11 @@ const metaOf = ({ found, source }: Lookup): GetMeta<unknown> =>
   source && found && source !== 'loader'
     ? { value: found.value, source }
     : { value: undefined, source: undefined };
+
+const valueOnly: Project<unknown> = (value) => value;
+
+const withSource: Project<GetMeta<unknown>> = (value, source) =>
+  source === 'loader' ? { value: undefined, source: undefined } : { value, source };
 
 const namespaceError = (field: string, message: string): Error =>
   new CacheConfigError(field, message);
@@ -89,9 +94,11 @@ export class Cache {
    */
   get<T = unknown>(key: string, options?: GetOptions): Promise<T | undefined> {
     try {
-      return lookup(this.#core, this.#full(key), 'get', options?.tags, freshValue) as Promise<
-        T | undefined
-      >;
+      const core = this.#core;
+      const full = this.#full(key);
+      const tags = options?.tags;
+      return (quickGet(core, full, 'get', tags, valueOnly) ??
+        lookup(core, full, 'get', tags, freshValue)) as Promise<T | undefined>;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -100,9 +107,11 @@ export class Cache {
   /** `get` that also says where the value came from (`'stale'`: an outage served the memory copy). */
   getWithMeta<T = unknown>(key: string, options?: GetOptions): Promise<GetMeta<T>> {
     try {
-      return lookup(this.#core, this.#full(key), 'get', options?.tags, metaOf) as Promise<
-        GetMeta<T>
-      >;
+      const core = this.#core;
+      const full = this.#full(key);
+      const tags = options?.tags;
+      return (quickGet(core, full, 'get', tags, withSource) ??
+        lookup(core, full, 'get', tags, metaOf)) as Promise<GetMeta<T>>;
     } catch (error) {
       return Promise.reject(error);
     }

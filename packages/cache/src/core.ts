@@ -268,7 +268,7 @@ export class Core {
       }, failed);
   }
 
-  private decodeThen<R>(
+  decodeThen<R>(
     key: string,
     raw: string | Buffer | null,
     times: Map<string, number> | undefined,

@@ -1,7 +1,9 @@
 import type { Core } from '../core.js';
 import type { CacheSource } from '../options/types.js';
+import type { Serializer } from '../serializer.js';
 import type { Found } from '../tiers/memory.js';
 import { FAIL, type Maybe } from '../tiers/redis.js';
+import { type Envelope, isEnvelope } from '../values.js';
 
 export interface Lookup {
   /** Fresh or within grace; `undefined` when nothing usable was found. */
@@ -26,6 +28,80 @@ export async function l2Read(
 const fresh = (found: Found | undefined): boolean => found !== undefined && found.e > Date.now();
 
 const asLookup = (lookup: Lookup): Lookup => lookup;
+
+/** What `get` / `getWithMeta` hand out, from a value and where it came from. */
+export type Project<R> = (value: unknown, source: CacheSource | undefined) => R;
+
+const projected = <R>({ found, source }: Lookup, project: Project<R>): R =>
+  source && found && source !== 'loader'
+    ? project(found.value, source)
+    : project(undefined, undefined);
+
+/** The envelope in `raw`, or undefined (not one, or not readable: the general decode reports it). */
+function envelopeOf(serializer: Serializer, raw: string | Buffer): Envelope | undefined {
+  let env: unknown;
+  try {
+    env = serializer.deserialize(raw);
+  } catch {
+    return undefined;
+  }
+  return isEnvelope(env) ? env : undefined;
+}
+
+/**
+ * The common `get`: no memory in front (`'fallback'` mode or none), Redis usable, nothing
+ * pending, the key not encrypted and no tags expected. One GET under the runtime and one
+ * `.then` that parses, counts and answers, without the general lookup's intermediate objects.
+ * Counters, tagged entries and anything undecodable continue on the general decode; a failed
+ * call on the general outage path. Undefined when the general lookup must run.
+ */
+export function quickGet<R>(
+  core: Core,
+  full: string,
+  operation: string,
+  hint: readonly string[] | undefined,
+  project: Project<R>,
+): Promise<R> | undefined {
+  const redis = core.redis;
+  if (core.tiered || redis === undefined || !redis.available || core.pending.size > 0) {
+    return undefined;
+  }
+  if (hint !== undefined && hint.length > 0) return undefined;
+  if (!core.codecs.empty && core.codecFor(full) !== undefined) return undefined;
+  const memory = core.memory;
+  if (memory.enabled && memory.peekTags(full) !== undefined) return undefined;
+  const general = (l2: Maybe<Found | undefined>): R =>
+    projected(settled(core, full, operation, l2, undefined), project);
+  const client = redis.client;
+  const binary = redis.binary;
+  return redis
+    .send<string | Buffer | null>(operation, () =>
+      binary ? client.getBuffer(full) : client.get(full),
+    )
+    .then(
+      (raw) => {
+        const t = core.telemetry;
+        if (raw === null) {
+          t.miss(operation, full);
+          return project(undefined, undefined);
+        }
+        // a counter is at most 21 characters; an envelope always longer
+        const env = raw.length > 21 ? envelopeOf(core.config.serializer, raw) : undefined;
+        if (env === undefined || (env.t !== undefined && env.t.length > 0)) {
+          return core.decodeThen(full, raw, undefined, general);
+        }
+        const now = Date.now();
+        if (env.g > now && memory.enabled) memory.setRead(full, env, raw, core.fallback);
+        if (env.e > now) {
+          t.hit(operation, full, 'l2');
+          return project(env.v, 'redis');
+        }
+        t.miss(operation, full);
+        return project(undefined, undefined);
+      },
+      (error: unknown) => general(redis.failed(operation, error, false)),
+    );
+}
 
 /**
  * Memory (tier mode), then Redis; while Redis is unavailable, the policy, then (fallback mode) the
