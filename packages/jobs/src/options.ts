@@ -139,7 +139,19 @@ export function resolveJobsOptions<J extends object>(input: JobsOptions<J>): Res
   const shared = resolveSharedOptions(
     'jobs',
     disabled ? { ...input, redis: undefined } : input,
-    { policies: ['deny'], defaultPolicy: 'deny', defaultMaxMemoryEntries: 10_000 },
+    {
+      policies: ['deny'],
+      defaultPolicy: 'deny',
+      defaultMaxMemoryEntries: 10_000,
+      // jobs says what it does instead of enqueueing; the generic memory-only line would be a second one
+      memoryOnlyLog: {
+        message:
+          fallback === 'inline'
+            ? `jobs: background jobs disabled (${disabled ? 'disabled: true' : 'no redis'}): handlers run inline in this process`
+            : `jobs: background jobs disabled (${disabled ? 'disabled: true' : 'no redis'}): jobs are dropped`,
+        fields: { fallback },
+      },
+    },
     configError,
   );
   return {

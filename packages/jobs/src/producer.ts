@@ -51,6 +51,7 @@ export function outboxPayload(
 /** BullMQ producers on the shared copy, created on first use (the outbox may name other queues). */
 export class Producers {
   private readonly queues = new Map<string, Queue>();
+  private readonly ready = new Set<string>();
 
   constructor(
     private readonly plumbing: Plumbing,
@@ -70,8 +71,23 @@ export class Producers {
     return queue;
   }
 
+  /**
+   * While the queue's connection is still being opened (its first use in this process): a promise
+   * of its readiness. Opening a connection (a Cluster's slot map, BullMQ's version check) is not
+   * a command, so the caller bounds it with a connect deadline, not the command deadline.
+   */
+  connecting(name: string): Promise<unknown> | undefined {
+    if (this.ready.has(name)) return undefined;
+    return this.get(name)
+      .waitUntilReady()
+      .then(() => {
+        this.ready.add(name);
+      });
+  }
+
   async close(): Promise<void> {
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
     this.queues.clear();
+    this.ready.clear();
   }
 }

@@ -25,6 +25,8 @@ import type {
 import { durationOrThrow } from './units.js';
 
 const STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
+/** Deadline of opening the producer connection on first use (see `connected`). */
+const CONNECT_TIMEOUT_MS = 5000;
 
 /**
  * Typed producers for the named queues, on BullMQ. Without Redis (`disabled`, or no `redis`)
@@ -43,19 +45,26 @@ export function createQueues<J extends object>(options: JobsOptions<J>): JobQueu
     mode === 'inline'
       ? new InlineRunner(queues, events, logger, shared.maxMemoryEntries)
       : undefined;
-  if (!runtime) {
-    logger.info(
-      { package: 'jobs', fallback: resolved.fallback },
-      resolved.fallback === 'inline'
-        ? 'jobs: background jobs disabled (no redis): handlers run inline in this process'
-        : 'jobs: background jobs disabled (no redis): jobs are dropped',
-    );
-  }
+  // the mode's one log line comes from resolveJobsOptions (memoryOnlyLog)
   const onQueueError = (error: Error) =>
     logger.debug({ package: 'jobs', err: logSafeError(error).message }, 'jobs: producer error');
   const producers = plumbing ? new Producers(plumbing, onQueueError) : undefined;
   const outbox = options.outbox;
   const timeoutMs = shared.commandTimeoutMs;
+  /**
+   * The first call on a queue in this process waits for the producer connection under this
+   * deadline instead of the command one: under load a Cluster connection took longer than the
+   * 500 ms command deadline to open, and that cold start was taken for an outage.
+   */
+  const connected = (name: string): Promise<unknown> | undefined => {
+    const opening = producers?.connecting(name);
+    if (!opening || !runtime) return undefined;
+    return runtime.run(
+      `jobs connect ${name}`,
+      () => opening,
+      Math.max(timeoutMs, CONNECT_TIMEOUT_MS),
+    );
+  };
 
   const configOf = (name: string) => {
     const config = queues.get(name);
@@ -75,6 +84,7 @@ export function createQueues<J extends object>(options: JobsOptions<J>): JobQueu
       if (entry.kind !== 'job') continue;
       const job = entry.payload;
       const delay = job.runAt === undefined ? 0 : Math.max(0, job.runAt - Date.now());
+      await connected(job.queue);
       await runtime.run(
         `jobs replay ${job.queue}`,
         () => producers.get(job.queue).add(job.queue, job.data, jobOptions(job, job.jobId, delay)),
@@ -149,6 +159,8 @@ export function createQueues<J extends object>(options: JobsOptions<J>): JobQueu
     if (!runtime.available) return unavailable(name, jobId ?? '', data, delay, undefined);
     let id: string | undefined;
     try {
+      const opening = connected(name);
+      if (opening) await opening;
       const job = await runtime.run(
         `jobs add ${name}`,
         () => producers.get(name).add(name, data, jobOptions(config, jobId, delay)),
@@ -166,6 +178,7 @@ export function createQueues<J extends object>(options: JobsOptions<J>): JobQueu
   const guard = async <T>(name: string, op: string, call: () => Promise<T>): Promise<T> => {
     if (!runtime) throw new Error('unreachable: guard without runtime');
     try {
+      await connected(name);
       return await runtime.run(`jobs ${op} ${name}`, call, timeoutMs);
     } catch (error) {
       if (!isRedisUnavailable(error)) throw error;

@@ -50,6 +50,8 @@ describe('without redis (disabled, or none configured)', () => {
     expect(queues.stats()).toMatchObject({ mode: 'inline', redis: 'absent' });
     const modeLines = logger.entries.filter((e) => e.msg.includes('background jobs disabled'));
     expect(modeLines).toHaveLength(1);
+    // and no second, generic memory-only line from the shared options
+    expect(logger.entries.filter((e) => e.msg.includes('memory-only'))).toHaveLength(0);
   });
 
   it('inline delayed jobs can be cancelled and rescheduled', async () => {

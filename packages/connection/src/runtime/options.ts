@@ -135,7 +135,16 @@ function isClient(value: object): value is RedisClient {
 export function resolveSharedOptions<Policy extends string>(
   pkg: string,
   input: SharedOptions<Policy> | undefined,
-  spec: { policies: readonly Policy[]; defaultPolicy: Policy; defaultMaxMemoryEntries: number },
+  spec: {
+    policies: readonly Policy[];
+    defaultPolicy: Policy;
+    defaultMaxMemoryEntries: number;
+    /**
+     * The one info line of memory-only mode, when the package can say more than the generic
+     * "memory-only" (what it does instead): logged in place of it, so the mode is logged once.
+     */
+    memoryOnlyLog?: { message: string; fields?: Record<string, unknown> };
+  },
   makeError: OptionErrorFactory,
 ): ResolvedShared<Policy> {
   input ??= {};
@@ -192,7 +201,14 @@ export function resolveSharedOptions<Policy extends string>(
   );
   const namespace = packageNamespace(prefix, pkg);
   if (!client) {
-    logger.info({ package: pkg }, `${pkg}: no redis configured, memory-only (this instance only)`);
+    if (spec.memoryOnlyLog) {
+      logger.info({ package: pkg, ...spec.memoryOnlyLog.fields }, spec.memoryOnlyLog.message);
+    } else {
+      logger.info(
+        { package: pkg },
+        `${pkg}: no redis configured, memory-only (this instance only)`,
+      );
+    }
     return { runtime: undefined, namespace, logger, policy, commandTimeoutMs, maxMemoryEntries };
   }
   const runtime = RedisRuntime.for(client, {
