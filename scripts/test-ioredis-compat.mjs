@@ -3,8 +3,9 @@
 // peer range `^5.9.2 || ^6.0.0` is proven on both ends. The repo is copied to a temp dir (never
 // touching this checkout's node_modules or lockfile), `pnpm.overrides` forces one ioredis version
 // on every package there, and the script fails unless each package really resolved that version.
-// Usage: node scripts/test-ioredis-compat.mjs [--version 6.0.0] [--ref <commit>] [--keep]
-// --ref copies that commit (git archive) instead of the working tree, e.g. --ref HEAD.
+// Usage: node scripts/test-ioredis-compat.mjs [--version 6.0.0] [--ref <commit>] [--keep] [--only jobs,session]
+// --ref copies that commit (git archive) instead of the working tree, e.g. --ref HEAD; --only runs
+// the smoke files of the named packages alone (all packages are still installed and built).
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
   copyFileSync,
@@ -40,7 +41,16 @@ const SMOKE = {
   'rate-limit': ['test/limiter.test.ts', 'test/http.test.ts'],
   session: ['test/session.test.ts'],
   'token-blacklist': ['test/blacklist.test.ts', 'test/outage.test.ts'],
+  // BullMQ brings its own ioredis dependency: the override makes it use the same (v6) copy.
+  jobs: ['test/jobs.test.ts', 'test/modes.test.ts', 'test/outage.test.ts'],
 };
+const only = option('--only', undefined)?.split(',');
+for (const name of only ?? []) {
+  if (!(name in SMOKE)) {
+    console.error(`--only ${name}: not one of ${Object.keys(SMOKE).join(', ')}`);
+    process.exit(2);
+  }
+}
 
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)}s`;
@@ -152,6 +162,7 @@ try {
   if (!built) exitCode = 1;
 
   for (const [pkg, files] of Object.entries(SMOKE)) {
+    if (only && !only.includes(pkg)) continue;
     const t0 = Date.now();
     log(`vitest ${pkg} ${files.length ? files.join(' ') : '(all files)'}`);
     const ok = sh('pnpm', ['exec', 'vitest', 'run', ...files], join(work, 'packages', pkg));
