@@ -17,10 +17,13 @@ import { inputGuard } from './input-guard.js';
 import { jobsAdminGuard } from './jobs/admin-guard.js';
 import { jobsBoard } from './jobs/board.js';
 import { clinicalJobs } from './jobs/clinical.js';
+import { emailHandler } from './jobs/email.js';
+import { MailSink } from './jobs/mail-sink.js';
 import type { Metrics } from './metrics.js';
 import { openApiHandler } from './openapi.js';
 import type { Platform } from './platform.js';
 import { requestTimeout } from './request-timeout.js';
+import { devMailRoutes } from './routes/dev-mail.js';
 import { healthRoutes } from './routes/health.js';
 import { schoolRepository } from './school/repository.js';
 import { schoolRoutes } from './school/routes.js';
@@ -103,6 +106,14 @@ export function createApp({
   });
   app.get('/openapi.json', openApiHandler());
   app.use(docsRoutes({ production }));
+  // The `email` queue's worker; outside production what it "sends" is readable at GET /dev/mail.
+  const mailSink = new MailSink();
+  platform.jobs.handle(
+    'email',
+    emailHandler({ sink: mailSink, logger: logger.child({ component: 'email' }), production }),
+    { concurrency: 5 },
+  );
+  if (!production) app.use(devMailRoutes(mailSink));
   if (status) {
     const guard = statusGuard({
       production,
@@ -168,6 +179,10 @@ export function createApp({
       refreshTokens: platform.refreshTokens,
       cache: platform.caches.school,
       authLimiter: platform.limiters.schoolAuth,
+      oneTimeTokens: platform.oneTimeTokens,
+      jobs: platform.jobs,
+      mailLimiter: platform.mailLimiter,
+      signupLimiter: platform.limiters.schoolSignup,
     }),
   );
   app.use(

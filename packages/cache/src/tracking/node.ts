@@ -53,14 +53,17 @@ export class TrackedNode {
   private running: Promise<void> | undefined;
   private again = false;
   private readonly offData: () => void;
+  private readonly timeoutMs: number;
 
   constructor(
     readonly data: Redis,
     private prefixes: readonly string[],
     private readonly events: NodeEvents,
     private readonly logger: Logger,
-    private readonly timeoutMs: number,
+    timeoutMs: number,
   ) {
+    // set-up commands are off the request path: bound the wait, but not as tightly as a read
+    this.timeoutMs = Math.max(2000, timeoutMs * 4);
     // own connection: never the app's offline queue, never resubscribed behind our back (the
     // client id must be read before SUBSCRIBE on every connection)
     this.subscriber = data.duplicate({
@@ -152,9 +155,16 @@ export class TrackedNode {
     if (data.status === 'wait') data.connect().catch(() => undefined);
     if (this.closed || sub.status !== 'ready' || data.status !== 'ready') return;
     if (this.subscriberId === undefined) {
-      const id = Number(await within(sub.client('ID'), this.timeoutMs, 'CLIENT ID'));
-      await within(sub.subscribe(INVALIDATE_CHANNEL), this.timeoutMs, 'SUBSCRIBE');
-      this.subscriberId = id;
+      try {
+        const id = Number(await within(sub.client('ID'), this.timeoutMs, 'CLIENT ID'));
+        await within(sub.subscribe(INVALIDATE_CHANNEL), this.timeoutMs, 'SUBSCRIBE');
+        this.subscriberId = id;
+      } catch (error) {
+        // half done (e.g. SUBSCRIBE sent, its reply late): the connection may now be in subscriber
+        // mode, where CLIENT ID is refused; start over on a fresh connection
+        if (refusal(error) === undefined) sub.disconnect(true);
+        throw error;
+      }
     }
     const id = this.subscriberId;
     const prefixArgs = this.prefixes.flatMap((p) => ['PREFIX', p]);
