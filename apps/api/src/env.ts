@@ -95,6 +95,12 @@ const envSchema = z.object({
   API_RATE_WINDOW: duration.default('1m'),
   AUTH_RATE_LIMIT: z.coerce.number().int().min(1).default(5),
   AUTH_RATE_WINDOW: duration.default('15m'),
+  /** School self-service signups per client address. */
+  SIGNUP_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
+  SIGNUP_RATE_WINDOW: duration.default('1h'),
+  /** School e-mails (verification, reset, invite) per recipient address. */
+  MAIL_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
+  MAIL_RATE_WINDOW: duration.default('1h'),
   /** Rate limits while Redis is unreachable. */
   RATE_LIMIT_ON_REDIS_ERROR: z.enum(['memory', 'allow', 'deny']).default('memory'),
 

@@ -4,6 +4,7 @@ import { registerCarePaths } from './care/openapi.js';
 import { registerDentalPaths } from './dental/openapi.js';
 import { registerHeaders, registerSecuritySchemes } from './openapi/common.js';
 import { registerInfraPaths } from './openapi/infra.js';
+import { registerDevMailPaths } from './routes/dev-mail-openapi.js';
 import { registerSchoolPaths } from './school/openapi.js';
 import { registerSecurityPaths } from './security/openapi.js';
 import { registerStatusPaths } from './status/openapi.js';
@@ -30,6 +31,7 @@ export function buildOpenApiDocument(): ReturnType<OpenApiGeneratorV31['generate
   registerSecuritySchemes(registry);
   registerHeaders(registry);
   registerInfraPaths(registry);
+  registerDevMailPaths(registry);
   registerStatusPaths(registry);
   registerSecurityPaths(registry);
   registerDentalPaths(registry);

@@ -2,6 +2,7 @@ import type { Cache } from '@redis-toolkit/cache';
 import type { Duration, RedisConnection } from '@redis-toolkit/connection';
 import {
   combineLimits,
+  createLimiter,
   createRateLimiter,
   type Limiter,
   type Preset,
@@ -10,8 +11,10 @@ import {
 } from '@redis-toolkit/rate-limit';
 import { createSessionMiddleware, type SessionMiddleware } from '@redis-toolkit/session';
 import {
+  createOneTimeTokens,
   createRefreshTokens,
   createTokenBlacklist,
+  type OneTimeTokens,
   type RefreshTokens,
   type TokenBlacklist,
 } from '@redis-toolkit/token-blacklist';
@@ -23,6 +26,7 @@ import { databaseOutbox } from './db/outbox.js';
 import type { AppEnv } from './env.js';
 import { type AppJobQueues, createAppJobs } from './jobs/app-jobs.js';
 import type { Metrics } from './metrics.js';
+import { SCHOOL_TOKEN_PURPOSES, type SchoolTokenPurpose } from './school/one-time.js';
 import { REFRESH_TOKEN_TTL_SECONDS } from './school/tokens.js';
 
 /** The Redis-backed building blocks of one app instance, created from the env. */
@@ -32,6 +36,8 @@ export interface Platform {
   blacklist: TokenBlacklist;
   /** School refresh-token rotation with reuse detection. */
   refreshTokens: RefreshTokens;
+  /** School e-mail verification, password-reset and invite links (school/one-time.ts). */
+  oneTimeTokens: OneTimeTokens<SchoolTokenPurpose>;
   sessions: SessionMiddleware;
   /** Dental staff sessions (cookie `dental.sid`, keys `dental:sess:…`). */
   dentalSessions: SessionMiddleware;
@@ -41,7 +47,11 @@ export interface Platform {
     careAuth: RequestHandler;
     schoolAuth: RequestHandler;
     dentalAuth: RequestHandler;
+    /** POST /school/auth/signup per client address (SIGNUP_RATE_LIMIT per SIGNUP_RATE_WINDOW). */
+    schoolSignup: RequestHandler;
   };
+  /** School e-mails per recipient (MAIL_RATE_LIMIT per MAIL_RATE_WINDOW); absent with RATE_LIMIT_ENABLED=false. */
+  mailLimiter: Limiter | undefined;
   /** The limiters behind `limiters` (empty with `RATE_LIMIT_ENABLED=false`), for the status page. */
   rateLimiters: Limiter[];
   /** Background job queues (jobs/app-jobs.ts); use cases register their handlers on it. */
@@ -126,6 +136,18 @@ export function createPlatform(
   });
   metrics.watchJobs(jobs);
 
+  // Only hashes in Redis; refused (503) during an outage: a link checked in one instance's
+  // memory could be used twice.
+  const oneTimeTokens = createOneTimeTokens<SchoolTokenPurpose>({
+    ...shared,
+    prefix: 'school:',
+    purposes: SCHOOL_TOKEN_PURPOSES,
+    // the per-recipient e-mail limit (mailLimiter) is the user-facing one; this is the backstop
+    issueLimit: { max: env.MAIL_RATE_LIMIT, per: env.MAIL_RATE_WINDOW as Duration },
+    logger: log('one-time-tokens'),
+  });
+  metrics.watchEvents(oneTimeTokens);
+
   const sessions = createSessionMiddleware({
     ...shared,
     secret: env.SESSION_SECRET,
@@ -196,6 +218,18 @@ export function createPlatform(
           { limit: env.AUTH_RATE_LIMIT, window: env.AUTH_RATE_WINDOW },
           false,
         ),
+        // per client address, successful signups counted (a bot's signups all succeed)
+        schoolSignup: limiter(
+          {
+            name: 'school-signup',
+            window: '1h',
+            limit: 10,
+            algorithm: 'sliding-window',
+            message: 'Too many signups from this address, please try again later.',
+          },
+          { limit: env.SIGNUP_RATE_LIMIT, window: env.SIGNUP_RATE_WINDOW },
+          false,
+        ),
       }
     : {
         global: passThrough,
@@ -203,6 +237,7 @@ export function createPlatform(
         careAuth: passThrough,
         schoolAuth: passThrough,
         dentalAuth: passThrough,
+        schoolSignup: passThrough,
       };
   if (env.RATE_LIMIT_ENABLED) {
     // Global + API in one script call per request ('stacked': the same counts, headers and 429s
@@ -213,15 +248,33 @@ export function createPlatform(
       counting: 'stacked',
     });
   }
+  // Keyed on the recipient address, not the caller: ten requests from ten addresses still send
+  // one inbox at most MAIL_RATE_LIMIT e-mails.
+  const mailLimiter = env.RATE_LIMIT_ENABLED
+    ? createLimiter({
+        ...shared,
+        name: 'school-mail',
+        limit: env.MAIL_RATE_LIMIT,
+        window: env.MAIL_RATE_WINDOW as Duration,
+        onRedisError: env.RATE_LIMIT_ON_REDIS_ERROR,
+        logger: log('rate-limit:school-mail'),
+      })
+    : undefined;
+  if (mailLimiter) {
+    metrics.watchEvents(mailLimiter);
+    rateLimiters.push(mailLimiter);
+  }
 
   return {
     caches,
     blacklist,
     refreshTokens,
+    oneTimeTokens,
     sessions,
     dentalSessions,
     limiters,
     rateLimiters,
+    mailLimiter,
     jobs,
     async close() {
       await Promise.allSettled([

@@ -11,19 +11,28 @@ import {
   SECURITY,
 } from '../openapi/common.js';
 import {
+  AccountCreated,
+  acceptInviteBody,
   Dashboard,
   Grade,
   gradeBody,
+  InviteQueued,
+  inviteBody,
   LoginResult,
   LogoutAllResult,
   loginBody,
   logoutBody,
+  MailQueued,
   Me,
+  passwordResetBody,
+  passwordResetConfirmBody,
   permissionsBody,
   Role,
   refreshBody,
   roleParams,
+  signupBody,
   TokenPair,
+  tokenBody,
 } from './schemas.js';
 
 const jsonBody = (schema: Parameters<typeof json>[0], required = true) => ({
@@ -186,6 +195,101 @@ export function registerSchoolPaths(registry: OpenAPIRegistry): void {
           422: 'The student is not enrolled in the class (`E_API_NOT_ENROLLED`)',
         }),
       ),
+    },
+  });
+
+  // ---- accounts (account-routes.ts): one-time tokens, e-mails through the `email` queue ----
+  const MAIL_LIMITED =
+    'Too many e-mails to this address (MAIL_RATE_LIMIT per MAIL_RATE_WINDOW), or signups from this client (SIGNUP_RATE_LIMIT), or the api limiter (`E_RATELIMIT_LIMITED`); `Retry-After` says when';
+  const TOKEN_REJECTED =
+    'Invalid body, or a token that is unknown, already used, voided by a newer one or expired (`E_API_INVALID_TOKEN`)';
+  const TOKENS_DOWN = `Redis unavailable: no token is issued or checked (\`E_TOKENS_UNAVAILABLE\`), or the e-mail could not be queued (\`E_JOBS_UNAVAILABLE\`); or ${RATE_LIMITED[503]}`;
+  path({
+    method: 'post',
+    path: '/auth/signup',
+    summary:
+      'Create an account: a verification e-mail (24 h token); the account exists once verified',
+    authenticated: false,
+    request: { body: jsonBody(signupBody) },
+    responses: {
+      202: ok('Queued (the same answer when the address already has an account)', MailQueued),
+      ...errors({ 400: INVALID_BODY, ...BODY_LIMITS, 429: MAIL_LIMITED, 503: TOKENS_DOWN }),
+    },
+  });
+  path({
+    method: 'post',
+    path: '/auth/verify-email',
+    summary: 'Use the verification token: creates the account (role parent); single use',
+    authenticated: false,
+    request: { body: jsonBody(tokenBody) },
+    responses: {
+      201: ok('Account created', AccountCreated),
+      ...errors({
+        400: TOKEN_REJECTED,
+        409: 'The address got an account meanwhile (`E_API_CONFLICT`)',
+        ...BODY_LIMITS,
+        503: TOKENS_DOWN,
+      }),
+    },
+  });
+  path({
+    method: 'post',
+    path: '/auth/password-reset',
+    summary: 'Ask for a password-reset e-mail (1 h token; a new one voids the older ones)',
+    authenticated: false,
+    request: { body: jsonBody(passwordResetBody) },
+    responses: {
+      202: ok('Queued (the same answer for an address without an account)', MailQueued),
+      ...errors({ 400: INVALID_BODY, ...BODY_LIMITS, 429: MAIL_LIMITED, 503: TOKENS_DOWN }),
+    },
+  });
+  path({
+    method: 'post',
+    path: '/auth/password-reset/confirm',
+    summary: 'Set a new password with the reset token; every session of the user ends',
+    authenticated: false,
+    request: { body: jsonBody(passwordResetConfirmBody) },
+    responses: {
+      204: noContent('Password changed; earlier tokens are revoked'),
+      ...errors({ 400: TOKEN_REJECTED, ...BODY_LIMITS, 503: `${TOKENS_DOWN}; ${NOT_DURABLE}` }),
+    },
+  });
+  path({
+    method: 'post',
+    path: '/invites',
+    summary:
+      'Invite a staff member by e-mail (school_admin or super_admin; school_admin invites: super_admin only)',
+    authenticated: true,
+    request: { body: jsonBody(inviteBody) },
+    responses: {
+      202: ok('Invitation queued (7 d token)', InviteQueued),
+      ...withChallenge(
+        errors({
+          400: INVALID_BODY,
+          401: UNAUTHENTICATED,
+          403: 'Not an admin, or a school_admin inviting a school_admin (`E_API_FORBIDDEN`)',
+          409: 'The address already has an account (`E_API_CONFLICT`)',
+          ...BODY_LIMITS,
+          429: MAIL_LIMITED,
+          503: TOKENS_DOWN,
+        }),
+      ),
+    },
+  });
+  path({
+    method: 'post',
+    path: '/auth/accept-invite',
+    summary: 'Use the invitation token: creates the account with the invited role; single use',
+    authenticated: false,
+    request: { body: jsonBody(acceptInviteBody) },
+    responses: {
+      201: ok('Account created', AccountCreated),
+      ...errors({
+        400: TOKEN_REJECTED,
+        409: 'The address got an account meanwhile (`E_API_CONFLICT`)',
+        ...BODY_LIMITS,
+        503: TOKENS_DOWN,
+      }),
     },
   });
 }

@@ -3,6 +3,27 @@ import type { Database, SchoolRole } from '../db/schema.js';
 
 export function schoolRepository(db: Kysely<Database>) {
   return {
+    /** A new account (signup verified, invite accepted); a taken e-mail is a 23505 → 409. */
+    createUser(user: { email: string; name: string; role: SchoolRole; passwordHash: string }) {
+      return db
+        .insertInto('school_users')
+        .values({
+          email: user.email.toLowerCase(),
+          name: user.name,
+          role: user.role,
+          password_hash: user.passwordHash,
+        })
+        .returning(['id', 'email', 'name', 'role'])
+        .executeTakeFirstOrThrow();
+    },
+    async setPassword(id: number, passwordHash: string): Promise<boolean> {
+      const result = await db
+        .updateTable('school_users')
+        .set({ password_hash: passwordHash })
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
     findUserByEmail(email: string) {
       return db
         .selectFrom('school_users')

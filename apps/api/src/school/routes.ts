@@ -1,6 +1,8 @@
 import { type Cache, defineKeys } from '@redis-toolkit/cache';
+import type { Limiter } from '@redis-toolkit/rate-limit';
 import {
   bearerToken,
+  type OneTimeTokens,
   type RefreshTokens,
   type TokenBlacklist,
   TokenInvalidError,
@@ -13,7 +15,10 @@ import { decodeJwt } from 'jose';
 import { cached, invalidate } from '../cached.js';
 import { verifyPassword } from '../db/password.js';
 import type { SchoolRole } from '../db/schema.js';
+import type { AppJobQueues } from '../jobs/app-jobs.js';
 import { body, HttpError, params } from '../validate.js';
+import { accountRoutes } from './account-routes.js';
+import type { SchoolTokenPurpose } from './one-time.js';
 import type { SchoolRepository } from './repository.js';
 import {
   gradeBody,
@@ -61,6 +66,14 @@ export interface SchoolDeps {
   /** Absent with `CACHE_ENABLED=false`. */
   cache?: Cache | undefined;
   authLimiter: RequestHandler;
+  /** E-mail verification, password-reset and invite tokens. */
+  oneTimeTokens: OneTimeTokens<SchoolTokenPurpose>;
+  /** The `email` queue. */
+  jobs: Pick<AppJobQueues, 'add'>;
+  /** E-mails per recipient; absent with RATE_LIMIT_ENABLED=false. */
+  mailLimiter: Limiter | undefined;
+  /** Signups per client address. */
+  signupLimiter: RequestHandler;
 }
 
 /**
@@ -86,6 +99,10 @@ export function schoolRoutes({
   refreshTokens,
   cache,
   authLimiter,
+  oneTimeTokens,
+  jobs,
+  mailLimiter,
+  signupLimiter,
 }: SchoolDeps): Router {
   const router = Router();
 
@@ -298,6 +315,20 @@ export function schoolRoutes({
       ]);
       res.status(201).json(grade);
     },
+  );
+
+  router.use(
+    accountRoutes({
+      repo,
+      oneTimeTokens,
+      jobs,
+      mailLimiter,
+      signupLimiter,
+      blacklist,
+      refreshTokens,
+      authenticated,
+      claims,
+    }),
   );
 
   return router;

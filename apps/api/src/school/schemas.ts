@@ -1,6 +1,6 @@
 import { int, isoDateTime } from '../openapi/common.js';
 import { z } from '../openapi/zod.js';
-import { email, secretText } from '../schemas/text.js';
+import { email, secretText, text } from '../schemas/text.js';
 
 /** School wire shapes: request schemas the routes validate with, response shapes for the document. */
 
@@ -120,3 +120,51 @@ export const Dashboard = z
     }),
   ])
   .openapi('SchoolDashboard', { description: 'What the signed-in role sees' });
+
+// ---- accounts: signup, e-mail verification, password reset, invites (account-routes.ts) ----
+/** The opaque one-time token from an e-mail (`<22>.<43>` base64url characters). */
+const oneTimeToken = z
+  .string()
+  .min(20)
+  .max(200)
+  .regex(/^[A-Za-z0-9_.-]+$/, 'expected the token from the e-mail');
+/** New passwords: at least 10 characters (the seed's demo password is 13). */
+const newPassword = secretText({ max: 200 }).refine((p) => p.length >= 10, {
+  message: 'must be at least 10 characters',
+});
+const personName = text({ max: 100 });
+
+export const signupBody = z
+  .object({ email: email({ max: 200 }), name: personName, password: newPassword })
+  .openapi('SchoolSignup');
+export const tokenBody = z.object({ token: oneTimeToken }).openapi('OneTimeTokenInput');
+export const passwordResetBody = z
+  .object({ email: email({ max: 200 }) })
+  .openapi('PasswordResetRequest');
+export const passwordResetConfirmBody = z
+  .object({ token: oneTimeToken, password: newPassword })
+  .openapi('PasswordResetConfirm');
+/** Who an admin may invite: staff accounts (students and parents sign up or are enrolled). */
+export const invitableRoles = ['school_admin', 'teacher', 'staff'] as const;
+export const inviteBody = z
+  .object({ email: email({ max: 200 }), role: z.enum(invitableRoles) })
+  .openapi('SchoolInvite');
+export const acceptInviteBody = z
+  .object({ token: oneTimeToken, name: personName, password: newPassword })
+  .openapi('AcceptInvite');
+
+export const MailQueued = z
+  .strictObject({
+    status: z.literal('queued'),
+    message: z.string(),
+  })
+  .openapi('MailQueued', {
+    description:
+      'The e-mail is queued (or, for an address with no account, nothing is sent: the answer is the same)',
+  });
+export const InviteQueued = z
+  .strictObject({ status: z.literal('queued'), email: z.email(), role: z.enum(invitableRoles) })
+  .openapi('InviteQueued');
+export const AccountCreated = z
+  .strictObject({ user: z.strictObject({ id: int, email: z.email(), name: z.string(), role }) })
+  .openapi('SchoolAccountCreated');

@@ -1,0 +1,360 @@
+import { type RedisServer, startRedis } from '@redis-toolkit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DatabaseHandle, openDatabase } from '../src/db/connect.js';
+import type { RunningServer } from '../src/index.js';
+import { Client, type Loose, logCapture, startApp } from './helpers.js';
+
+const PASSWORD = 'a-new-password-1';
+let n = 0;
+/** A fresh address per test (the database is shared). */
+const address = (domain = 'example.test') => `user${Date.now()}${++n}@${domain}`;
+
+/** The sink's entries for `to`, waiting until `until` holds (the worker is asynchronous). */
+async function mailsFor(
+  c: Client,
+  to: string,
+  until: (mails: Loose[]) => boolean = (m) => m.length > 0,
+): Promise<Loose[]> {
+  let mails: Loose[] = [];
+  await expect
+    .poll(
+      async () => {
+        mails = (await c.get(`/dev/mail?to=${encodeURIComponent(to)}`)).body.mails;
+        return until(mails);
+      },
+      { timeout: 15_000, interval: 100 },
+    )
+    .toBe(true);
+  return mails;
+}
+const tokenIn = (mail: Loose): string => {
+  const match = /token: (\S+)/.exec(mail.text as string);
+  if (!match) throw new Error(`no token in ${mail.text}`);
+  return match[1] as string;
+};
+
+describe('school accounts: one-time tokens and e-mail jobs', () => {
+  let redis: RedisServer;
+  let database: DatabaseHandle;
+  let app: RunningServer;
+  let c: Client;
+  beforeAll(async () => {
+    redis = await startRedis();
+    database = await openDatabase({ seed: { patients: 200, appointments: 1_000 } });
+    app = await startApp({ REDIS_URL: redis.url }, database);
+    c = Client.for(app);
+  }, 60_000);
+  afterAll(async () => {
+    await app?.shutdown();
+    await database?.close();
+    await redis?.stop();
+  });
+
+  const login = (email: string, password: string) =>
+    c.post('/school/auth/login', { email, password });
+
+  it('signup → verification e-mail in /dev/mail → the token creates the account once', async () => {
+    const email = address();
+    const signup = await c.post('/school/auth/signup', {
+      email,
+      name: 'Nia New',
+      password: PASSWORD,
+    });
+    expect(signup.status).toBe(202);
+    expect(signup.body.status).toBe('queued');
+    // no account before the address is verified
+    expect((await login(email, PASSWORD)).status).toBe(401);
+    const [mail] = await mailsFor(c, email);
+    expect(mail).toMatchObject({
+      to: email,
+      template: 'email-verify',
+      status: 'delivered',
+      attempt: 1,
+    });
+    const token = tokenIn(mail);
+
+    const verified = await c.post('/school/auth/verify-email', { token });
+    expect(verified.status).toBe(201);
+    expect(verified.body.user).toMatchObject({ email, name: 'Nia New', role: 'parent' });
+    const again = await c.post('/school/auth/verify-email', { token });
+    expect(again.status).toBe(400);
+    expect(again.body.error.code).toBe('E_API_INVALID_TOKEN');
+    expect((await login(email, PASSWORD)).status).toBe(200);
+
+    // a second signup for the address does not say it exists, and mails its owner instead
+    const repeat = await c.post('/school/auth/signup', {
+      email,
+      name: 'Mallory',
+      password: PASSWORD,
+    });
+    expect(repeat.status).toBe(202);
+    const mails = await mailsFor(c, email, (m) => m.length === 2);
+    expect(mails[0].template).toBe('signup-existing');
+    expect(mails[0].text).not.toMatch(/token:/);
+  });
+
+  it('two concurrent verifications of one token: exactly one account, one 400', async () => {
+    const email = address();
+    await c.post('/school/auth/signup', { email, name: 'Twin', password: PASSWORD });
+    const token = tokenIn((await mailsFor(c, email))[0]);
+    const replies = await Promise.all(
+      [1, 2, 3].map(() => c.post('/school/auth/verify-email', { token })),
+    );
+    expect(replies.map((r) => r.status).sort()).toEqual([201, 400, 400]);
+  });
+
+  it('password reset: a newer reset e-mail voids the older token; sessions end', async () => {
+    const email = address();
+    await c.post('/school/auth/signup', { email, name: 'Rita Reset', password: PASSWORD });
+    await c.post('/school/auth/verify-email', { token: tokenIn((await mailsFor(c, email))[0]) });
+    const session = (await login(email, PASSWORD)).body;
+
+    expect((await c.post('/school/auth/password-reset', { email })).status).toBe(202);
+    expect((await c.post('/school/auth/password-reset', { email })).status).toBe(202);
+    const resets = (
+      await mailsFor(c, email, (m) => m.filter((x) => x.template === 'password-reset').length === 2)
+    ).filter((m) => m.template === 'password-reset');
+    const [newer, older] = resets.map(tokenIn);
+    const stale = await c.post('/school/auth/password-reset/confirm', {
+      token: older,
+      password: 'never-accepted-1',
+    });
+    expect(stale.status).toBe(400);
+    const done = await c.post('/school/auth/password-reset/confirm', {
+      token: newer,
+      password: 'the-newest-password',
+    });
+    expect(done.status).toBe(204);
+    expect(
+      (
+        await c.post('/school/auth/password-reset/confirm', {
+          token: newer,
+          password: 'again-and-again',
+        })
+      ).status,
+    ).toBe(400);
+    expect((await login(email, PASSWORD)).status).toBe(401);
+    expect((await login(email, 'the-newest-password')).status).toBe(200);
+    // the session from before the reset is over
+    expect((await c.get('/school/me', { token: session.accessToken })).status).toBe(401);
+
+    // an address without an account gets the same answer and no e-mail
+    const nobody = address();
+    expect((await c.post('/school/auth/password-reset', { email: nobody })).status).toBe(202);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await c.get(`/dev/mail?to=${nobody}`)).body.mails).toEqual([]);
+  });
+
+  it('invites: an admin invites a teacher, who accepts once; roles are checked', async () => {
+    const token = async (email: string) =>
+      (await login(email, 'demo-password')).body.accessToken as string;
+    const root = await token('root@school.test');
+    const admin = await token('admin@school.test');
+    const teacher = await token('teacher@school.test');
+    const email = address();
+
+    expect((await c.post('/school/invites', { email, role: 'teacher' })).status).toBe(401);
+    expect(
+      (await c.post('/school/invites', { email, role: 'teacher' }, { token: teacher })).status,
+    ).toBe(403);
+    expect(
+      (await c.post('/school/invites', { email, role: 'school_admin' }, { token: admin })).status,
+    ).toBe(403);
+    expect(
+      (
+        await c.post(
+          '/school/invites',
+          { email: 'teacher@school.test', role: 'staff' },
+          { token: root },
+        )
+      ).status,
+    ).toBe(409);
+    const invited = await c.post('/school/invites', { email, role: 'teacher' }, { token: admin });
+    expect(invited.status).toBe(202);
+    expect(invited.body).toEqual({ status: 'queued', email, role: 'teacher' });
+
+    const mail = (await mailsFor(c, email))[0];
+    expect(mail.template).toBe('invite');
+    const accept = { token: tokenIn(mail), name: 'Ines Invited', password: PASSWORD };
+    const accepted = await c.post('/school/auth/accept-invite', accept);
+    expect(accepted.status).toBe(201);
+    expect(accepted.body.user).toMatchObject({ email, role: 'teacher', name: 'Ines Invited' });
+    expect((await c.post('/school/auth/accept-invite', accept)).status).toBe(400);
+    const signedIn = await login(email, PASSWORD);
+    expect(signedIn.body.user.role).toBe('teacher');
+  });
+
+  it('an e-mail to fail.test fails its first attempt and is delivered by the retry after the backoff', async () => {
+    const email = address('fail.test');
+    await c.post('/school/auth/signup', { email, name: 'Flaky Inbox', password: PASSWORD });
+    const mails = await mailsFor(c, email, (m) => m.some((x) => x.status === 'delivered'));
+    const [delivered, failed] = mails;
+    expect(failed).toMatchObject({ status: 'failed', attempt: 1 });
+    expect(failed.error).toMatch(/transient/);
+    expect(delivered).toMatchObject({ status: 'delivered', attempt: 2, jobId: failed.jobId });
+    // exponential backoff, first delay 1 s
+    expect(Date.parse(delivered.at) - Date.parse(failed.at)).toBeGreaterThanOrEqual(900);
+    // the same link works: the token was issued once, the e-mail retried
+    expect((await c.post('/school/auth/verify-email', { token: tokenIn(delivered) })).status).toBe(
+      201,
+    );
+    const metrics = String((await c.get('/metrics')).body);
+    expect(metrics).toMatch(/jobs_finished_total\{queue="email",outcome="retried"\} [1-9]/);
+  });
+
+  it('bounce.test: three attempts with exponential backoff, then the job stays failed for inspection', async () => {
+    const email = address('bounce.test');
+    await c.post('/school/auth/signup', { email, name: 'Dead Inbox', password: PASSWORD });
+    const mails = await mailsFor(c, email, (m) => m.length === 3);
+    const at = mails.map((m) => Date.parse(m.at)).reverse();
+    expect(mails.map((m) => m.attempt).reverse()).toEqual([1, 2, 3]);
+    // 1 s, then 2 s
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(900);
+    expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(1_800);
+    await expect
+      .poll(async () => (await app.platform.jobs.counts()).email.failed)
+      .toBeGreaterThan(0);
+    const failed = await Client.for(app).get(
+      '/admin/queues/api/queues?activeQueue=email&status=failed',
+    );
+    const email_ = (failed.body.queues as Loose[]).find((q) => q.name === 'email');
+    expect(email_.jobs.some((j: Loose) => j.data.to === email)).toBe(true);
+  }, 30_000);
+
+  it('the same key enqueues one e-mail (a retried enqueue does not send twice)', async () => {
+    const email = address();
+    const data = { to: email, subject: 's', text: 't', template: 'test' };
+    const first = await app.platform.jobs.add('email', data, { key: 'test:same-key' });
+    const second = await app.platform.jobs.add('email', data, { key: 'test:same-key' });
+    expect(second.id).toBe(first.id);
+    await mailsFor(c, email);
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await c.get(`/dev/mail?to=${email}`)).body.mails).toHaveLength(1);
+  });
+});
+
+describe('school accounts: limits and fallbacks', () => {
+  let redis: RedisServer;
+  let database: DatabaseHandle;
+  beforeAll(async () => {
+    redis = await startRedis();
+    database = await openDatabase({ seed: { patients: 200, appointments: 1_000 } });
+  }, 60_000);
+  afterAll(async () => {
+    await database?.close();
+    await redis?.stop();
+  });
+
+  it('e-mails per recipient (MAIL_RATE_LIMIT) and signups per client (SIGNUP_RATE_LIMIT)', async () => {
+    const app = await startApp(
+      {
+        REDIS_URL: redis.url,
+        RATE_LIMIT_ENABLED: 'true',
+        MAIL_RATE_LIMIT: '3',
+        SIGNUP_RATE_LIMIT: '4',
+      },
+      database,
+    );
+    try {
+      const c = Client.for(app);
+      const email = address();
+      for (let i = 0; i < 3; i++)
+        expect((await c.post('/school/auth/password-reset', { email })).status).toBe(202);
+      const limited = await c.post('/school/auth/password-reset', { email });
+      expect(limited.status).toBe(429);
+      expect(limited.body.error.code).toBe('E_RATELIMIT_LIMITED');
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+      // the budget is per address: another one still gets its e-mails
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++)
+        statuses.push(
+          (
+            await c.post('/school/auth/signup', {
+              email: address(),
+              name: 'Bot',
+              password: PASSWORD,
+            })
+          ).status,
+        );
+      // the fifth signup from this client is refused
+      expect(statuses).toEqual([202, 202, 202, 202, 429]);
+    } finally {
+      await app.shutdown();
+    }
+  });
+
+  it('DISABLE_BACKGROUND_JOBS=true: the e-mail is sent inline, the flow works, one log line', async () => {
+    const log = logCapture();
+    const app = await startApp(
+      { REDIS_URL: redis.url, DISABLE_BACKGROUND_JOBS: 'true', LOG_LEVEL: 'info' },
+      database,
+      { logStream: log.stream },
+    );
+    try {
+      const c = Client.for(app);
+      const email = address('fail.test');
+      expect(
+        (await c.post('/school/auth/signup', { email, name: 'Inline', password: PASSWORD })).status,
+      ).toBe(202);
+      const mails = await mailsFor(c, email, (m) => m.some((x) => x.status === 'delivered'));
+      expect(mails.map((m) => m.status)).toEqual(['delivered', 'failed']);
+      expect((await c.post('/school/auth/verify-email', { token: tokenIn(mails[0]) })).status).toBe(
+        201,
+      );
+      expect(log.lines.filter((l) => l.component === 'jobs' && l.level === 30)).toHaveLength(1);
+      expect(log.lines.some((l) => (l.level as number) >= 50)).toBe(false);
+    } finally {
+      await app.shutdown();
+    }
+  });
+
+  it('REDIS_ENABLED=false: signup and verification work from memory', async () => {
+    const app = await startApp({ REDIS_ENABLED: 'false' }, database);
+    try {
+      const c = Client.for(app);
+      const email = address();
+      expect(
+        (await c.post('/school/auth/signup', { email, name: 'No Redis', password: PASSWORD }))
+          .status,
+      ).toBe(202);
+      const [mail] = await mailsFor(c, email);
+      expect((await c.post('/school/auth/verify-email', { token: tokenIn(mail) })).status).toBe(
+        201,
+      );
+      expect((await c.get('/admin/queues')).status).toBe(503);
+    } finally {
+      await app.shutdown();
+    }
+  });
+
+  it('GET /dev/mail is a 404 in production', async () => {
+    const long = 'x'.repeat(32);
+    const app = await startApp(
+      {
+        REDIS_URL: redis.url,
+        NODE_ENV: 'production',
+        TRUST_PROXY: '0',
+        CACHE_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+        JWT_SECRET: long,
+        SESSION_SECRET: long,
+      },
+      database,
+    );
+    try {
+      const c = Client.for(app);
+      expect((await c.get('/dev/mail')).status).toBe(404);
+      // the flow itself works; the e-mail is only logged
+      expect(
+        (
+          await c.post('/school/auth/signup', {
+            email: address(),
+            name: 'Prod',
+            password: PASSWORD,
+          })
+        ).status,
+      ).toBe(202);
+    } finally {
+      await app.shutdown();
+    }
+  });
+});
