@@ -6,6 +6,7 @@ import type { SessionMiddleware } from '@redis-toolkit/session';
 import type { TokenBlacklist } from '@redis-toolkit/token-blacklist';
 import type { RequestHandler } from 'express';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Tally } from './metric-tally.js';
 
 const MOUNTS = ['/dental', '/school', '/care'];
 const REDIS_STATUSES: readonly RedisStatus[] = [
@@ -33,23 +34,36 @@ export function createMetrics() {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
-  const cacheOps = new Counter({
+  // counted in plain numbers as events happen, handed to prom-client at scrape time (Tally)
+  const cacheOpsTally = new Tally(['cache', 'operation', 'result', 'store'] as const);
+  const cacheErrorsTally = new Tally(['cache', 'type'] as const);
+  const eventsTally = new Tally(['package', 'name', 'type', 'operation'] as const);
+  new Counter({
     name: 'cache_operations_total',
     help: 'Cache lookups by cache, operation (get, getOrSet, mget…) and result (hit, miss, stale)',
     labelNames: ['cache', 'operation', 'result', 'store'] as const,
     registers: [registry],
+    collect() {
+      Tally.publish(this, [cacheOpsTally]);
+    },
   });
-  const cacheRedisErrors = new Counter({
+  new Counter({
     name: 'cache_redis_errors_total',
     help: 'Cache calls Redis failed (error) or that were answered without Redis (fallback)',
     labelNames: ['cache', 'type'] as const,
     registers: [registry],
+    collect() {
+      Tally.publish(this, [cacheErrorsTally]);
+    },
   });
-  const toolkitEvents = new Counter({
+  new Counter({
     name: 'redis_toolkit_events_total',
     help: 'Shared events of every toolkit package instance (count of items per event)',
     labelNames: ['package', 'name', 'type', 'operation'] as const,
     registers: [registry],
+    collect() {
+      Tally.publish(this, [eventsTally]);
+    },
   });
   const rateLimitBlocks = new Counter({
     name: 'rate_limit_blocked_total',
@@ -119,12 +133,9 @@ export function createMetrics() {
     },
     /** Every shared event of a package instance, by package, instance name, type and operation. */
     watchEvents(source: EventSource) {
-      return source.events.on((e) =>
-        toolkitEvents.inc(
-          { package: e.package, name: e.name, type: e.type, operation: e.operation },
-          e.count,
-        ),
-      );
+      return source.events.on((e) => {
+        eventsTally.row(e.package, e.name, e.type, e.operation).n += e.count;
+      });
     },
     /**
      * Cache lookups from the cache's shared events (mget/mset included, `count` per event).
@@ -136,12 +147,9 @@ export function createMetrics() {
       this.watchEvents(cache);
       return cache.events.on((e) => {
         if (e.type === 'hit' || e.type === 'miss' || e.type === 'stale')
-          cacheOps.inc(
-            { cache: name, operation: e.operation, result: e.type, store: store() },
-            e.count,
-          );
+          cacheOpsTally.row(name, e.operation, e.type, store()).n += e.count;
         else if (e.type === 'error' || e.type === 'fallback')
-          cacheRedisErrors.inc({ cache: name, type: e.type }, e.count);
+          cacheErrorsTally.row(name, e.type).n += e.count;
       });
     },
     watchLimiter(limiter: RateLimitMiddleware) {
