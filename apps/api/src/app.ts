@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { RedisConnection } from '@redis-toolkit/connection';
 import express, { type Express } from 'express';
 import type { Logger as PinoLogger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import type { AlertHub } from './care/alerts.js';
 import type { Presence } from './care/presence.js';
 import { careRepository } from './care/repository.js';
@@ -13,6 +11,7 @@ import { dentalRepository } from './dental/repository.js';
 import { dentalRoutes } from './dental/routes.js';
 import type { AppEnv } from './env.js';
 import { errorHandler, notFound } from './errors.js';
+import { hasBody } from './has-body.js';
 import { inputGuard } from './input-guard.js';
 import { jobsAdminGuard } from './jobs/admin-guard.js';
 import { jobsBoard } from './jobs/board.js';
@@ -22,6 +21,7 @@ import { MailSink } from './jobs/mail-sink.js';
 import type { Metrics } from './metrics.js';
 import { openApiHandler } from './openapi.js';
 import type { Platform } from './platform.js';
+import { requestLogging } from './request-log.js';
 import { requestTimeout } from './request-timeout.js';
 import { devMailRoutes } from './routes/dev-mail.js';
 import { healthRoutes } from './routes/health.js';
@@ -31,7 +31,6 @@ import { tokenService } from './school/tokens.js';
 import { cors } from './security/cors.js';
 import { csrfProtection } from './security/csrf.js';
 import { securityHeaders } from './security/headers.js';
-import { redactRequest } from './security/log-redaction.js';
 import { proxyHeaderWarning } from './security/production-checklist.js';
 import type { StatusCollector } from './status/collector.js';
 import { docsRoutes } from './status/docs.js';
@@ -67,43 +66,27 @@ export function createApp({
   app.set('trust proxy', env.TRUST_PROXY);
   const production = env.NODE_ENV === 'production';
   app.use(securityHeaders({ production }));
-  app.use(
-    pinoHttp({
-      logger,
-      // `?access_token=…` and friends never reach the log
-      serializers: { req: redactRequest },
-      genReqId: (req, res) => {
-        const incoming = req.headers['x-request-id'];
-        const id =
-          typeof incoming === 'string' && /^[\w-]{1,64}$/.test(incoming) ? incoming : randomUUID();
-        res.setHeader('x-request-id', id);
-        return id;
-      },
-      autoLogging: {
-        ignore: (req) =>
-          req.url === '/health' ||
-          req.url === '/metrics' ||
-          req.url === '/status.json' ||
-          Boolean(req.url?.startsWith('/status/')) ||
-          Boolean(req.url?.startsWith('/docs')),
-      },
-    }),
-  );
+  app.use(requestLogging(app, logger));
   app.use(proxyHeaderWarning(env.TRUST_PROXY, logger));
   app.use(cors(env.CORS_ORIGINS, env.CORS_CREDENTIALS));
   app.use(metrics.httpMiddleware());
-  // The API routes' global + API limits in one script call (platform.ts), decided where the
-  // global limit is; the global limiter and the routes' `api` mounts below then pass them on.
-  app.use(['/dental', '/school', '/care'], platform.limiters.api);
-  app.use(platform.limiters.global);
-  app.use(requestTimeout(env.REQUEST_TIMEOUT));
-  app.use(express.json({ limit: '100kb' }));
-  app.use(inputGuard);
+  // Probes and scrapes answer before the limiter, the body parser and the input guard (the
+  // limiters skip them anyway; they take no body and read no query). A POST to them falls
+  // through to the parser and the 404 like any unknown route.
   app.use(healthRoutes(redis, database));
   app.get('/metrics', async (_req, res) => {
     res.setHeader('Content-Type', metrics.registry.contentType);
     res.send(await metrics.registry.metrics());
   });
+  // The API routes' global + API limits in one script call (platform.ts), decided where the
+  // global limit is; the global limiter and the routes' `api` mounts below then pass them on.
+  app.use(['/dental', '/school', '/care'], platform.limiters.api);
+  app.use(platform.limiters.global);
+  app.use(requestTimeout(env.REQUEST_TIMEOUT));
+  // Only requests that carry a body (has-body.ts): the parser would skip the others anyway.
+  const json = express.json({ limit: '100kb' });
+  app.use((req, res, next) => (hasBody(req) ? json(req, res, next) : next()));
+  app.use(inputGuard);
   app.get('/openapi.json', openApiHandler());
   app.use(docsRoutes({ production }));
   // The `email` queue's worker; outside production what it "sends" is readable at GET /dev/mail.

@@ -29,7 +29,10 @@ function problem(value: unknown, path: string, depth: number): string | undefine
  * database) can fail on them with a 500. The per-field zod schemas (`text()`) stay the contract.
  */
 export const inputGuard: RequestHandler = (req, _res, next) => {
-  const found = problem(req.body, 'body', 0) ?? problem(req.query, 'query', 0);
+  // No `?`: no query to parse (Express 5 parses `req.query` on every read).
+  const found =
+    problem(req.body, 'body', 0) ??
+    (req.originalUrl.includes('?') ? problem(req.query, 'query', 0) : undefined);
   if (found) throw new HttpError(400, 'validation_failed', `Invalid ${found}`);
   next();
 };

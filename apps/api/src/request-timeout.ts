@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import { errorBody } from './error-codes.js';
+import { hasBody } from './has-body.js';
 
 /**
  * Answers 408 with the app's JSON error body when a request's body has not fully arrived within
@@ -8,6 +9,11 @@ import { errorBody } from './error-codes.js';
  */
 export function requestTimeout(timeoutMs: number): RequestHandler {
   return (req, res, next) => {
+    // Nothing to wait for: Node's `headersTimeout` already bounded the headers.
+    if (!hasBody(req)) {
+      next();
+      return;
+    }
     const timer = setTimeout(() => {
       if (req.complete || res.headersSent) return;
       res.setHeader('Connection', 'close');

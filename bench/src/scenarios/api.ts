@@ -1,9 +1,7 @@
 import { existsSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
-import express from 'express';
+import { redisPerRequest, stackVsBare } from '../api/stack.js';
 import { type BenchContext, fmtRate, ratio, type Scenario, table } from '../context.js';
 
 /**
@@ -59,143 +57,98 @@ export const scenario: Scenario = {
       throw new Error(
         `build the api first: pnpm --filter @redis-toolkit/api build (${apiDist} missing)`,
       );
-    const api = (await import(pathToFileURL(apiDist).href)) as ApiModule;
-    const seconds = ctx.quick ? 1 : 8;
-    const connections = 10;
-    const seed = { patients: 5_000, appointments: 40_000 };
-    const started = Date.now();
-    const database = await api.openDatabase({ seed });
-    const seedMs = Date.now() - started;
-    const base = {
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'silent',
-      NODE_ENV: 'test',
-      REDIS_URL: ctx.redis.url,
-    };
-    const cachedApp = await api.startServer({ ...base, RATE_LIMIT_ENABLED: 'false' }, { database });
-    const uncachedApp = await api.startServer(
-      { ...base, RATE_LIMIT_ENABLED: 'false', CACHE_ENABLED: 'false' },
-      { database },
-    );
-    // Limits on (in Redis), far above what the run sends, so every request pays for both limiters.
-    const fullApp = await api.startServer(
-      {
-        ...base,
-        RATE_LIMIT_ENABLED: 'true',
-        GLOBAL_RATE_LIMIT: '100000000',
-        API_RATE_LIMIT: '100000000',
-      },
-      { database },
-    );
-
-    // Every /dental route needs a staff session: one admin sign-in (the session lives in the
-    // shared Redis, so its cookie works on all three instances).
-    const login = await fetch(`http://127.0.0.1:${cachedApp.port}/dental/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'admin@dental.test', password: 'demo-password' }),
-    });
-    if (login.status !== 200) throw new Error(`dental sign-in for the bench: ${login.status}`);
-    const staff = {
-      cookie: login.headers
-        .getSetCookie()
-        .map((c) => c.split(';')[0])
-        .join('; '),
-    };
-
-    const bare = express();
-    bare.get('/health', (_req, res) => {
-      res.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) });
-    });
-    const staffBody = await (
-      await fetch(`http://127.0.0.1:${fullApp.port}/dental/staff`, { headers: staff })
-    ).json();
-    bare.get('/dental/staff', (_req, res) => {
-      res.json(staffBody);
-    });
-    const bareServer: Server = await new Promise((resolve) => {
-      const s = bare.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    const barePort = (bareServer.address() as AddressInfo).port;
-
-    try {
-      const url = (port: number, path: string) => `http://127.0.0.1:${port}${path}`;
-      // Warm up: fill the caches, JIT the paths.
-      for (const u of [
-        url(cachedApp.port, '/dental/dashboard/stats'),
-        url(uncachedApp.port, '/dental/dashboard/stats'),
-        url(fullApp.port, '/dental/staff'),
-        url(fullApp.port, '/health'),
-        url(barePort, '/health'),
-      ]) {
-        await fetch(u, { headers: staff }).then((r) => r.arrayBuffer());
-      }
-      // Uncached last: its queued aggregate queries keep the (shared) event loop busy after the run.
-      const bareHealth = await cannon(url(barePort, '/health'), seconds, connections);
-      const fullHealth = await cannon(url(fullApp.port, '/health'), seconds, connections);
-      const bareStaff = await cannon(url(barePort, '/dental/staff'), seconds, connections, staff);
-      const fullStaff = await cannon(
-        url(fullApp.port, '/dental/staff'),
-        seconds,
-        connections,
-        staff,
-      );
-      const cached = await cannon(
-        url(cachedApp.port, '/dental/dashboard/stats'),
-        seconds,
-        connections,
-        staff,
-      );
-      const uncached = await cannon(
-        url(uncachedApp.port, '/dental/dashboard/stats'),
-        seconds,
-        connections,
-        staff,
-      );
-      const row = (name: string, r: Run, baseline: Run) => [
-        name,
-        fmtRate(r.rps),
-        ms(r.p50),
-        ms(r.p99),
-        ratio(r.rps, baseline.rps),
-        String(r.errors + r.non2xx),
-      ];
-      return [
-        `autocannon, ${connections} connections, ${seconds} s per row, app and load generator in one Node process (they share the CPU), `,
-        `PGlite (embedded PostgreSQL, WASM, runs on the app's event loop) seeded with ${seed.patients.toLocaleString('en')} patients / ${seed.appointments.toLocaleString('en')} appointments (${(seedMs / 1000).toFixed(1)} s), Redis on loopback.`,
-        '',
-        '### GET /dental/dashboard/stats',
-        '',
-        table([
-          ['app', 'req/s', 'p50', 'p99', 'vs uncached', 'errors + non-2xx'],
-          row('CACHE_ENABLED=false (4 aggregate queries per request)', uncached, uncached),
-          row('cached (Redis, 5 min TTL)', cached, uncached),
-        ]),
-        '',
-        `Cached / uncached: **${ratio(cached.rps, uncached.rps)} the throughput**, p99 ${ms(uncached.p99)} → ${ms(cached.p99)}.`,
-        '',
-        '### Full middleware stack vs bare Express',
-        '',
-        'Full stack = request id + pino-http (level silent) + Prometheus timing + global limiter + JSON body parser (+ API limiter and Redis response cache on /dental/staff); both limiters count in Redis. Bare = `express()` with one handler returning the same JSON.',
-        '',
-        table([
-          ['route', 'req/s', 'p50', 'p99', 'vs bare', 'errors + non-2xx'],
-          row('bare Express GET /health', bareHealth, bareHealth),
-          row('full stack GET /health (limiters skip probes)', fullHealth, bareHealth),
-          row('bare Express GET /dental/staff (JSON in memory)', bareStaff, bareStaff),
-          row(
-            'full stack GET /dental/staff (2 limiters + response cache, all in Redis)',
-            fullStaff,
-            bareStaff,
-          ),
-        ]),
-      ].join('\n');
-    } finally {
-      await new Promise<void>((resolve) => bareServer.close(() => resolve()));
-      bareServer.closeAllConnections();
-      await Promise.all([cachedApp.shutdown(), uncachedApp.shutdown(), fullApp.shutdown()]);
-      await database.close();
-    }
+    // API_BENCH_PARTS=stack,redis (or dashboard) runs only those parts, e.g. while tuning one
+    const parts = (process.env.API_BENCH_PARTS ?? 'dashboard,stack,redis').split(',');
+    const sections: string[] = [];
+    if (parts.includes('dashboard')) sections.push(await dashboard(ctx));
+    if (parts.includes('stack')) sections.push(await stackVsBare(ctx, apiDist));
+    if (parts.includes('redis')) sections.push(await redisPerRequest(ctx, apiDist));
+    return sections.join('\n\n');
   },
 };
+
+/** Cached vs uncached dashboard: two instances in this process on one seeded PGlite. */
+async function dashboard(ctx: BenchContext): Promise<string> {
+  const api = (await import(pathToFileURL(apiDist).href)) as ApiModule;
+  const seconds = ctx.quick ? 1 : 8;
+  const connections = 10;
+  const seed = { patients: 5_000, appointments: 40_000 };
+  const started = Date.now();
+  const database = await api.openDatabase({ seed });
+  const seedMs = Date.now() - started;
+  const base = {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    NODE_ENV: 'test',
+    REDIS_URL: ctx.redis.url,
+  };
+  const cachedApp = await api.startServer({ ...base, RATE_LIMIT_ENABLED: 'false' }, { database });
+  const uncachedApp = await api.startServer(
+    { ...base, RATE_LIMIT_ENABLED: 'false', CACHE_ENABLED: 'false' },
+    { database },
+  );
+  // Every /dental route needs a staff session: one admin sign-in (the session lives in the
+  // shared Redis, so its cookie works on all three instances).
+  const login = await fetch(`http://127.0.0.1:${cachedApp.port}/dental/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'admin@dental.test', password: 'demo-password' }),
+  });
+  if (login.status !== 200) throw new Error(`dental sign-in for the bench: ${login.status}`);
+  const staff = {
+    cookie: login.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; '),
+  };
+
+  try {
+    const url = (port: number, path: string) => `http://127.0.0.1:${port}${path}`;
+    // Warm up: fill the caches, JIT the paths.
+    for (const u of [
+      url(cachedApp.port, '/dental/dashboard/stats'),
+      url(uncachedApp.port, '/dental/dashboard/stats'),
+    ]) {
+      await fetch(u, { headers: staff }).then((r) => r.arrayBuffer());
+    }
+    // Uncached last: its queued aggregate queries keep the (shared) event loop busy after the run.
+    const cached = await cannon(
+      url(cachedApp.port, '/dental/dashboard/stats'),
+      seconds,
+      connections,
+      staff,
+    );
+    const uncached = await cannon(
+      url(uncachedApp.port, '/dental/dashboard/stats'),
+      seconds,
+      connections,
+      staff,
+    );
+    const row = (name: string, r: Run, baseline: Run) => [
+      name,
+      fmtRate(r.rps),
+      ms(r.p50),
+      ms(r.p99),
+      ratio(r.rps, baseline.rps),
+      String(r.errors + r.non2xx),
+    ];
+    return [
+      `autocannon, ${connections} connections, ${seconds} s per row, both instances and the load generator in one Node process (they share the CPU), `,
+      `PGlite (embedded PostgreSQL, WASM, runs on the app's event loop) seeded with ${seed.patients.toLocaleString('en')} patients / ${seed.appointments.toLocaleString('en')} appointments (${(seedMs / 1000).toFixed(1)} s), Redis on loopback.`,
+      '',
+      '### GET /dental/dashboard/stats',
+      '',
+      table([
+        ['app', 'req/s', 'p50', 'p99', 'vs uncached', 'errors + non-2xx'],
+        row('CACHE_ENABLED=false (4 aggregate queries per request)', uncached, uncached),
+        row('cached (Redis, 5 min TTL)', cached, uncached),
+      ]),
+      '',
+      `Cached / uncached: **${ratio(cached.rps, uncached.rps)} the throughput**, p99 ${ms(uncached.p99)} → ${ms(cached.p99)}.`,
+    ].join('\n');
+  } finally {
+    await Promise.all([cachedApp.shutdown(), uncachedApp.shutdown()]);
+    await database.close();
+  }
+}

@@ -1,0 +1,133 @@
+import type { AddressInfo } from 'node:net';
+import express, { type Express } from 'express';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { errorHandler } from '../src/errors.js';
+import { hasBody } from '../src/has-body.js';
+import { requestLogging } from '../src/request-log.js';
+import { helmetHeaders, securityHeaders } from '../src/security/headers.js';
+import { logCapture } from './helpers.js';
+
+// The per-request shortcuts of the request path (bench/results/api.md measures them) must not
+// change what a response carries or what the log says.
+
+const open: { close(): void }[] = [];
+afterEach(() => {
+  for (const server of open.splice(0)) server.close();
+});
+
+async function serve(app: Express): Promise<string> {
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  open.push(server);
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function headersOf(res: Response): Record<string, string> {
+  const out: Record<string, string> = {};
+  res.headers.forEach((value, name) => {
+    if (name !== 'date' && name !== 'etag' && name !== 'x-request-id') out[name] = value;
+  });
+  return out;
+}
+
+function loggedApp(level: string) {
+  const log = logCapture();
+  const logger = pino(
+    {
+      level,
+      redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+    },
+    log.stream,
+  );
+  const app = express();
+  app.use(requestLogging(app, logger));
+  app.get('/ok', (req, res) => {
+    res.json({ id: req.id });
+  });
+  app.get('/boom', () => {
+    throw new Error('database on fire');
+  });
+  app.use(errorHandler);
+  return { app, log, logger };
+}
+
+describe('lean request path', () => {
+  it('precomputed security headers are exactly helmet’s, in development and production', async () => {
+    for (const production of [false, true]) {
+      const withHelmet = express().use(helmetHeaders(production));
+      const recorded = express().use(securityHeaders({ production }));
+      for (const app of [withHelmet, recorded]) app.get('/', (_req, res) => res.json({}));
+      const [a, b] = await Promise.all(
+        [withHelmet, recorded].map(async (app) => headersOf(await fetch(await serve(app)))),
+      );
+      expect(b).toEqual(a);
+      expect(b?.['content-security-policy']).toContain("frame-ancestors 'none'");
+      expect(Boolean(b?.['strict-transport-security'])).toBe(production);
+    }
+  });
+
+  it('hasBody follows the body parser: Content-Length or Transfer-Encoding', () => {
+    const req = (headers: Record<string, string>) =>
+      ({ headers }) as unknown as Parameters<typeof hasBody>[0];
+    expect(hasBody(req({}))).toBe(false);
+    expect(hasBody(req({ 'content-type': 'application/json' }))).toBe(false);
+    expect(hasBody(req({ 'content-length': '0' }))).toBe(true);
+    expect(hasBody(req({ 'content-length': '12' }))).toBe(true);
+    expect(hasBody(req({ 'transfer-encoding': 'chunked' }))).toBe(true);
+  });
+
+  for (const level of ['info', 'warn', 'silent']) {
+    it(`level ${level}: a request id on every response, the caller's when well-formed`, async () => {
+      const { app } = loggedApp(level);
+      const base = await serve(app);
+      const mine = await fetch(`${base}/ok`, { headers: { 'x-request-id': 'abc-123' } });
+      expect(mine.headers.get('x-request-id')).toBe('abc-123');
+      expect(await mine.json()).toEqual({ id: 'abc-123' });
+      const bad = await fetch(`${base}/ok`, { headers: { 'x-request-id': 'no spaces!' } });
+      expect(bad.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    });
+  }
+
+  it('level warn: no line per request, and a 5xx line carries the request with secrets redacted', async () => {
+    const { app, log } = loggedApp('warn');
+    const base = await serve(app);
+    const secret = 'eyJhbGciOiJIUzI1NiJ9.c2VjcmV0.sig-DO-NOT-LOG';
+    await fetch(`${base}/ok?access_token=${secret}`);
+    expect(log.lines).toHaveLength(0);
+    const res = await fetch(`${base}/boom?access_token=${secret}&page=2`, {
+      headers: { cookie: 'dental.sid=s%3Asecret-session', authorization: 'Bearer xyz' },
+    });
+    expect(res.status).toBe(500);
+    expect(log.lines).toHaveLength(1);
+    const line = log.lines[0] as {
+      msg: string;
+      err: { message: string };
+      req: { id: string; url: string; headers: Record<string, string> };
+    };
+    expect(line.msg).toBe('request failed');
+    expect(line.err.message).toBe('database on fire');
+    expect(line.req.id).toBe(res.headers.get('x-request-id'));
+    expect(line.req.url).toBe('/boom?access_token=***&page=2');
+    expect(line.req.headers.cookie).toBe('[Redacted]');
+    expect(line.req.headers.authorization).toBe('[Redacted]');
+    expect(log.text()).not.toContain(secret);
+    expect(log.text()).not.toContain('secret-session');
+  });
+
+  it('level info: one line per request through pino-http, redacted; a level change applies at once', async () => {
+    const { app, log, logger } = loggedApp('info');
+    const base = await serve(app);
+    await fetch(`${base}/ok?access_token=t0k3n&page=1`);
+    const completed = log.lines.filter((l) => l.msg === 'request completed');
+    expect(completed).toHaveLength(1);
+    expect((completed[0]!.req as { url: string }).url).toBe('/ok?access_token=***&page=1');
+    expect(log.text()).not.toContain('t0k3n');
+    logger.level = 'warn';
+    await fetch(`${base}/ok`);
+    expect(log.lines.filter((l) => l.msg === 'request completed')).toHaveLength(1);
+    logger.level = 'info';
+    await fetch(`${base}/ok`);
+    expect(log.lines.filter((l) => l.msg === 'request completed')).toHaveLength(2);
+  });
+});

@@ -1,0 +1,268 @@
+// Part of the api scenario: the full middleware stack against bare Express (each server in its
+// own process, the load generator in this one, interleaved rounds, medians), and the Redis
+// commands and round trips per request of a few routes.
+import { readFileSync } from 'node:fs';
+import autocannon from 'autocannon';
+import { type BenchContext, fmtRate, ratio, table } from '../context.js';
+import { redisCounter } from './redis-per-request.js';
+import { type ServerProcess, startServerProcess } from './servers.js';
+
+const CONNECTIONS = 10;
+/** Enough for the staff list and a session; the dashboard part uses the full seed. */
+const SMALL_SEED = { SEED_PATIENTS: '200', SEED_APPOINTMENTS: '1000' };
+
+const appEnv = (redisUrl: string): Record<string, string> => ({
+  PORT: '0',
+  HOST: '127.0.0.1',
+  LOG_LEVEL: 'silent',
+  NODE_ENV: 'test',
+  REDIS_URL: redisUrl,
+  ...SMALL_SEED,
+  // Limits on (in Redis), far above what the run sends, so every request pays for the limiters.
+  RATE_LIMIT_ENABLED: 'true',
+  GLOBAL_RATE_LIMIT: '100000000',
+  API_RATE_LIMIT: '100000000',
+  // Job workers poll Redis in the background; this instance only enqueues (no route here does)
+  WORKERS_ENABLED: 'false',
+});
+
+/** user + system CPU of a process so far, in µs (Linux /proc; 0 elsewhere). */
+function cpuMicros(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    // utime and stime (fields 14 and 15 of stat), in clock ticks of 10 ms
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return 0;
+  }
+}
+
+interface Run {
+  rps: number;
+  p50: number;
+  p99: number;
+  failed: number;
+  /** Server CPU per request, µs. */
+  cpuUs: number;
+}
+
+async function cannon(
+  server: ServerProcess,
+  path: string,
+  seconds: number,
+  headers: Record<string, string>,
+): Promise<Run> {
+  const cpu0 = cpuMicros(server.pid);
+  const result = await autocannon({
+    url: `http://127.0.0.1:${server.port}${path}`,
+    connections: CONNECTIONS,
+    duration: seconds,
+    pipelining: 1,
+    headers,
+  });
+  const cpu = cpuMicros(server.pid) - cpu0;
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    failed: result.errors + result.timeouts + result.non2xx,
+    cpuUs: result.requests.total > 0 ? cpu / result.requests.total : 0,
+  };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return 0;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+};
+
+async function signIn(port: number): Promise<Record<string, string>> {
+  const login = await fetch(`http://127.0.0.1:${port}/dental/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'admin@dental.test', password: 'demo-password' }),
+  });
+  if (login.status !== 200) throw new Error(`dental sign-in for the bench: ${login.status}`);
+  return {
+    cookie: login.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; '),
+  };
+}
+
+const ms = (v: number) => `${v.toFixed(v < 10 ? 1 : 0)} ms`;
+
+export async function stackVsBare(ctx: BenchContext, apiDist: string): Promise<string> {
+  const rounds = ctx.quick ? 1 : Number(process.env.API_BENCH_ROUNDS ?? 5);
+  const seconds = ctx.quick ? 1 : Number(process.env.API_BENCH_SECONDS ?? 5);
+  const full = await startServerProcess({
+    type: 'start-app',
+    apiDist,
+    env: appEnv(ctx.redis.url),
+  });
+  let bare: ServerProcess | undefined;
+  try {
+    const staff = await signIn(full.port);
+    const staffBody: unknown = await (
+      await fetch(`http://127.0.0.1:${full.port}/dental/staff`, { headers: staff })
+    ).json();
+    bare = await startServerProcess({
+      type: 'start-bare',
+      routes: { '/health': null, '/dental/staff': staffBody },
+    });
+    const routes = [
+      { path: '/health', headers: {} },
+      { path: '/dental/staff', headers: staff },
+    ];
+    // Warm up: fill the response cache, JIT both servers' paths.
+    for (const server of [full, bare])
+      for (const { path, headers } of routes) await cannon(server, path, 1, headers);
+
+    const runs = new Map<string, Run[]>();
+    for (let r = 0; r < rounds; r++) {
+      for (const { path, headers } of routes) {
+        // alternating order: neither server always runs first after the other's load
+        const order = r % 2 === 0 ? [bare, full] : [full, bare];
+        for (const server of order) {
+          const key = `${server === full ? 'full' : 'bare'} ${path}`;
+          runs.set(key, [...(runs.get(key) ?? []), await cannon(server, path, seconds, headers)]);
+        }
+      }
+    }
+    const med = (key: string): Run => {
+      const list = runs.get(key) ?? [];
+      return {
+        rps: median(list.map((x) => x.rps)),
+        p50: median(list.map((x) => x.p50)),
+        p99: median(list.map((x) => x.p99)),
+        failed: list.reduce((sum, x) => sum + x.failed, 0),
+        cpuUs: median(list.map((x) => x.cpuUs)),
+      };
+    };
+    const row = (name: string, key: string, baseline: string) => {
+      const r = med(key);
+      const b = med(baseline);
+      return [
+        name,
+        fmtRate(r.rps),
+        ms(r.p50),
+        ms(r.p99),
+        `${r.cpuUs.toFixed(0)} µs`,
+        ratio(r.rps, b.rps),
+        String(r.failed),
+      ];
+    };
+    const perRound = (key: string, baseline: string) => {
+      const list = runs.get(key) ?? [];
+      const base = runs.get(baseline) ?? [];
+      return list.map((x, i) => ratio(x.rps, base[i]?.rps ?? 0)).join(' ');
+    };
+    return [
+      '### Full middleware stack vs bare Express',
+      '',
+      `Each server in its own Node process, autocannon (${CONNECTIONS} connections) in the bench process, Redis in its own;`,
+      `${rounds} rounds of ${seconds} s per row, the two servers in alternating order within each round; medians of the rounds.`,
+      'Full stack = the app (helmet headers, request id + logging at level silent, Prometheus timing, global limiter,',
+      'body parser, input guard; on /dental/staff also the API limiter, the staff session, CSRF check and the',
+      'Redis response cache), limits counted in Redis, its own small PGlite. Bare = `express()` with one handler',
+      'returning the same JSON. "server CPU" = user + system CPU of the server process per request.',
+      '',
+      table([
+        ['route', 'req/s', 'p50', 'p99', 'server CPU / req', 'vs bare', 'errors + non-2xx'],
+        row('bare Express GET /health', 'bare /health', 'bare /health'),
+        row('full stack GET /health', 'full /health', 'bare /health'),
+        row(
+          'bare Express GET /dental/staff (JSON in memory)',
+          'bare /dental/staff',
+          'bare /dental/staff',
+        ),
+        row(
+          'full stack GET /dental/staff (session, limiters, cached response)',
+          'full /dental/staff',
+          'bare /dental/staff',
+        ),
+      ]),
+      '',
+      `Ratio per round: /health ${perRound('full /health', 'bare /health')}; /dental/staff ${perRound('full /dental/staff', 'bare /dental/staff')}.`,
+    ].join('\n');
+  } finally {
+    await Promise.all([full.stop(), bare?.stop()]);
+  }
+}
+
+/** Commands and round trips per request, counted on the scenario's own redis-server. */
+export async function redisPerRequest(ctx: BenchContext, apiDist: string): Promise<string> {
+  const { hostname, port } = new URL(ctx.redis.url);
+  const counter = await redisCounter({ host: hostname, port: Number(port) });
+  const app = await startServerProcess({
+    type: 'start-app',
+    apiDist,
+    env: appEnv(counter.url),
+  });
+  try {
+    const base = `http://127.0.0.1:${app.port}`;
+    const staff = await signIn(app.port);
+    const school = await fetch(`${base}/school/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'teacher@school.test', password: 'demo-password' }),
+    });
+    const { accessToken } = (await school.json()) as { accessToken: string };
+    const teacher = { authorization: `Bearer ${accessToken}` };
+    const routes: { name: string; path: string; headers: Record<string, string> }[] = [
+      { name: 'GET /health', path: '/health', headers: {} },
+      { name: 'GET /ready', path: '/ready', headers: {} },
+      { name: 'GET /dental/staff (cached response)', path: '/dental/staff', headers: staff },
+      { name: 'GET /dental/auth/me (no cache)', path: '/dental/auth/me', headers: staff },
+      {
+        name: 'GET /dental/dashboard/stats (cached value)',
+        path: '/dental/dashboard/stats',
+        headers: staff,
+      },
+      { name: 'GET /school/me (JWT, revocation mirror)', path: '/school/me', headers: teacher },
+      {
+        name: 'GET /school/roles/teacher (JWT, cached value)',
+        path: '/school/roles/teacher',
+        headers: teacher,
+      },
+    ];
+    const requests = ctx.quick ? 10 : 40;
+    const rows: string[][] = [
+      ['route', 'Redis commands', 'round trips', 'commands (each request)'],
+    ];
+    for (const route of routes) {
+      const get = async () => {
+        const res = await fetch(`${base}${route.path}`, { headers: route.headers });
+        const text = await res.text();
+        if (res.status !== 200)
+          throw new Error(`${route.path}: ${res.status} ${text.slice(0, 200)}`);
+      };
+      // fill caches and sessions' activity marks first: the table is the steady state
+      for (let i = 0; i < 3; i++) await get();
+      const counted = await counter.measure(requests, async () => {
+        for (let i = 0; i < requests; i++) await get();
+      });
+      rows.push([
+        route.name,
+        String(counted.commands),
+        counted.roundTrips.toFixed(1),
+        counted.names.join(', ') || '—',
+      ]);
+    }
+    return [
+      '### Redis per request',
+      '',
+      `${requests} sequential requests per route after 3 warm-up ones, the same app configuration as above.`,
+      "Commands: MONITOR on the scenario's redis-server; round trips: a loopback proxy between app and Redis",
+      'counting the writes the app makes after Redis last answered (commands sent together are one). The same',
+      'time idle is measured and subtracted (background heartbeats, status sampling); median of three tries.',
+      '',
+      table(rows),
+    ].join('\n');
+  } finally {
+    await app.stop();
+    await counter.close();
+  }
+}
