@@ -218,6 +218,38 @@ describe('OpenAPI document vs the running app', () => {
     const appt = '/dental/appointments/{id}';
     expect((await call(c, 'GET', appt, `/dental/appointments/${booked.body.id}`)).status).toBe(200);
     expect((await call(c, 'GET', appt, '/dental/appointments/999999')).status).toBe(404);
+    // background jobs: a booking ahead with a retry key, moved; its reminders; follow-ups
+    const ahead = { ...appointment, startsAt: new Date(Date.now() + 72 * 3_600_000).toISOString() };
+    const retryKey = { 'idempotency-key': `openapi-${randomUUID()}` };
+    const planned = await call(c, 'POST', '/dental/appointments', undefined, {
+      body: ahead,
+      headers: retryKey,
+    });
+    expect(planned.body.reminder.state).toBe('scheduled');
+    const replayed = await call(c, 'POST', '/dental/appointments', undefined, {
+      body: ahead,
+      headers: retryKey,
+    });
+    expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+    const move = { startsAt: new Date(Date.now() + 96 * 3_600_000).toISOString() };
+    expect(
+      (await call(c, 'PATCH', appt, `/dental/appointments/${planned.body.id}`, { body: move })).body
+        .reminder.state,
+    ).toBe('scheduled');
+    const reminders = '/dental/appointments/{id}/reminders';
+    expect(
+      (await call(c, 'GET', reminders, `/dental/appointments/${planned.body.id}/reminders`)).body
+        .nextReminderAt,
+    ).not.toBeNull();
+    expect((await call(c, 'GET', reminders, '/dental/appointments/999999/reminders')).status).toBe(
+      404,
+    );
+    const followUps = '/dental/patients/{id}/follow-ups';
+    expect(
+      (await call(c, 'GET', followUps, `/dental/patients/${id}/follow-ups`)).body.items,
+    ).toHaveLength(1);
+    expect((await call(c, 'GET', followUps, '/dental/patients/0/follow-ups')).status).toBe(400);
+
     const status = { status: 'completed' };
     expect(
       (await call(c, 'PATCH', appt, `/dental/appointments/${booked.body.id}`, { body: status }))
@@ -436,6 +468,63 @@ describe('OpenAPI document vs the running app', () => {
     ).toBe(401);
   });
 
+  it('school account routes (one-time tokens, e-mail jobs) and the dev mail sink', async () => {
+    const c = Client.for(app);
+    const post = (path: string, body: unknown, token?: string) =>
+      call(c, 'POST', path, undefined, { body, ...(token ? { token } : {}) });
+    const mailTo = async (to: string, template: string): Promise<string> => {
+      let token = '';
+      await expect
+        .poll(async () => {
+          const mails = (await call(c, 'GET', '/dev/mail', `/dev/mail?to=${to}`)).body.mails;
+          const mail = mails.find((m: Loose) => m.template === template);
+          token = mail ? (/token: (\S+)/.exec(mail.text)?.[1] ?? '') : '';
+          return token !== '';
+        })
+        .toBe(true);
+      return token;
+    };
+    expect((await call(c, 'GET', '/dev/mail', '/dev/mail?limit=0')).status).toBe(400);
+    const email = `openapi-${randomUUID()}@example.test`;
+    const password = 'openapi-password-1';
+    expect((await post('/school/auth/signup', { email, name: 'Open Api', password })).status).toBe(
+      202,
+    );
+    expect(
+      (await post('/school/auth/signup', { email, name: 'x', password: 'short' })).status,
+    ).toBe(400);
+    const verify = await mailTo(email, 'email-verify');
+    expect((await post('/school/auth/verify-email', { token: verify })).status).toBe(201);
+    expect((await post('/school/auth/verify-email', { token: verify })).status).toBe(400);
+
+    expect((await post('/school/auth/password-reset', { email })).status).toBe(202);
+    expect((await post('/school/auth/password-reset', { email: 'not-an-email' })).status).toBe(400);
+    const reset = await mailTo(email, 'password-reset');
+    const confirm = { token: reset, password: 'openapi-password-2' };
+    expect((await post('/school/auth/password-reset/confirm', confirm)).status).toBe(204);
+    expect((await post('/school/auth/password-reset/confirm', confirm)).status).toBe(400);
+
+    const admin = (
+      await post('/school/auth/login', { email: 'admin@school.test', password: 'demo-password' })
+    ).body.accessToken as string;
+    const invitee = `invitee-${randomUUID()}@example.test`;
+    expect((await post('/school/invites', { email: invitee, role: 'staff' })).status).toBe(401);
+    expect(
+      (await post('/school/invites', { email: invitee, role: 'school_admin' }, admin)).status,
+    ).toBe(403);
+    expect((await post('/school/invites', { email, role: 'staff' }, admin)).status).toBe(409);
+    expect((await post('/school/invites', { email: invitee, role: 'janitor' }, admin)).status).toBe(
+      400,
+    );
+    expect((await post('/school/invites', { email: invitee, role: 'staff' }, admin)).status).toBe(
+      202,
+    );
+    const invite = await mailTo(invitee, 'invite');
+    const accept = { token: invite, name: 'New Staff', password };
+    expect((await post('/school/auth/accept-invite', accept)).status).toBe(201);
+    expect((await post('/school/auth/accept-invite', accept)).status).toBe(400);
+  });
+
   it('care routes', async () => {
     const c = new Client(`http://127.0.0.1:${app.port}`, { useCookies: true });
     const anon = Client.for(app);
@@ -517,6 +606,84 @@ describe('OpenAPI document vs the running app', () => {
     });
     controller.abort();
     expect((await call(anon, 'GET', '/care/alerts/stream')).status).toBe(401);
+
+    // medication, adherence and appointments (background jobs)
+    const meds = '/care/clients/{id}/medications';
+    const medication = await call(c, 'POST', meds, `/care/clients/${clientId}/medications`, {
+      body: { name: 'Metformin', dose: '500 mg', times: ['00:00', '12:00'] },
+    });
+    expect(medication.status).toBe(201);
+    expect(
+      (
+        await call(c, 'POST', meds, `/care/clients/${clientId}/medications`, {
+          body: { name: 'X', dose: '1', times: ['25:00'] },
+        })
+      ).status,
+    ).toBe(400);
+    expect((await call(c, 'GET', meds, `/care/clients/${clientId}/medications`)).status).toBe(200);
+    expect((await call(c, 'GET', meds, '/care/clients/999999/medications')).status).toBe(404);
+    const taken = '/care/clients/{id}/medications/{medicationId}/taken';
+    const today = `${new Date().toISOString().slice(0, 10)}T00:00:00.000Z`;
+    const takenAt = `/care/clients/${clientId}/medications/${medication.body.id}/taken`;
+    expect((await call(c, 'POST', taken, takenAt, { body: { doseAt: today } })).status).toBe(200);
+    expect(
+      (await call(c, 'POST', taken, takenAt, { body: { doseAt: new Date(0).toISOString() } }))
+        .status,
+    ).toBe(422);
+    const adherence = '/care/clients/{id}/adherence';
+    expect((await call(c, 'GET', adherence, `/care/clients/${clientId}/adherence`)).status).toBe(
+      200,
+    );
+    expect((await call(c, 'GET', adherence, '/care/clients/999999/adherence')).status).toBe(404);
+    const check = '/care/clients/{id}/adherence/check';
+    expect(
+      (await call(c, 'POST', check, `/care/clients/${clientId}/adherence/check`, { body: {} }))
+        .status,
+    ).toBe(202);
+    expect(
+      (
+        await call(c, 'POST', check, `/care/clients/${clientId}/adherence/check`, {
+          body: { day: '2026-02-30' },
+        })
+      ).status,
+    ).toBe(400);
+    const visits = '/care/clients/{id}/appointments';
+    const visit = await call(c, 'POST', visits, `/care/clients/${clientId}/appointments`, {
+      body: { title: 'GP review', startsAt: new Date(Date.now() + 3_600_000).toISOString() },
+    });
+    expect(visit.status).toBe(201);
+    expect(
+      (
+        await call(c, 'POST', visits, `/care/clients/${clientId}/appointments`, {
+          body: { title: '' },
+        })
+      ).status,
+    ).toBe(400);
+    expect((await call(c, 'GET', visits, `/care/clients/${clientId}/appointments`)).status).toBe(
+      200,
+    );
+    expect((await call(c, 'GET', visits, '/care/clients/999999/appointments')).status).toBe(404);
+    const visitPath = '/care/clients/{id}/appointments/{appointmentId}';
+    expect(
+      (
+        await call(
+          c,
+          'PATCH',
+          visitPath,
+          `/care/clients/${clientId}/appointments/${visit.body.id}`,
+          {
+            body: { status: 'completed' },
+          },
+        )
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await call(c, 'PATCH', visitPath, `/care/clients/${clientId}/appointments/999999`, {
+          body: { status: 'completed' },
+        })
+      ).status,
+    ).toBe(404);
 
     expect((await call(c, 'POST', '/care/auth/logout')).status).toBe(204);
     expect((await call(c, 'POST', '/care/auth/logout')).status).toBe(401);

@@ -178,6 +178,7 @@ export const CareAppointment = z
 export const CareAppointmentList = z
   .strictObject({ items: z.array(CareAppointment) })
   .openapi('CareAppointmentList');
-export const CareAppointmentChange = CareAppointment.extend({ statusJob: enqueueState }).openapi(
-  'CareAppointmentChange',
-);
+// a new object from the shape: `.extend` of a registered schema renders as a closed allOf
+export const CareAppointmentChange = z
+  .strictObject({ ...CareAppointment.shape, statusJob: enqueueState })
+  .openapi('CareAppointmentChange');

@@ -163,12 +163,14 @@ export const ReminderPlan = z
     dueAt: isoDateTime.nullable(),
   })
   .openapi('ReminderPlan');
-export const BookedAppointment = Appointment.extend({ reminder: ReminderPlan }).openapi(
-  'BookedAppointment',
-);
-export const AppointmentChange = AppointmentStatusChange.extend({ reminder: ReminderPlan }).openapi(
-  'AppointmentChange',
-);
+// New objects from the shapes: `.extend` of a registered schema is rendered as an allOf whose
+// first part (additionalProperties: false) refuses the added field.
+export const BookedAppointment = z
+  .strictObject({ ...Appointment.shape, reminder: ReminderPlan })
+  .openapi('BookedAppointment');
+export const AppointmentChange = z
+  .strictObject({ ...AppointmentStatusChange.shape, reminder: ReminderPlan })
+  .openapi('AppointmentChange');
 export const AppointmentReminders = z
   .strictObject({
     appointmentId: int,
