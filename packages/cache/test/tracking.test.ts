@@ -156,6 +156,38 @@ describeEachTopology('server-assisted L1 invalidation', (ctx) => {
     expect(await a.get('k')).toBe('v2');
   }, 60_000);
 
+  it('while tracking is lost (subscriber cannot reconnect), memory is not served; it is again once tracking is back', async () => {
+    if (!ctx.standalone) return; // maxclients is set on the one server; the kill test covers the others
+    const prefix = uniquePrefix();
+    const a = make(ctx.client(), prefix);
+    await tracking(a);
+    await a.set('k', 'v1');
+    await inMemory(a, 'k', 'v1');
+    const admin = ctx.client() as Redis;
+    const info = String(await admin.info('clients'));
+    const connected = Number(/connected_clients:(\d+)/.exec(info)?.[1]);
+    const before = (await admin.config('GET', 'maxclients')) as string[];
+    // no new connection accepted: the killed subscriber cannot come back
+    await admin.config('SET', 'maxclients', String(connected - 1));
+    try {
+      const list = String(await admin.client('LIST'));
+      const id = /(?:^|\s)id=(\d+)[^\n]*name=rtk:invalidate:/.exec(list)?.[1];
+      expect(id).toBeDefined();
+      await admin.client('KILL', 'ID', id as string);
+      await waitUntil(() => a.stats().invalidation !== 'tracking', {
+        ...WAIT,
+        what: 'tracking lost',
+      });
+      expect(a.stats().redis).toBe('up');
+      expect((await a.getWithMeta('k')).source).toBe('redis');
+      expect((await a.getWithMeta('k')).source).toBe('redis');
+    } finally {
+      await admin.config('SET', 'maxclients', before[1] ?? '10000');
+    }
+    await tracking(a);
+    await inMemory(a, 'k', 'v1');
+  }, 60_000);
+
   it('Redis restart or failover: tracking is re-established and foreign writes still drop memory', async () => {
     const prefix = uniquePrefix();
     const a = make(ctx.client(), prefix, { commandTimeout: '300ms' });
@@ -198,6 +230,21 @@ describeEachTopology('server-assisted L1 invalidation', (ctx) => {
     await notInMemory(a, 'k');
     expect(await a.get('k')).toBe('v2');
   }, 90_000);
+});
+
+describe('l1.invalidation option', () => {
+  it('refuses a misspelt name and an unknown value, naming the field', () => {
+    expect(() => createCache({ l1: { invalidaton: 'bus' } } as unknown as CacheOptions)).toThrow(
+      /l1\.invalidation/,
+    );
+    expect(() =>
+      createCache({ l1: { invalidation: 'server' } } as unknown as CacheOptions),
+    ).toThrow(/l1\.invalidation.*'auto', 'tracking' or 'bus'/);
+  });
+
+  it("a memory-only cache reports 'none' (nothing to keep coherent)", () => {
+    expect(createCache({}).stats().invalidation).toBe('none');
+  });
 });
 
 describe('fallback to the bus where CLIENT TRACKING is refused', () => {
