@@ -1,17 +1,9 @@
 import { execFile } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { promisify } from 'node:util';
-import { createRedis, loadRedisConfig } from '@redis-toolkit/connection';
+import { createRedis, loadRedisConfig, RedisRuntime } from '@redis-toolkit/connection';
 import { Redis } from 'ioredis';
-import {
-  type BenchContext,
-  fmtRate,
-  measure,
-  ratio,
-  type Scenario,
-  table,
-  throughput,
-} from '../context.js';
+import { type BenchContext, fmtRate, ratio, type Scenario, table, throughput } from '../context.js';
 
 const run = promisify(execFile);
 
@@ -68,109 +60,105 @@ export const scenario: Scenario = {
       if (!client || !clientAuto) throw new Error('connection disabled');
       await bare.set(KEY, 'x'.repeat(100));
 
-      // (a) sequential round trip
-      const [viaToolkit, viaBare, viaBareTimeout] = await measure(ctx, {
-        'createRedis().client GET': () => client.get(KEY),
-        'bare new Redis() GET': () => bare.get(KEY),
-        'bare new Redis({ commandTimeout: 2000 }) GET': () => bareTimeout.get(KEY),
-      });
-
-      // (b) concurrency 100 on one connection
-      const count = ctx.quick ? 20_000 : 100_000;
+      // (a) + (b): every variant at c=1 and c=100, in interleaved rounds (rotating order), ratios
+      // paired within a round. The runtime rows are what every package's call costs.
+      const guardedBare = new Redis({ host: redis.host, port: redis.port });
+      const bareRuntime = RedisRuntime.for(guardedBare, { commandTimeoutMs: 500 });
+      const toolkitRuntime = toolkit.runtime;
+      if (!toolkitRuntime) throw new Error('connection disabled');
       const variants = {
         bare: () => bare.get(KEY),
         bareTimeout: () => bareTimeout.get(KEY),
+        guarded: () => bareRuntime.run('get', () => guardedBare.get(KEY)),
         toolkit: () => client.get(KEY),
+        toolkitGuarded: () => toolkitRuntime.run('get', () => client.get(KEY)),
         bareAuto: () => bareAuto.get(KEY),
         toolkitAuto: () => clientAuto.get(KEY),
       };
-      const c100 = { bare: 0, bareTimeout: 0, toolkit: 0, bareAuto: 0, toolkitAuto: 0 };
+      const labels: Record<keyof typeof variants, string> = {
+        bare: 'bare ioredis `get`',
+        bareTimeout: 'bare ioredis, `commandTimeout: 2000` (a timer per command)',
+        guarded: 'runtime.run(get) on a bare client (shared sweeper, no ioredis timer)',
+        toolkit: 'createRedis().client `get` (ioredis `commandTimeout` set)',
+        toolkitGuarded: 'runtime.run(get) on createRedis().client (sweeper + ioredis timer)',
+        bareAuto: 'bare ioredis, enableAutoPipelining',
+        toolkitAuto: 'createRedis(REDIS_AUTO_PIPELINING=true).client',
+      };
       const names = Object.keys(variants) as (keyof typeof variants)[];
-      for (const name of names) await throughput(count / 10, 100, variants[name]); // JIT warm-up
-      // Three rounds in rotating order, best of three: a shared 2-core VM makes single runs noisy.
-      for (let round = 0; round < 3; round++) {
-        for (const name of round % 2 === 0 ? names : [...names].reverse()) {
-          c100[name] = Math.max(c100[name], await throughput(count, 100, variants[name]));
+      const rounds = ctx.quick ? 2 : 7;
+      const counts = { 1: ctx.quick ? 2_000 : 10_000, 100: ctx.quick ? 10_000 : 50_000 };
+      const cells: Record<string, { rate: number[]; cpu: number[] }> = {};
+      for (const c of [1, 100] as const) {
+        for (const name of names) await throughput(counts[c] / 5, c, variants[name]); // JIT warm-up
+        for (let r = 0; r < rounds; r++) {
+          const order = names.map((_, k) => names[(k + r) % names.length] as keyof typeof variants);
+          for (const name of order) {
+            const cpu = process.cpuUsage();
+            const rate = await throughput(counts[c], c, variants[name]);
+            const used = process.cpuUsage(cpu);
+            const cell = (cells[`${c}|${name}`] ??= { rate: [], cpu: [] });
+            cell.rate.push(rate);
+            cell.cpu.push((used.user + used.system) / counts[c]);
+          }
         }
       }
+      const median = (xs: number[]) => {
+        const s = [...xs].sort((a, b) => a - b);
+        const m = Math.floor(s.length / 2);
+        return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+      };
+      const cellOf = (c: number, name: string) =>
+        cells[`${c}|${name}`] as { rate: number[]; cpu: number[] };
 
       // (c) the server's ceiling on this machine
       const ceiling = await redisBenchmark(redis.port, 100, 100, ctx.quick ? 50_000 : 200_000);
       const sequentialCeiling = await redisBenchmark(redis.port, 1, 1, ctx.quick ? 5_000 : 50_000);
       const c100NoPipeline = await redisBenchmark(redis.port, 100, 1, ctx.quick ? 20_000 : 200_000);
 
-      if (!viaToolkit || !viaBare || !viaBareTimeout) throw new Error('measure returned no rows');
-      const sequential = table([
+      const rows: (string | number)[][] = [
         [
-          'Sequential GET, 100 B value',
-          'ops/s',
-          'p50',
-          'p99',
-          'vs bare ioredis',
-          'vs redis-benchmark -c 1',
+          `GET, one connection (${rounds} interleaved rounds)`,
+          'c',
+          'ops/s (median)',
+          'vs bare ioredis, median (range)',
+          'client CPU µs/op',
         ],
-        ...[viaToolkit, viaBare, viaBareTimeout].map((m) => [
-          m.name,
-          fmtRate(m.opsPerSec),
-          `${m.p50Us.toFixed(0)} µs`,
-          `${m.p99Us.toFixed(0)} µs`,
-          ratio(m.opsPerSec, viaBare.opsPerSec),
-          ratio(m.opsPerSec, sequentialCeiling),
-        ]),
+      ];
+      for (const c of [1, 100] as const) {
+        const base = cellOf(c, 'bare');
+        for (const name of names) {
+          const cell = cellOf(c, name);
+          const ratios = cell.rate.map((v, k) => v / (base.rate[k] as number));
+          rows.push([
+            labels[name],
+            c,
+            fmtRate(median(cell.rate)),
+            name === 'bare'
+              ? '1.00×'
+              : `${median(ratios).toFixed(2)}× (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`,
+            median(cell.cpu).toFixed(1),
+          ]);
+        }
+      }
+      const ceilings = table([
+        ['redis-benchmark (same server)', 'ops/s', 'vs bare ioredis at the same c'],
         [
           'redis-benchmark -t get -c 1 -P 1',
           fmtRate(sequentialCeiling),
-          '',
-          '',
-          ratio(sequentialCeiling, viaBare.opsPerSec),
-          '1.00×',
-        ],
-      ]);
-      const concurrent = table([
-        [
-          `GET at concurrency 100, one connection (${count.toLocaleString('en')} ops, best of 3)`,
-          'ops/s',
-          'vs bare ioredis',
-          'vs ceiling (-c 100 -P 100)',
-        ],
-        ['bare ioredis', fmtRate(c100.bare), '1.00×', ratio(c100.bare, ceiling)],
-        [
-          'bare ioredis, commandTimeout: 2000',
-          fmtRate(c100.bareTimeout),
-          ratio(c100.bareTimeout, c100.bare),
-          ratio(c100.bareTimeout, ceiling),
-        ],
-        [
-          'createRedis().client',
-          fmtRate(c100.toolkit),
-          ratio(c100.toolkit, c100.bare),
-          ratio(c100.toolkit, ceiling),
-        ],
-        [
-          'bare ioredis, enableAutoPipelining',
-          fmtRate(c100.bareAuto),
-          ratio(c100.bareAuto, c100.bare),
-          ratio(c100.bareAuto, ceiling),
-        ],
-        [
-          'createRedis(REDIS_AUTO_PIPELINING=true).client',
-          fmtRate(c100.toolkitAuto),
-          ratio(c100.toolkitAuto, c100.bare),
-          ratio(c100.toolkitAuto, ceiling),
+          ratio(sequentialCeiling, median(cellOf(1, 'bare').rate)),
         ],
         [
           'redis-benchmark -t get -c 100 -P 1 (100 connections)',
           fmtRate(c100NoPipeline),
-          ratio(c100NoPipeline, c100.bare),
-          ratio(c100NoPipeline, ceiling),
+          ratio(c100NoPipeline, median(cellOf(100, 'bare').rate)),
         ],
         [
           'redis-benchmark -t get -c 100 -P 100 (ceiling)',
           fmtRate(ceiling),
-          ratio(ceiling, c100.bare),
-          '1.00×',
+          ratio(ceiling, median(cellOf(100, 'bare').rate)),
         ],
       ]);
+      guardedBare.disconnect();
       const cpus = availableParallelism();
       const load = loadavg()
         .map((l) => l.toFixed(1))
@@ -178,15 +166,17 @@ export const scenario: Scenario = {
       return [
         `Load average when the scenario ended (1/5/15 min): ${load} on ${cpus} cores; other work was running, so ratios between rows matter more than absolute rates.`,
         '',
-        'Same redis-server, same key (`key:__rand_int__`, 100 B value) for every row; ioredis rows each use one connection.',
+        'Same redis-server, same key (`key:__rand_int__`, 100 B value) for every row; each row has its own connection. Rates are medians over rounds, ratios medians (and ranges) of the per-round paired ratios; the last column is the CPU time of the benchmark process per GET (median), which the load of other processes disturbs less than the rates.',
         '',
-        sequential,
+        table(rows),
         '',
-        concurrent,
+        ceilings,
         '',
-        '`createRedis` adds no code on the command path; the only per-command cost it configures is ioredis',
-        '`commandTimeout` (one timer per command, the price of "no command waits forever"), shown separately',
-        'as "bare ioredis, commandTimeout". Auto-pipelining is the lever for concurrent load.',
+        'Deadlines: ioredis `commandTimeout` arms a `setTimeout` per command (and deletes it from the',
+        'command on reply); the runtime bounds every guarded call with one shared sweeper instead (an',
+        'array push per call, one 25 ms interval per connection while calls are pending). A',
+        '`createRedis` client has both: `commandTimeout` bounds commands sent on the client directly',
+        "(including BullMQ's and the app's own), the sweeper bounds the packages' guarded calls.",
       ].join('\n');
     } finally {
       bare.disconnect();

@@ -149,7 +149,7 @@ export const scenario: Scenario = {
     const ratioCell = (xs: number[]) =>
       `${median(xs).toFixed(2)}× (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`;
     try {
-      for (const c of [1, 10]) {
+      for (const c of [1, 50]) {
         const agent = new Agent({ keepAlive: true, maxSockets: c });
         const cookies: Record<Impl, string[]> = { ours: [], peer: [], exact: [] };
         for (const impl of impls) {

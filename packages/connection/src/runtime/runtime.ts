@@ -87,7 +87,7 @@ export class RedisRuntime {
   private probing = false;
   private watchdog: NodeJS.Timeout | undefined;
   /** A call succeeded since the watchdog last looked (a flag: cheaper than a clock read per reply). */
-  private okSinceWatch = true;
+  private okSinceWatch = false;
   private ended = false;
   private lastEndedAt = Number.NEGATIVE_INFINITY;
   /** Outages folded into the current incident (logged once). */
