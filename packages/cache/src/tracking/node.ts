@@ -67,6 +67,10 @@ export class TrackedNode {
     // own connection: never the app's offline queue, never resubscribed behind our back (the
     // client id must be read before SUBSCRIBE on every connection)
     this.subscriber = data.duplicate({
+      // RESP2 on this connection (ioredis 6 defaults to RESP3, where Redis sends invalidations to
+      // the redirect target as `invalidate` push frames instead of `__redis__:invalidate`
+      // messages); ioredis 5 ignores the option
+      ...({ protocol: 2 } as object),
       connectionName: this.name,
       lazyConnect: false,
       autoResubscribe: false,
