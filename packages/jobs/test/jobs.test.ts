@@ -20,6 +20,9 @@ describeEachTopology(
         createQueues<Jobs>({
           redis: ctx.client(),
           prefix,
+          // Behaviour tests, not deadline tests (outage.test.ts has those): on the shared 2-core
+          // machine at load ~25 a Cluster's first add (BullMQ loading its scripts) took > 500 ms.
+          commandTimeout: '2s',
           queues: {
             email: { attempts: 3, backoff: { type: 'exponential', delay: '50ms' } },
             reminder: {},
