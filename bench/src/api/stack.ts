@@ -95,13 +95,28 @@ async function signIn(port: number): Promise<Record<string, string>> {
 const ms = (v: number) => `${v.toFixed(v < 10 ? 1 : 0)} ms`;
 
 export async function stackVsBare(ctx: BenchContext, apiDist: string): Promise<string> {
-  const rounds = ctx.quick ? 1 : Number(process.env.API_BENCH_ROUNDS ?? 5);
-  const seconds = ctx.quick ? 1 : Number(process.env.API_BENCH_SECONDS ?? 5);
+  // explicit values apply to quick runs too (BENCH_QUICK=1 records nothing: for tuning)
+  const rounds = Number(process.env.API_BENCH_ROUNDS ?? (ctx.quick ? 1 : 5));
+  const seconds = Number(process.env.API_BENCH_SECONDS ?? (ctx.quick ? 1 : 5));
   const full = await startServerProcess({
     type: 'start-app',
     apiDist,
     env: appEnv(ctx.redis.url),
   });
+  // API_BENCH_COMPARE="before=/path/to/dist/index.js;…": other builds of the app, measured in the
+  // same rounds (how each change of the request path was measured; see results/api.md)
+  const others: { label: string; server: ServerProcess }[] = [];
+  for (const item of (process.env.API_BENCH_COMPARE ?? '').split(';').filter(Boolean)) {
+    const [label = '', dist = ''] = item.split('=');
+    others.push({
+      label,
+      server: await startServerProcess({
+        type: 'start-app',
+        apiDist: dist,
+        env: appEnv(ctx.redis.url),
+      }),
+    });
+  }
   let bare: ServerProcess | undefined;
   try {
     const staff = await signIn(full.port);
@@ -116,17 +131,19 @@ export async function stackVsBare(ctx: BenchContext, apiDist: string): Promise<s
       { path: '/health', headers: {} },
       { path: '/dental/staff', headers: staff },
     ];
-    // Warm up: fill the response cache, JIT both servers' paths.
-    for (const server of [full, bare])
+    const servers = [{ label: 'bare', server: bare }, { label: 'full', server: full }, ...others];
+    // Warm up: fill the response cache, JIT every server's paths.
+    for (const { server } of servers)
       for (const { path, headers } of routes) await cannon(server, path, 1, headers);
 
     const runs = new Map<string, Run[]>();
     for (let r = 0; r < rounds; r++) {
       for (const { path, headers } of routes) {
-        // alternating order: neither server always runs first after the other's load
-        const order = r % 2 === 0 ? [bare, full] : [full, bare];
-        for (const server of order) {
-          const key = `${server === full ? 'full' : 'bare'} ${path}`;
+        // rotating order: no server always runs first, or right after the same other one
+        const order = servers.map((_, i) => servers[(i + r) % servers.length]!);
+        if (r % 2 === 1) order.reverse();
+        for (const { label, server } of order) {
+          const key = `${label} ${path}`;
           runs.set(key, [...(runs.get(key) ?? []), await cannon(server, path, seconds, headers)]);
         }
       }
@@ -163,7 +180,7 @@ export async function stackVsBare(ctx: BenchContext, apiDist: string): Promise<s
       '### Full middleware stack vs bare Express',
       '',
       `Each server in its own Node process, autocannon (${CONNECTIONS} connections) in the bench process, Redis in its own;`,
-      `${rounds} rounds of ${seconds} s per row, the two servers in alternating order within each round; medians of the rounds.`,
+      `${rounds} rounds of ${seconds} s per row, the servers in a rotating order within each round; medians of the rounds.`,
       'Full stack = the app (helmet headers, request id + logging at level silent, Prometheus timing, global limiter,',
       'body parser, input guard; on /dental/staff also the API limiter, the staff session, CSRF check and the',
       'Redis response cache), limits counted in Redis, its own small PGlite. Bare = `express()` with one handler',
@@ -183,12 +200,16 @@ export async function stackVsBare(ctx: BenchContext, apiDist: string): Promise<s
           'full /dental/staff',
           'bare /dental/staff',
         ),
+        ...others.flatMap(({ label }) => [
+          row(`${label}: GET /health`, `${label} /health`, 'bare /health'),
+          row(`${label}: GET /dental/staff`, `${label} /dental/staff`, 'bare /dental/staff'),
+        ]),
       ]),
       '',
       `Ratio per round: /health ${perRound('full /health', 'bare /health')}; /dental/staff ${perRound('full /dental/staff', 'bare /dental/staff')}.`,
     ].join('\n');
   } finally {
-    await Promise.all([full.stop(), bare?.stop()]);
+    await Promise.all([full.stop(), bare?.stop(), ...others.map((o) => o.server.stop())]);
   }
 }
 

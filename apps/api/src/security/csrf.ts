@@ -5,6 +5,7 @@ import { type RequestHandler, Router } from 'express';
 /** The cookies that carry a session; a request without one has no ambient credential to forge. */
 export const SESSION_COOKIES = ['care.sid', 'dental.sid'] as const;
 export const CSRF_HEADER = 'x-csrf-token';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * CSRF defence for the cookie-session areas (care, dental): csrf-csrf's signed double-submit
@@ -52,8 +53,11 @@ export function csrfProtection({
   });
 
   const cookies = cookieParser();
+  // csrf-csrf never checks these methods (its `ignoredMethods` default): no cookie parse for them.
   const protect: RequestHandler = (req, res, next) =>
-    cookies(req, res, () => doubleCsrfProtection(req, res, next));
+    SAFE_METHODS.has(req.method)
+      ? next()
+      : cookies(req, res, () => doubleCsrfProtection(req, res, next));
 
   const routes = Router();
   routes.get('/csrf-token', cookies, (req, res) => {
