@@ -25,7 +25,7 @@ export const doseKey = (medicationId: number, doseAt: number) =>
 /** How early a carer may record a dose as taken. */
 const TAKEN_EARLY_MS = 60 * 60_000;
 
-interface MedicationRow {
+export interface MedicationRow {
   id: number;
   clientId: number;
   name: string;

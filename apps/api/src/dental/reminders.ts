@@ -43,7 +43,7 @@ export function reminderDueAt(
   return Math.max(now, starts - leadMs);
 }
 
-interface AppointmentState {
+export interface AppointmentState {
   id: number;
   startsAt: Date | string;
   status: 'scheduled' | 'completed' | 'cancelled';
