@@ -79,6 +79,8 @@ function toolkit(url: string): Contender {
       const client = new Redis(url);
       const queues = createQueues<{ bench: { n: number } }>({
         redis: client,
+        // throughput, not deadlines: the loaded VM's event-loop lag passed the 500 ms default
+        commandTimeout: '5s',
         prefix: 'tk-enq:',
         queues: { bench: { attempts: 3, backoff: { type: 'exponential', delay: '1s' } } },
       });
@@ -99,6 +101,8 @@ function toolkit(url: string): Contender {
       const client = new Redis(url);
       const queues = createQueues<{ bench: { n: number } }>({
         redis: client,
+        // throughput, not deadlines: the loaded VM's event-loop lag passed the 500 ms default
+        commandTimeout: '5s',
         prefix,
         queues: { bench: {} },
       });

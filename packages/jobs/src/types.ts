@@ -145,7 +145,7 @@ export interface JobContext<D> {
   data: D;
   /** 1 on the first try. */
   attempt: number;
-  /** Aborted when the worker is forced to stop. */
+  /** Aborted when `close()` runs out of time with this job still running. Made on first read. */
   signal: AbortSignal | undefined;
 }
 

@@ -9,7 +9,14 @@ import { closeClient } from './connection.js';
 import { configError, JobsInputError } from './errors.js';
 import { internalsOf, type QueuesInternals } from './internals.js';
 import { createQueues } from './queues.js';
-import type { JobHandler, JobQueues, JobsOptions, JobWorker, WorkerOptions } from './types.js';
+import type {
+  JobContext,
+  JobHandler,
+  JobQueues,
+  JobsOptions,
+  JobWorker,
+  WorkerOptions,
+} from './types.js';
 
 const WORKER_FIELDS = [
   'concurrency',
@@ -84,23 +91,39 @@ export function createWorker<J extends object, K extends keyof J & string>(
   const plumbing = internals.plumbing;
   const connection: RedisClient = plumbing.workerConnection();
   const inFlight = new Set<Promise<unknown>>();
+  /** Abort controllers of running jobs whose handler read `signal` (made on first read). */
+  const controllers = new Set<AbortController>();
   const worker = new Worker(
     name,
-    (job: Job, _token?: string, signal?: AbortSignal) => {
-      const work = Promise.resolve().then(() =>
-        run({
-          id: job.id as string,
-          queue: name,
-          data: job.data,
-          attempt: job.attemptsMade + 1,
-          signal,
-        }),
-      );
+    // Two parameters, on purpose: BullMQ builds an AbortController for every job when the
+    // processor declares a third (signal), which cost more per job than the rest of this wrapper.
+    (job: Job) => {
+      let controller: AbortController | undefined;
+      const context: JobContext<unknown> = {
+        id: job.id as string,
+        queue: name,
+        data: job.data,
+        attempt: job.attemptsMade + 1,
+        get signal() {
+          if (!controller) {
+            controller = new AbortController();
+            controllers.add(controller);
+          }
+          return controller.signal;
+        },
+      };
+      let work: Promise<unknown>;
+      try {
+        work = Promise.resolve(run(context));
+      } catch (error) {
+        work = Promise.reject(error);
+      }
       inFlight.add(work);
-      void work.then(
-        () => inFlight.delete(work),
-        () => inFlight.delete(work),
-      );
+      const settled = () => {
+        inFlight.delete(work);
+        if (controller) controllers.delete(controller);
+      };
+      void work.then(settled, settled);
       return work;
     },
     {
@@ -166,6 +189,9 @@ export function createWorker<J extends object, K extends keyof J & string>(
             { queue: name, running: left, timeoutMs },
             'jobs: shutdown timeout with jobs still running; they are retried by another worker (stalled-job recovery)',
           );
+        }
+        if (left > 0) {
+          for (const controller of controllers) controller.abort(new Error('worker shutting down'));
         }
         await worker.close(left > 0).catch(() => {});
         await closeClient(connection);

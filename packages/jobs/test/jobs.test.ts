@@ -87,6 +87,28 @@ describeEachTopology(
       expect(queues.stats().job).toBeGreaterThanOrEqual(3);
     });
 
+    it("a running job's signal is aborted when close() runs out of time", async () => {
+      const queues = make(uniquePrefix('abort'));
+      let started = false;
+      let aborted = false;
+      const worker = createWorker(
+        queues,
+        'email',
+        (job) =>
+          new Promise<void>((resolve) => {
+            started = true;
+            job.signal?.addEventListener('abort', () => {
+              aborted = true;
+              resolve();
+            });
+          }),
+      );
+      await queues.add('email', { to: 'slow@example.test' });
+      await waitUntil(() => started, { what: 'job started' });
+      await worker.close({ timeout: '100ms' });
+      expect(aborted).toBe(true);
+    });
+
     it('enqueues once per key (a retried HTTP request), keys with ":" included', async () => {
       const queues = make(uniquePrefix('idem'));
       const key = 'order:42/confirm {x}';
