@@ -34,10 +34,16 @@ const root = new URL('..', import.meta.url).pathname;
 
 // Files chosen so each package runs its standalone, Cluster and Sentinel paths (describeEachTopology)
 // plus its main outage path, and cache its pub/sub bus (RESP3, v6's default, delivers it as push
-// frames), while the whole run stays within a few minutes on 2 cores.
+// frames) and its CLIENT TRACKING subscriber (pinned to RESP2), while the whole run stays within a
+// few minutes on 2 cores.
 const SMOKE = {
   connection: [], // every test file of the package
-  cache: ['test/behaviour.test.ts', 'test/failure.test.ts', 'test/bus.test.ts'],
+  cache: [
+    'test/behaviour.test.ts',
+    'test/failure.test.ts',
+    'test/bus.test.ts',
+    'test/tracking.test.ts',
+  ],
   'rate-limit': ['test/limiter.test.ts', 'test/http.test.ts'],
   session: ['test/session.test.ts'],
   'token-blacklist': ['test/blacklist.test.ts', 'test/outage.test.ts'],
