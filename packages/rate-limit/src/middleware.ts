@@ -121,6 +121,11 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimitMiddlew
   });
 
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
+    // decided already (a combination mounted earlier): not even express-rate-limit's skip hop
+    if (decidedOn(req)?.includes(limiter)) {
+      next();
+      return;
+    }
     void erl(req, res, (error?: unknown) => {
       if (!(error instanceof RateLimitUnavailableError)) {
         next(error as Parameters<NextFunction>[0]);
