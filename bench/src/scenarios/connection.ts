@@ -96,7 +96,9 @@ export const scenario: Scenario = {
             const cpu = process.cpuUsage();
             const rate = await throughput(counts[c], c, variants[name]);
             const used = process.cpuUsage(cpu);
-            const cell = (cells[`${c}|${name}`] ??= { rate: [], cpu: [] });
+            const key = `${c}|${name}`;
+            cells[key] ??= { rate: [], cpu: [] };
+            const cell = cells[key];
             cell.rate.push(rate);
             cell.cpu.push((used.user + used.system) / counts[c]);
           }
