@@ -133,6 +133,22 @@ describeEachTopology('server-assisted L1 invalidation', (ctx) => {
     expect(await a.get('u')).toBeUndefined();
   }, 30_000);
 
+  it('a read right after an invalidation is answered but not kept in memory (the reply may predate it)', async () => {
+    if (!ctx.standalone) return; // topology-independent logic; the topologies are covered above
+    const prefix = uniquePrefix();
+    // window = 2 × commandTimeout + 100 ms = 4.1 s: far longer than the reads below take
+    const a = make(ctx.client(), prefix, { commandTimeout: '2s' });
+    const foreign = ctx.client();
+    await tracking(a);
+    await foreign.set(`${a.keyPrefix}k`, envelope('v1'));
+    await waitUntil(() => a.stats().invalidationsReceived > 0, { ...WAIT, what: 'invalidation' });
+    const started = Date.now();
+    expect(await a.getWithMeta('k')).toEqual({ value: 'v1', source: 'redis' });
+    expect(await a.getWithMeta('k')).toEqual({ value: 'v1', source: 'redis' });
+    if (Date.now() - started < 3000) expect(a.stats().l1.entries).toBe(0);
+    await inMemory(a, 'k', 'v1'); // kept once the window has passed
+  }, 30_000);
+
   it('subscriber killed (CLIENT KILL): memory dropped and tracking re-established', async () => {
     const prefix = uniquePrefix();
     const a = make(ctx.client(), prefix);
