@@ -213,9 +213,13 @@ export async function mget(core: Core, fulls: string[]): Promise<unknown[]> {
     const raws = ready ? await core.redis.multiGet(keys, 'mget', binary) : FAIL;
     if (raws !== FAIL) {
       const left: number[] = [];
+      // tagged entries whose tag times are not at hand fetch them concurrently: one more round trip, not one per entry
+      const decoded = await Promise.all(
+        missing.map((i, j) => core.decode(fulls[i] as string, raws[j] ?? null)),
+      );
       for (let j = 0; j < missing.length; j++) {
         const i = missing[j] as number;
-        const found = await core.decode(fulls[i] as string, raws[j] ?? null);
+        const found = decoded[j];
         if (fresh(found)) {
           t.counters.l2Hits++;
           hits++;
