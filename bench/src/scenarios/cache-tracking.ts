@@ -285,6 +285,41 @@ export const scenario: Scenario = {
         () => tm.cache.get(keys[i++ % keys.length] as string),
         () => bm.cache.get(keys[j++ % keys.length] as string),
       );
+      // write: `set` on one cache while two other instances (own clients) hold memory under the
+      // same prefix — with tracking Redis sends each of them one invalidation per write
+      const listeners = (invalidation: 'auto' | 'bus', prefix: string): Cache[] =>
+        [0, 1].map(() => {
+          const redis = new Redis(url);
+          const cache = createCache({ redis, prefix, l1: { mode: 'tier', invalidation } });
+          all.push({ cache, redis });
+          return cache;
+        });
+      // own prefix (make() names it from the memory size): the hit row's caches do not listen
+      const tw = make('auto', 1001);
+      const bw = make('bus', 1001);
+      all.push(tw, bw);
+      const tl = listeners('auto', 'bcauto1001:');
+      const bl = listeners('bus', 'bcbus1001:');
+      await waitFor(
+        () => [tw.cache, ...tl].every((c) => c.stats().invalidation === 'tracking'),
+        'tracking on the writer and listeners',
+      );
+      await Promise.all([...bl, bw.cache].map((c) => c.ready()));
+      let w = 0;
+      const write = await interleaved(
+        rounds,
+        sliceMs,
+        () => tw.cache.set(`w${w++ % 500}`, { id: w }),
+        () => bw.cache.set(`w${w++ % 500}`, { id: w }),
+      );
+      rows.push([
+        '`set`, 2 other instances listening',
+        fmtRate(write.a),
+        fmtRate(write.b),
+        `${write.ratio.toFixed(2)}×`,
+      ]);
+      const received = tl.reduce((n, c) => n + c.stats().invalidationsReceived, 0);
+      if (received === 0) throw new Error('the tracking listeners received no invalidation');
       const tStats = tm.cache.stats();
       rows.push([
         'L1 miss + Redis hit + fill (`get`)',
