@@ -79,6 +79,8 @@ export interface LoginDetails {
 export interface SessionStats extends ToolkitCounters {
   saves: number;
   touches: number;
+  /** Touches that sent nothing to Redis: the session's expiry was slid less than `activityResolution` ago. */
+  touchesSkipped: number;
   /** Writes refused because the session had been destroyed (the #328 race). */
   blockedWrites: number;
   /** Values under a session key that were not a session (served as a fresh session). */

@@ -123,7 +123,7 @@ describeEachTopology(
       });
     });
 
-    it('a logged-in request costs one Redis command to load and one to touch or save, as connect-redis', async () => {
+    it('a logged-in request costs one Redis command to load and one to save; a touch within activityResolution costs none', async () => {
       const mw = make();
       const { url } = await startApp(mw);
       const b = new Browser(url);
@@ -141,11 +141,32 @@ describeEachTopology(
       }
       const data = ['get', 'mget', 'set', 'pexpire', 'evalsha', 'eval', 'zadd', 'exists'];
       const sent = Object.fromEntries(data.filter((c) => calls[c]).map((c) => [c, calls[c]]));
-      // 20 loads (MGET of the session and its index mark), 10 touches, 10 saves (SET XX):
-      // the index was refreshed at login, so no index call within activityResolution (1 min).
-      expect(sent).toEqual({ mget: 20, pexpire: 10, set: 10 });
+      // 20 loads (MGET of the session and its index mark), 10 saves (SET XX), and the 10 touches
+      // send nothing: the mark (set at login) says the expiry was slid less than
+      // activityResolution (1 min) ago. connect-redis sends EXPIRE for each of them.
+      expect(sent).toEqual({ mget: 20, set: 10 });
       expect(mw.stats().indexRefreshes).toBe(1); // the one at login
+      expect(mw.stats().touchesSkipped).toBe(10);
       expect((await mw.listUserSessions('lean')).map((s) => s.current)).toEqual([false]);
+    });
+
+    it('a skipped touch never keeps a session longer: a changed cookie maxAge reaches Redis at once', async () => {
+      const mw = make({ ttl: '1h' });
+      const { url } = await startApp(mw);
+      const b = new Browser(url);
+      await b.req('POST', '/login?user=slide');
+      const sid = b.sid!;
+      const redis = ctx.client();
+      const unchanged = (await mw.store.read(sid))!;
+      await mw.store.refresh(sid, unchanged);
+      expect(mw.stats().touchesSkipped).toBe(1);
+      // the app shortens this session (say, "remember me" unticked): not skipped
+      const shortened = (await mw.store.read(sid))!;
+      shortened.cookie.originalMaxAge = 60_000;
+      shortened.cookie.expires = new Date(Date.now() + 60_000);
+      await mw.store.refresh(sid, shortened);
+      expect(mw.stats().touchesSkipped).toBe(1);
+      expect(await redis.pttl(mw.store.keys.session(sid))).toBeLessThanOrEqual(60_000);
     });
 
     it('refreshes the user index at most once per activityResolution, and it never lags the session', async () => {

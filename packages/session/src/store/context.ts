@@ -7,6 +7,8 @@ import type { Keys } from './keys.js';
 export interface StoreCounters {
   saves: number;
   touches: number;
+  /** Touches that sent nothing: the expiry was slid less than `activityResolution` ago. */
+  touchesSkipped: number;
   blockedWrites: number;
   corrupt: number;
   indexRefreshes: number;

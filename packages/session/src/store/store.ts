@@ -21,6 +21,11 @@ import { isValidSid, Keys, MARK_SUFFIX, sessionHandle, TOMBSTONE_SUFFIX } from '
 import { Listing } from './listing.js';
 import * as lua from './scripts.js';
 
+/** The cookie maxAge a session's expiry is computed from (`null`: a browser-session cookie). */
+function maxAgeOf(session: SessionData): number | null {
+  return session.cookie?.originalMaxAge ?? null;
+}
+
 /**
  * An express-session Store on the shared Redis runtime that never writes back a destroyed
  * session, keeps a per-user index of sessions, lists/clears across every Cluster master, and
@@ -37,6 +42,12 @@ export class SessionStoreImpl extends CallbackStore implements RedisSessionStore
   private readonly loaded = new WeakSet<object>();
   /** Session objects whose index entry was refreshed less than `activityResolution` ago. */
   private readonly indexFresh = new WeakSet<object>();
+  /**
+   * Session objects whose key's expiry was slid less than `activityResolution` ago (the index mark
+   * was there at load, or this request set it), with the cookie maxAge it was slid with: their
+   * touch sends nothing, so the expiry slides at the index's granularity.
+   */
+  private readonly expirySlid = new WeakMap<object, number | null>();
   /** Session objects whose next save is the login write (durable). */
   private readonly loginWrites = new WeakSet<object>();
 
@@ -48,6 +59,7 @@ export class SessionStoreImpl extends CallbackStore implements RedisSessionStore
     const counters: StoreCounters = {
       saves: 0,
       touches: 0,
+      touchesSkipped: 0,
       blockedWrites: 0,
       corrupt: 0,
       indexRefreshes: 0,
@@ -90,6 +102,8 @@ export class SessionStoreImpl extends CallbackStore implements RedisSessionStore
     const session = super.createSession(req, data);
     if (this.loaded.has(data)) this.loaded.add(session);
     if (this.indexFresh.has(data)) this.indexFresh.add(session);
+    const slidWith = this.expirySlid.get(data);
+    if (slidWith !== undefined) this.expirySlid.set(session, slidWith);
     return session;
   }
 
@@ -129,7 +143,10 @@ export class SessionStoreImpl extends CallbackStore implements RedisSessionStore
     if (!session) return null;
     this.events.emit('hit', 'get');
     this.loaded.add(session);
-    if (indexFresh) this.indexFresh.add(session);
+    if (indexFresh) {
+      this.indexFresh.add(session);
+      this.expirySlid.set(session, maxAgeOf(session));
+    }
     return session;
   }
 
@@ -227,6 +244,13 @@ export class SessionStoreImpl extends CallbackStore implements RedisSessionStore
     }
     const userId = userIdIn(session);
     const refreshIndex = userId !== undefined && !this.indexFresh.has(session);
+    // The mark says the expiry was slid less than activityResolution ago: sliding it again now
+    // would move it by less than that, so the touch sends nothing (unless the app changed the
+    // cookie's maxAge since, which must reach Redis now). connect-redis sends EXPIRE every time.
+    if (!refreshIndex && this.expirySlid.get(session) === maxAgeOf(session)) {
+      counters.touchesSkipped++;
+      return Promise.resolve();
+    }
     const markTtl = refreshIndex ? opts.activityResolutionMs : 0;
     const key = keys.session(sid);
     const client = runtime.client;
@@ -244,7 +268,10 @@ export class SessionStoreImpl extends CallbackStore implements RedisSessionStore
       (reply) => {
         if (reply === 0) memory?.touch(sid, ttlMs); // not in Redis: maybe a session kept in memory
         const marked = markTtl > 0 && reply === 1;
-        if (marked) this.indexFresh.add(session);
+        if (marked) {
+          this.indexFresh.add(session);
+          this.expirySlid.set(session, maxAgeOf(session));
+        }
         return marked;
       },
       (error: unknown) =>
@@ -349,6 +376,7 @@ export class SessionStoreImpl extends CallbackStore implements RedisSessionStore
     this.ctx.memory?.drop(sid);
     if (markTtl === 0) return false;
     this.indexFresh.add(session);
+    this.expirySlid.set(session, maxAgeOf(session));
     return true;
   }
 
@@ -364,6 +392,7 @@ export class SessionStoreImpl extends CallbackStore implements RedisSessionStore
   /** The index refresh failed but the mark was set: drop the mark so the next request retries. */
   private async unmark(sid: string, session: SessionData): Promise<void> {
     this.indexFresh.delete(session);
+    this.expirySlid.delete(session);
     const runtime = this.ctx.runtime;
     if (!runtime) return;
     await runtime
