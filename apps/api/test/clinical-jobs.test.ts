@@ -254,6 +254,58 @@ describe('dental background jobs: appointment reminders and follow-ups', () => {
   });
 });
 
+describe('dental reminders while Redis is down', () => {
+  it('a booking is answered with reminder state outbox; the job is in Redis, once, when it is back', async () => {
+    const redis = await startRedis();
+    const app = await startApp({
+      REDIS_URL: redis.url,
+      SEED_PATIENTS: '50',
+      SEED_APPOINTMENTS: '100',
+    });
+    try {
+      await redis.kill();
+      // SESSION_ON_REDIS_ERROR=memory (the test default): a staff session on this instance
+      const desk = await dentalClient(app, 'receptionist');
+      const startsAt = Date.now() + 48 * HOUR;
+      const body = {
+        patientId: 3,
+        staffId: 1,
+        startsAt: new Date(startsAt).toISOString(),
+        reason: 'check-up',
+      };
+      const res = await desk.request('POST', '/dental/appointments', {
+        body,
+        headers: { 'idempotency-key': 'outage-booking-1' },
+      });
+      expect(res.status).toBe(201);
+      expect(res.body.reminder).toEqual({
+        state: 'outbox',
+        dueAt: new Date(startsAt - 24 * HOUR).toISOString(),
+      });
+      // the client's retry during the outage: the same booking, the same outbox entry
+      const retry = await desk.request('POST', '/dental/appointments', {
+        body,
+        headers: { 'idempotency-key': 'outage-booking-1' },
+      });
+      expect(retry.body).toMatchObject({ id: res.body.id, reminder: { state: 'outbox' } });
+      await redis.restart();
+      await waitUntil(
+        async () =>
+          (await delayedDue(redis, 'appointment-reminder', reminderJob(res.body.id))) !== undefined,
+        { what: 'the outbox replayed', timeoutMs: 30_000 },
+      );
+      expectNear(
+        await delayedDue(redis, 'appointment-reminder', reminderJob(res.body.id)),
+        startsAt - 24 * HOUR,
+      );
+      expect(await redis.cli('ZCARD', `${P}:appointment-reminder:delayed`)).toBe('1');
+    } finally {
+      await app.shutdown();
+      await redis.stop();
+    }
+  }, 90_000);
+});
+
 describe('dental reminders with DISABLE_BACKGROUND_JOBS=true', () => {
   it('run in this process (state inline) and still show on the route', async () => {
     const app = await startApp({
@@ -437,6 +489,46 @@ describe('care background jobs (three instances, one Redis, one database)', () =
       doseAt: new Date(Date.now() - 7 * 60_000).toISOString(),
     });
     expect(wrong.status).toBe(422);
+    await stream.close();
+  });
+
+  it('the daily tick checks yesterday for each client with medications and alerts missed doses', async () => {
+    const stream = await openStream(carer.on(apps[1]!));
+    await waitUntil(() => stream.events.some((e) => e.event === 'ready'));
+    const yesterday = new Date(Date.now() - 24 * HOUR).toISOString().slice(0, 10);
+    const created = await carer.post(`/care/clients/${clientId}/medications`, {
+      name: 'Ramipril',
+      dose: '5 mg',
+      times: ['09:00'],
+      startsOn: yesterday,
+    });
+    expect(created.status).toBe(201);
+    // what the scheduler enqueues every day: a job without a client
+    await apps[0]!.platform.jobs.add('adherence-check', {});
+    await waitUntil(
+      async () =>
+        (await carer.get(`/care/clients/${clientId}/adherence`)).body.items.some(
+          (i: { day: string }) => i.day === yesterday,
+        ),
+      { what: 'yesterday’s check', timeoutMs: 20_000 },
+    );
+    const items = (await carer.get(`/care/clients/${clientId}/adherence`)).body.items;
+    // Metformin (from the test above) starts today; Ramipril's 09:00 dose yesterday was not taken
+    expect(items.find((i: { day: string }) => i.day === yesterday)).toMatchObject({
+      due: 1,
+      taken: 0,
+      missed: 1,
+      ratePercent: 0,
+    });
+    await waitUntil(() =>
+      stream
+        .alerts()
+        .some(
+          (a) =>
+            a.severity === 'warning' &&
+            a.message === `Medication adherence ${yesterday}: 1 of 1 doses not recorded as taken`,
+        ),
+    );
     await stream.close();
   });
 

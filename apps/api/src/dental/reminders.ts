@@ -62,7 +62,9 @@ export function dentalReminders(db: Kysely<Database>, jobs: DentalScheduler, lea
      * Brings the appointment's reminder job in line with the row as it is now: scheduled at
      * booking, moved with the appointment, removed when it is cancelled or completed. Safe to call
      * again (a retried request): the job id is the appointment's key, so it is enqueued once.
-     * `existing`: the appointment may already have a job (a change, not a booking).
+     * `existing`: the appointment may have a job to move or remove (a change). A retried
+     * booking is not one: scheduling under the same key again is a no-op, and unlike a move it
+     * also works while Redis is unavailable (the outbox takes it, once).
      */
     async plan(appointment: AppointmentState, existing: boolean): Promise<ReminderPlan> {
       const key = reminderKey(appointment.id);
@@ -70,15 +72,16 @@ export function dentalReminders(db: Kysely<Database>, jobs: DentalScheduler, lea
         appointment.status === 'scheduled'
           ? reminderDueAt(new Date(appointment.startsAt), leadMs)
           : undefined;
+      // The plan is written first: should Redis refuse the move or the removal below (503, the
+      // client retries), the handler still sees the time the reminder is meant for.
+      await record(appointment.id, due);
       if (due === undefined) {
         if (existing) await jobs.cancel('appointment-reminder', key);
-        await record(appointment.id, undefined);
         return { state: 'none', dueAt: null };
       }
       // A delayed job is moved in place; when there is none (it already ran, or was cancelled
       // with the appointment) a new one is added under the same key.
       if (existing && (await jobs.reschedule('appointment-reminder', key, { at: due }))) {
-        await record(appointment.id, due);
         return { state: 'scheduled', dueAt: new Date(due).toISOString() };
       }
       const { state } = await jobs.schedule(
@@ -86,7 +89,6 @@ export function dentalReminders(db: Kysely<Database>, jobs: DentalScheduler, lea
         { appointmentId: appointment.id },
         { key, at: due },
       );
-      await record(appointment.id, due);
       return {
         state: state === 'queued' ? 'scheduled' : state,
         dueAt: new Date(due).toISOString(),
@@ -133,6 +135,9 @@ export type DentalReminders = ReturnType<typeof dentalReminders>;
 
 export type ReminderOutcome = 'sent' | 'already-sent' | 'skipped';
 
+/** Clock differences between instances and Redis are well under this. */
+const EARLY_TOLERANCE_MS = 60_000;
+
 /**
  * The `appointment-reminder` handler. It reads the appointment when it runs (the job carries only
  * the id), so a move that happened after scheduling is what the patient is reminded of, and a
@@ -147,11 +152,19 @@ export function appointmentReminderHandler(db: Kysely<Database>) {
     const row = await db
       .selectFrom('appointments')
       .innerJoin('patients', 'patients.id', 'appointments.patient_id')
-      .select(['appointments.starts_at as startsAt', 'appointments.status', 'patients.email'])
+      .select([
+        'appointments.starts_at as startsAt',
+        'appointments.status',
+        'appointments.reminder_due_at as dueAt',
+        'patients.email',
+      ])
       .where('appointments.id', '=', job.data.appointmentId)
       .executeTakeFirst();
-    if (row?.status !== 'scheduled' || new Date(row.startsAt).getTime() <= Date.now())
-      return 'skipped';
+    const now = Date.now();
+    if (row?.status !== 'scheduled' || new Date(row.startsAt).getTime() <= now) return 'skipped';
+    // Planned later than now: a move whose reschedule Redis refused (the route answered 503 and
+    // the client's retry moves this job); reminding now would be early.
+    if (row.dueAt && new Date(row.dueAt).getTime() > now + EARLY_TOLERANCE_MS) return 'skipped';
     const inserted = await db
       .insertInto('dental_reminders')
       .values({

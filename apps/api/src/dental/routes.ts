@@ -262,7 +262,7 @@ export function dentalRoutes({
     if (created)
       await invalidateTags([Tags.appointmentsOn(utcDate(appointment.startsAt)), Tags.dashboard]);
     // A retry plans again from the row as it is now: same job key, so nothing is enqueued twice.
-    const reminder = await reminders.plan(appointment, !created);
+    const reminder = await reminders.plan(appointment, false);
     if (!created) res.setHeader('Idempotent-Replayed', 'true');
     res.status(201).json({ ...appointment, reminder });
   });
