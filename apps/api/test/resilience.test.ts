@@ -152,19 +152,25 @@ describe('REDIS_ENABLED=false', () => {
         const pkg = String(line.package);
         perPackage.set(pkg, (perPackage.get(pkg) ?? 0) + 1);
       }
-      // One line per instance: 3 caches, the blacklist, the care and dental sessions, 5 limiters.
+      // One line per instance: 3 caches, the blacklist, the refresh and one-time tokens, the care
+      // and dental sessions, 7 limiters (5 HTTP ones, signups, e-mails per recipient).
       expect(Object.fromEntries(perPackage)).toMatchObject({
         cache: 3,
         blacklist: 1,
+        tokens: 2,
         session: 2,
-        ratelimit: 5,
+        ratelimit: 7,
       });
+      // The job queues say what they do instead: run each job in this process.
+      expect(log.lines.filter((l) => l.package === 'jobs' && l.level === 30)).toHaveLength(1);
       expect(memoryOnly.every((l) => l.level === 30)).toBe(true);
       expect(log.text()).not.toMatch(/ECONNREFUSED|\\n\s+at /);
       expect(log.lines.filter((l) => Number(l.level) >= 40).map((l) => l.msg)).toEqual([
         'JWT_SECRET is not set: using a built-in development secret (never do this in production)',
         'SESSION_SECRET is not set: using a built-in development secret (never do this in production)',
         'CACHE_ENCRYPTION_KEYS is not set: the dental and care caches are sealed with a development key derived from SESSION_SECRET (never do this in production)',
+        // the documented inline fallback: cron schedulers (the daily adherence check) do not run
+        'jobs: cron patterns do not run in inline mode (queue adherence-check)',
       ]);
     } finally {
       await app.shutdown();

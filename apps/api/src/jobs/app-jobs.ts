@@ -53,6 +53,27 @@ export interface AppJobQueues extends JobQueues<AppJobs> {
   bullQueues(): BullQueues | undefined;
 }
 
+/** How long closing connections may take beyond the jobs' own deadline. */
+const CLOSE_GRACE_MS = 1_000;
+
+/** Resolves when `work` settles or after `ms`, whichever is first (never rejects). */
+function within(work: Promise<unknown>, ms: number, onTimeout?: () => void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    work.then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        onTimeout?.();
+        resolve();
+      }, ms);
+      timer.unref?.();
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 export function createAppJobs(options: AppJobsOptions): AppJobQueues {
   const { redis, logger } = options;
   const queues = createQueues<AppJobs>({
@@ -74,10 +95,17 @@ export function createAppJobs(options: AppJobsOptions): AppJobQueues {
   let board: BullQueues | undefined;
   let closed = false;
 
+  // With Redis unreachable a BullMQ worker's close never resolves (it waits for its connection),
+  // and a running job could not record its result anyway: the shutdown then gives up on the
+  // workers after a short grace; their jobs are recovered as stalled by another worker.
   const closeWorkers = (timeoutMs = options.shutdownTimeoutMs) => {
-    closingWorkers ??= Promise.allSettled(
-      [...workers.values()].map((w) => w.close({ timeout: timeoutMs })),
-    ).then(() => undefined);
+    const list = [...workers.values()];
+    const worthWaiting = redis.runtime?.available !== false && list.some((w) => w.running > 0);
+    closingWorkers ??= within(
+      Promise.allSettled(list.map((w) => w.close({ timeout: timeoutMs }))),
+      (worthWaiting ? timeoutMs : 0) + CLOSE_GRACE_MS,
+      () => logger.warn({ timeoutMs }, 'jobs: workers did not close in time (Redis unreachable?)'),
+    );
     return closingWorkers;
   };
 
@@ -122,7 +150,7 @@ export function createAppJobs(options: AppJobsOptions): AppJobQueues {
     async close() {
       closed = true;
       await closeWorkers();
-      await Promise.allSettled([queues.close(), board?.close()]);
+      await within(Promise.allSettled([queues.close(), board?.close()]), CLOSE_GRACE_MS);
     },
   };
 }
