@@ -78,11 +78,15 @@ export class Producers {
    */
   connecting(name: string): Promise<unknown> | undefined {
     if (this.ready.has(name)) return undefined;
-    return this.get(name)
+    const opening = this.get(name)
       .waitUntilReady()
       .then(() => {
         this.ready.add(name);
       });
+    // The caller races this with a deadline; when the deadline wins (Redis unreachable) and the
+    // connection is closed later, the rejection ("Connection is closed") would be unobserved.
+    opening.catch(() => {});
+    return opening;
   }
 
   async close(): Promise<void> {
