@@ -27,6 +27,16 @@ function maxAgeOf(session: SessionData): number | null {
 }
 
 /**
+ * express-session recomputes `originalMaxAge` from `expires - Date.now()` on every touch, so an
+ * unchanged maxAge can come back a millisecond or two off; a changed one differs by far more.
+ */
+function sameMaxAge(slidWith: number | null | undefined, now: number | null): boolean {
+  if (slidWith === undefined) return false;
+  if (slidWith === null || now === null) return slidWith === now;
+  return Math.abs(slidWith - now) <= 1000;
+}
+
+/**
  * An express-session Store on the shared Redis runtime that never writes back a destroyed
  * session, keeps a per-user index of sessions, lists/clears across every Cluster master, and
  * follows `onRedisError` when Redis is unavailable. Without `redis` it is a memory-only store.
@@ -247,7 +257,7 @@ export class SessionStoreImpl extends CallbackStore implements RedisSessionStore
     // The mark says the expiry was slid less than activityResolution ago: sliding it again now
     // would move it by less than that, so the touch sends nothing (unless the app changed the
     // cookie's maxAge since, which must reach Redis now). connect-redis sends EXPIRE every time.
-    if (!refreshIndex && this.expirySlid.get(session) === maxAgeOf(session)) {
+    if (!refreshIndex && sameMaxAge(this.expirySlid.get(session), maxAgeOf(session))) {
       counters.touchesSkipped++;
       return Promise.resolve();
     }
