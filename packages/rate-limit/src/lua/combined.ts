@@ -98,7 +98,7 @@ for i = 1, n do
       redis.call('ZADD', key, nowMs, ARGV[j + 3])
       redis.call('PEXPIRE', key, ARGV[j + 1])
     else
-      redis.call('SET', key, string.format('%.0f', commit[i]), 'PX', out[k + 2])
+      redis.call('SET', key, commit[i], 'PX', out[k + 2])
     end
   elseif out[k] == 1 then
     out[k + 1] = out[k + 1] - 1

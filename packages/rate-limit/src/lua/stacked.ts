@@ -80,7 +80,7 @@ for i = 1, n do
     else
       ok = true
       reset = math.ceil((newTat - now) / 1000)
-      redis.call('SET', key, string.format('%.0f', newTat), 'PX', reset)
+      redis.call('SET', key, newTat, 'PX', reset)
       used = b - math.floor((limitAt - newTat) / a)
       retry = 0
     end
