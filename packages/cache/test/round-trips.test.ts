@@ -17,13 +17,20 @@ function trace(client: Redis | Cluster) {
   const sent: { name: string; keys: number; afterReplies: number }[] = [];
   let replies = 0;
   let on = false;
+  const seen = new WeakSet<object>();
   const target = client as unknown as {
     sendCommand(command: { name: string; args: unknown[]; promise: Promise<unknown> }): unknown;
   };
   const original = target.sendCommand.bind(target);
   target.sendCommand = (command) => {
     // only the cache's reads (not the watchdog PING, CLIENT TRACKING setup or bookkeeping)
-    if (on && ['get', 'mget', 'pttl', 'evalsha', 'eval'].includes(command.name)) {
+    // a command queued while the client connects goes through sendCommand again when it is ready
+    if (
+      on &&
+      !seen.has(command) &&
+      ['get', 'mget', 'pttl', 'evalsha', 'eval'].includes(command.name)
+    ) {
+      seen.add(command);
       sent.push({ name: command.name, keys: command.args.length, afterReplies: replies });
       command.promise.then(
         () => replies++,

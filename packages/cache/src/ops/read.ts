@@ -70,8 +70,6 @@ export function quickGet<R>(
   if (!core.codecs.empty && core.codecFor(full) !== undefined) return undefined;
   const memory = core.memory;
   if (memory.enabled && memory.peekTags(full) !== undefined) return undefined;
-  const general = (l2: Maybe<Found | undefined>): R =>
-    projected(settled(core, full, operation, l2, undefined), project);
   const client = redis.client;
   const binary = redis.binary;
   return redis
@@ -88,7 +86,9 @@ export function quickGet<R>(
         // a counter is at most 21 characters; an envelope always longer
         const env = raw.length > 21 ? envelopeOf(core.config.serializer, raw) : undefined;
         if (env === undefined || (env.t !== undefined && env.t.length > 0)) {
-          return core.decodeThen(full, raw, undefined, general);
+          return core.decodeThen(full, raw, undefined, (l2) =>
+            projected(settled(core, full, operation, l2, undefined), project),
+          );
         }
         const now = Date.now();
         if (env.g > now && memory.enabled) memory.setRead(full, env, raw, core.fallback);
@@ -99,7 +99,11 @@ export function quickGet<R>(
         t.miss(operation, full);
         return project(undefined, undefined);
       },
-      (error: unknown) => general(redis.failed(operation, error, false)),
+      (error: unknown) =>
+        projected(
+          settled(core, full, operation, redis.failed(operation, error, false), undefined),
+          project,
+        ),
     );
 }
 
