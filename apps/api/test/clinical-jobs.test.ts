@@ -175,6 +175,10 @@ describe('dental background jobs: appointment reminders and follow-ups', () => {
       startsAt: new Date(startsAt).toISOString(),
     });
     expect(shown.body.sent[0].recipient).toMatch(/^reminder-a-/);
+    // the patient's address was shown: the read is in the audit trail
+    const admin = await dentalClient(app, 'admin');
+    const trail = await admin.get(`/dental/audit?patientId=${patientId}`);
+    expect(trail.body.items.map((r: { action: string }) => r.action)).toContain('reminders');
     expect(shown.body.nextReminderAt).toBeNull();
     // done: removed from Redis, so a later move can schedule the key again
     await waitUntil(

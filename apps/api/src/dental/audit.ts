@@ -4,7 +4,15 @@ import type { Database } from '../db/schema.js';
 import type { auditQuery } from './auth-schemas.js';
 
 /** What a read showed of a patient: the record itself, its clinical or its billing records. */
-export type AuditAction = 'patient' | 'patient-list' | 'treatments' | 'invoices' | 'invoice';
+export type AuditAction =
+  | 'patient'
+  | 'patient-list'
+  | 'treatments'
+  | 'invoices'
+  | 'invoice'
+  // the reminders sent for an appointment (the patient's address) and the follow-ups after treatments
+  | 'reminders'
+  | 'follow-ups';
 
 export interface AuditEntry {
   staffId: number;

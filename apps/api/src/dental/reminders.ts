@@ -95,11 +95,17 @@ export function dentalReminders(db: Kysely<Database>, jobs: DentalScheduler, lea
       };
     },
 
-    /** The reminders sent for an appointment, and the next one planned. */
+    /** The reminders sent for an appointment and the next one planned; `patientId` for the audit. */
     async of(appointmentId: number) {
       const appointment = await db
         .selectFrom('appointments')
-        .select(['id', 'starts_at as startsAt', 'status', 'reminder_due_at as reminderDueAt'])
+        .select([
+          'id',
+          'patient_id as patientId',
+          'starts_at as startsAt',
+          'status',
+          'reminder_due_at as reminderDueAt',
+        ])
         .where('id', '=', appointmentId)
         .executeTakeFirst();
       if (!appointment) return undefined;
@@ -112,20 +118,23 @@ export function dentalReminders(db: Kysely<Database>, jobs: DentalScheduler, lea
       const startsAt = new Date(appointment.startsAt).toISOString();
       const alreadySent = sent.some((s) => new Date(s.startsAt).toISOString() === startsAt);
       return {
-        appointmentId,
-        startsAt,
-        status: appointment.status,
-        nextReminderAt:
-          appointment.status === 'scheduled' && appointment.reminderDueAt && !alreadySent
-            ? new Date(appointment.reminderDueAt).toISOString()
-            : null,
-        sent: sent.map((s) => ({
-          id: s.id,
-          startsAt: new Date(s.startsAt).toISOString(),
-          channel: s.channel,
-          recipient: s.recipient,
-          sentAt: new Date(s.sentAt).toISOString(),
-        })),
+        patientId: appointment.patientId,
+        view: {
+          appointmentId,
+          startsAt,
+          status: appointment.status,
+          nextReminderAt:
+            appointment.status === 'scheduled' && appointment.reminderDueAt && !alreadySent
+              ? new Date(appointment.reminderDueAt).toISOString()
+              : null,
+          sent: sent.map((s) => ({
+            id: s.id,
+            startsAt: new Date(s.startsAt).toISOString(),
+            channel: s.channel,
+            recipient: s.recipient,
+            sentAt: new Date(s.sentAt).toISOString(),
+          })),
+        },
       };
     },
   };

@@ -180,7 +180,9 @@ export function dentalRoutes({
     allow('GET /patients/:id/follow-ups'),
     async (req, res) => {
       const { id } = params(req, idParams);
-      res.json({ items: await followUps.of(id) });
+      const items = await followUps.of(id);
+      if (items.length > 0) await audited(req, 'follow-ups', [id]);
+      res.json({ items });
     },
   );
 
@@ -274,7 +276,8 @@ export function dentalRoutes({
       const { id } = params(req, idParams);
       const found = await reminders.of(id);
       if (!found) throw notFound('Appointment');
-      res.json(found);
+      await audited(req, 'reminders', [found.patientId]);
+      res.json(found.view);
     },
   );
 
