@@ -14,15 +14,22 @@ export interface Lookup {
   unavailable: boolean;
 }
 
-/** GET from Redis when it may be used: FAIL when absent, unavailable or awaiting replay. */
-export async function l2Read(
+const failed: Promise<typeof FAIL> = Promise.resolve(FAIL);
+
+/**
+ * GET from Redis when it may be used: FAIL when absent, unavailable or awaiting replay. Not
+ * `async`: when Redis is usable (the common case) it is the read's own promise.
+ */
+export function l2Read(
   core: Core,
   full: string,
   hint?: readonly string[],
 ): Promise<Maybe<Found | undefined>> {
-  if (!core.redis) return FAIL;
-  if (!(await core.usable())) return FAIL;
-  return core.l2Get(full, hint);
+  if (!core.redis) return failed;
+  const usable = core.usable();
+  if (usable === true) return core.l2Get(full, hint);
+  if (usable === false) return failed;
+  return usable.then((ok) => (ok ? core.l2Get(full, hint) : FAIL));
 }
 
 const fresh = (found: Found | undefined): boolean => found !== undefined && found.e > Date.now();
