@@ -96,7 +96,10 @@ async function sameAsSeparate(redis: Redis, specs: Spec[]) {
   const a = await startApp(((req, res, next) => {
     // the limits one after the other, as app.use(a); app.use(b) would run them
     const run = (i: number): void => {
-      if (i === separate.length) return next();
+      if (i === separate.length) {
+        next();
+        return;
+      }
       separate[i]!(req, res, (error?: unknown) => (error ? next(error) : run(i + 1)));
     };
     run(0);
