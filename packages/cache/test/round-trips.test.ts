@@ -6,6 +6,9 @@ import { expect, it } from 'vitest';
 import { cacheResponse, invalidate } from '../src/express/index.js';
 import { type Cache, createCache } from '../src/index.js';
 
+/** A call slower than the default 500 ms on this loaded machine would start an outage and change the answer. */
+const LOADED = '5s';
+
 let n = 0;
 const uniquePrefix = (): string => `rt${++n}${Date.now().toString(36)}:`;
 
@@ -72,9 +75,20 @@ describeEachTopology('cache round trips', (ctx) => {
     it(`${label}: a tagged entry and its tags' times come in one round trip when the tags are expected`, async () => {
       const prefix = uniquePrefix();
       const client = ctx.client();
-      const cache = createCache({ redis: client, prefix, defaultTtl: '1m', ...options });
+      const cache = createCache({
+        redis: client,
+        prefix,
+        defaultTtl: '1m',
+        commandTimeout: LOADED,
+        ...options,
+      });
       // another instance writes, so this one holds no copy: only the hint names the tags
-      const writer = createCache({ redis: ctx.client(), prefix, maxMemoryEntries: 0 });
+      const writer = createCache({
+        redis: ctx.client(),
+        prefix,
+        maxMemoryEntries: 0,
+        commandTimeout: LOADED,
+      });
       await writer.set('staff', { n: 1 }, { tags: ['staff', 'clinic:1'] });
       const t = trace(client);
       const hit = await t.during(() => cache.getWithMeta('staff', { tags: ['staff', 'clinic:1'] }));
@@ -103,8 +117,13 @@ describeEachTopology('cache round trips', (ctx) => {
   it('fallback mode: without a hint, the memory copy names the tags after the first read', async () => {
     const prefix = uniquePrefix();
     const client = ctx.client();
-    const cache = createCache({ redis: client, prefix, defaultTtl: '1m' });
-    const writer = createCache({ redis: ctx.client(), prefix, maxMemoryEntries: 0 });
+    const cache = createCache({ redis: client, prefix, defaultTtl: '1m', commandTimeout: LOADED });
+    const writer = createCache({
+      redis: ctx.client(),
+      prefix,
+      maxMemoryEntries: 0,
+      commandTimeout: LOADED,
+    });
     await writer.set('k', 'v1', { tags: ['a'] });
     const t = trace(client);
     const first = await t.during(() => cache.get('k'));
@@ -130,7 +149,12 @@ describeEachTopology('cache round trips', (ctx) => {
   it('response cache: a HIT is one round trip in every memory mode; invalidation still applies', async () => {
     for (const [, options] of modes) {
       const client = ctx.client();
-      const cache: Cache = createCache({ redis: client, prefix: uniquePrefix(), ...options });
+      const cache: Cache = createCache({
+        redis: client,
+        prefix: uniquePrefix(),
+        commandTimeout: LOADED,
+        ...options,
+      });
       let runs = 0;
       const app = express();
       app.get('/staff', cacheResponse({ cache, ttl: 60, tags: ['staff'] }), (_req, res) => {
