@@ -21,7 +21,37 @@ export interface Plumbing {
   /** Closes the producer copy if it was opened. */
   closeProducer(): Promise<void>;
   /** A new client for one worker, owned (and closed) by it. */
-  workerConnection(): RedisClient;
+  workerConnection(): WorkerConnection;
+}
+
+/**
+ * A worker's client and every client BullMQ duplicates from it (its blocking BZPOPMIN one).
+ * BullMQ closes its duplicate with QUIT, which never answers while Redis is hung or gone, and
+ * keeps no handle a caller could cut: the worker's `close()` needs the clients themselves to
+ * keep its deadline.
+ */
+export interface WorkerConnection {
+  client: RedisClient;
+  /** Drops every connection at once (no QUIT): pending commands fail, reconnects stop. */
+  disconnectAll(): void;
+}
+
+function tracked(client: RedisClient): WorkerConnection {
+  const copies = new Set<RedisClient>();
+  type Duplicate = (...args: unknown[]) => RedisClient;
+  const duplicate = (client.duplicate as Duplicate).bind(client);
+  // only on this copy, which the worker owns; BullMQ calls `duplicate` on it for its blocking client
+  (client as unknown as { duplicate: Duplicate }).duplicate = (...args) => {
+    const dup = duplicate(...args);
+    copies.add(dup);
+    return dup;
+  };
+  return {
+    client,
+    disconnectAll() {
+      for (const c of [client, ...copies]) c.disconnect();
+    },
+  };
 }
 
 function copy(client: RedisClient, blocking: boolean): RedisClient {
@@ -63,7 +93,7 @@ export function plumbingFor(runtime: RedisRuntime, namespace: string): Plumbing 
       return producer;
     },
     closeProducer: () => (producer ? closeClient(producer) : Promise.resolve()),
-    workerConnection: () => copy(client, true),
+    workerConnection: () => tracked(copy(client, true)),
   };
 }
 

@@ -166,7 +166,10 @@ export interface WorkerOptions {
 
 export interface JobWorker {
   readonly queue: string;
-  /** Stops taking jobs, waits for running ones up to `timeout`, closes its connections. Idempotent. */
+  /**
+   * Stops taking jobs, waits for running ones up to `timeout`, closes its connections. Resolves
+   * within `timeout` + 1 s even while Redis is hung or gone (connections dropped). Idempotent.
+   */
   close(options?: { timeout?: Duration }): Promise<void>;
   /** Jobs running now in this process. */
   readonly running: number;

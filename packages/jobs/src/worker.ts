@@ -1,9 +1,4 @@
-import {
-  durationOption,
-  logSafeError,
-  type RedisClient,
-  ToolkitEvents,
-} from '@redis-toolkit/connection';
+import { durationOption, logSafeError, ToolkitEvents } from '@redis-toolkit/connection';
 import { type Job, Worker } from 'bullmq';
 import { closeClient } from './connection.js';
 import { configError, JobsInputError } from './errors.js';
@@ -89,7 +84,7 @@ export function createWorker<J extends object, K extends keyof J & string>(
   }
 
   const plumbing = internals.plumbing;
-  const connection: RedisClient = plumbing.workerConnection();
+  const connection = plumbing.workerConnection();
   const inFlight = new Set<Promise<unknown>>();
   /** Abort controllers of running jobs whose handler read `signal` (made on first read). */
   const controllers = new Set<AbortController>();
@@ -127,7 +122,7 @@ export function createWorker<J extends object, K extends keyof J & string>(
       return work;
     },
     {
-      connection,
+      connection: connection.client,
       prefix: plumbing.bullPrefix,
       concurrency,
       ...(config.limiter ? { limiter: config.limiter } : {}),
@@ -172,16 +167,12 @@ export function createWorker<J extends object, K extends keyof J & string>(
     close(opts) {
       closing ??= (async () => {
         const timeoutMs = durationOption(opts?.timeout, 'timeout', shutdownMs, configError);
-        await worker.pause(true).catch(() => {});
         const deadline = performance.now() + timeoutMs;
+        const untilDeadline = () => Math.max(0, deadline - performance.now());
+        await settlesWithin(worker.pause(true), untilDeadline());
         // a job fetched just before the pause lands in inFlight too: wait on the live set
         while (inFlight.size > 0 && performance.now() < deadline) {
-          await Promise.race([
-            Promise.allSettled([...inFlight]),
-            new Promise((resolve) =>
-              setTimeout(resolve, Math.max(1, deadline - performance.now())),
-            ),
-          ]);
+          await settlesWithin(Promise.allSettled([...inFlight]), Math.max(1, untilDeadline()));
         }
         const left = inFlight.size;
         if (left > 0) {
@@ -189,17 +180,55 @@ export function createWorker<J extends object, K extends keyof J & string>(
             { queue: name, running: left, timeoutMs },
             'jobs: shutdown timeout with jobs still running; they are retried by another worker (stalled-job recovery)',
           );
-        }
-        if (left > 0) {
           for (const controller of controllers) controller.abort(new Error('worker shutting down'));
         }
-        await worker.close(left > 0).catch(() => {});
-        await closeClient(connection);
+        // With nothing running BullMQ closes gracefully (it lets a completion being written land,
+        // then QUITs); with jobs left it stops renewing their locks and disconnects. Neither gets
+        // an answer from a hung or dead server, and BullMQ's close then never resolves: past the
+        // deadline (at least CLOSE_GRACE_MS after the jobs) every connection is dropped instead.
+        // A connection already known lost gets no grace: nothing can be written through it.
+        const reachable = connection.client.status === 'ready' && plumbing.runtime.available;
+        const closeBy = reachable ? Math.max(untilDeadline(), CLOSE_GRACE_MS) : untilDeadline();
+        const started = performance.now();
+        const closed = await settlesWithin(worker.close(left > 0 || !reachable), closeBy);
+        if (!closed) {
+          logger.warn(
+            { queue: name, timeoutMs: Math.round(closeBy) },
+            'jobs: worker connections did not close in time (Redis unreachable?); dropped them',
+          );
+        } else if (reachable) {
+          await closeClient(
+            connection.client,
+            Math.max(1, closeBy - (performance.now() - started)),
+          );
+        }
+        connection.disconnectAll();
         await owned?.close();
       })();
       return closing;
     },
   };
+}
+
+/** How long closing the connections may take when the jobs used up the whole timeout. */
+const CLOSE_GRACE_MS = 1000;
+
+/** True when `work` settled within `ms`; never rejects (a rejection counts as settled). */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work.then(
+        () => true,
+        () => true,
+      ),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function refuseWorkerOptions(options: WorkerOptions): void {
