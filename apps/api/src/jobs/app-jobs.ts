@@ -53,11 +53,14 @@ export interface AppJobQueues extends JobQueues<AppJobs> {
   bullQueues(): BullQueues | undefined;
 }
 
-/** How long closing connections may take beyond the jobs' own deadline. */
+/**
+ * How long closing the producers and the board may take: their QUIT gets no answer from a hung
+ * server (the package gives it 2 s), and the shutdown has other connections to close.
+ */
 const CLOSE_GRACE_MS = 1_000;
 
 /** Resolves when `work` settles or after `ms`, whichever is first (never rejects). */
-function within(work: Promise<unknown>, ms: number, onTimeout?: () => void): Promise<void> {
+function within(work: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
     work.then(
@@ -65,10 +68,7 @@ function within(work: Promise<unknown>, ms: number, onTimeout?: () => void): Pro
       () => undefined,
     ),
     new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        onTimeout?.();
-        resolve();
-      }, ms);
+      timer = setTimeout(resolve, ms);
       timer.unref?.();
     }),
   ]).finally(() => clearTimeout(timer));
@@ -95,17 +95,12 @@ export function createAppJobs(options: AppJobsOptions): AppJobQueues {
   let board: BullQueues | undefined;
   let closed = false;
 
-  // With Redis unreachable a BullMQ worker's close never resolves (it waits for its connection),
-  // and a running job could not record its result anyway: the shutdown then gives up on the
-  // workers after a short grace; their jobs are recovered as stalled by another worker.
+  // Each worker's close keeps its deadline (plus at most 1 s to close its connections) even with
+  // Redis hung or gone; a job still running then is recovered as stalled by another worker.
   const closeWorkers = (timeoutMs = options.shutdownTimeoutMs) => {
-    const list = [...workers.values()];
-    const worthWaiting = redis.runtime?.available !== false && list.some((w) => w.running > 0);
-    closingWorkers ??= within(
-      Promise.allSettled(list.map((w) => w.close({ timeout: timeoutMs }))),
-      (worthWaiting ? timeoutMs : 0) + CLOSE_GRACE_MS,
-      () => logger.warn({ timeoutMs }, 'jobs: workers did not close in time (Redis unreachable?)'),
-    );
+    closingWorkers ??= Promise.allSettled(
+      [...workers.values()].map((w) => w.close({ timeout: timeoutMs })),
+    ).then(() => undefined);
     return closingWorkers;
   };
 
