@@ -12,6 +12,7 @@ import { dentalRoutes } from './dental/routes.js';
 import type { AppEnv } from './env.js';
 import { errorHandler, notFound } from './errors.js';
 import { hasBody } from './has-body.js';
+import { idempotencyStore } from './idempotency.js';
 import { inputGuard } from './input-guard.js';
 import { jobsAdminGuard } from './jobs/admin-guard.js';
 import { jobsBoard } from './jobs/board.js';
@@ -166,6 +167,7 @@ export function createApp({
       jobs: platform.jobs,
       mailLimiter: platform.mailLimiter,
       signupLimiter: platform.limiters.schoolSignup,
+      idempotency: idempotencyStore(db),
     }),
   );
   app.use(

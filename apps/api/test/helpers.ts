@@ -173,7 +173,11 @@ export class Client {
   get<T = Loose>(path: string, options?: { token?: string; headers?: Record<string, string> }) {
     return this.request<T>('GET', path, options);
   }
-  post<T = Loose>(path: string, body?: unknown, options?: { token?: string; csrf?: boolean }) {
+  post<T = Loose>(
+    path: string,
+    body?: unknown,
+    options?: { token?: string; csrf?: boolean; headers?: Record<string, string> },
+  ) {
     return this.request<T>('POST', path, { ...options, ...(body !== undefined ? { body } : {}) });
   }
   patch<T = Loose>(path: string, body?: unknown, options?: { token?: string }) {

@@ -221,6 +221,124 @@ describe('school accounts: one-time tokens and e-mail jobs', () => {
     expect(email_.jobs.some((j: Loose) => j.data.to === email)).toBe(true);
   }, 30_000);
 
+  it('Idempotency-Key: a retried signup, reset or invite answers the same and sends one e-mail', async () => {
+    const key = (label: string) => ({ 'idempotency-key': `${label}-${Date.now()}-${++n}` });
+    const settledMails = async (to: string) => {
+      await mailsFor(c, to);
+      // let a second e-mail, if there were one, arrive
+      await new Promise((r) => setTimeout(r, 500));
+      return (await c.get(`/dev/mail?to=${encodeURIComponent(to)}`)).body.mails as Loose[];
+    };
+
+    // signup, retried: the first answer again, marked; one token, one e-mail
+    const email = address();
+    const signup = { email, name: 'Ida Empotent', password: PASSWORD };
+    const signupKey = key('signup');
+    const first = await c.post('/school/auth/signup', signup, { headers: signupKey });
+    const retry = await c.post('/school/auth/signup', signup, { headers: signupKey });
+    expect(first.status).toBe(202);
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    expect(retry.status).toBe(202);
+    expect(retry.body).toEqual(first.body);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    const [verify, ...more] = await settledMails(email);
+    expect(more).toEqual([]);
+    expect(verify.template).toBe('email-verify');
+    expect((await c.post('/school/auth/verify-email', { token: tokenIn(verify) })).status).toBe(
+      201,
+    );
+
+    // the same key for another request is refused; a malformed key is a 400
+    const reused = await c.post(
+      '/school/auth/signup',
+      { ...signup, email: address() },
+      { headers: signupKey },
+    );
+    expect(reused.status).toBe(422);
+    expect(reused.body.error.code).toBe('E_API_IDEMPOTENCY_KEY_REUSED');
+    const malformed = await c.post('/school/auth/signup', signup, {
+      headers: { 'idempotency-key': 'short' },
+    });
+    expect(malformed.status).toBe(400);
+
+    // three copies at once: one runs, the others replay it or are told it is still running
+    const racer = address();
+    const raceKey = key('race');
+    const copies = await Promise.all(
+      [1, 2, 3].map(() =>
+        c.post(
+          '/school/auth/signup',
+          { email: racer, name: 'Rae Race', password: PASSWORD },
+          { headers: raceKey },
+        ),
+      ),
+    );
+    const statuses = copies.map((r) => r.status);
+    expect(statuses.filter((s) => s === 202).length).toBeGreaterThanOrEqual(1);
+    expect(statuses.every((s) => s === 202 || s === 409)).toBe(true);
+    expect(
+      copies.filter((r) => r.headers.get('idempotent-replayed') === null && r.status === 202),
+    ).toHaveLength(1);
+    expect(await settledMails(racer)).toHaveLength(1);
+
+    // an error answer is not kept: the same key runs again once the request is right
+    const late = address();
+    const lateKey = key('late');
+    const invalid = await c.post(
+      '/school/auth/signup',
+      { email: late, name: 'Lou Late' },
+      { headers: lateKey },
+    );
+    expect(invalid.status).toBe(400);
+    const valid = await c.post(
+      '/school/auth/signup',
+      { email: late, name: 'Lou Late', password: PASSWORD },
+      { headers: lateKey },
+    );
+    expect(valid.status).toBe(202);
+    expect(valid.headers.get('idempotent-replayed')).toBeNull();
+
+    // password reset, retried: one e-mail, and its token still works (a second reset token
+    // would have voided it)
+    const resetKey = key('reset');
+    for (let i = 0; i < 2; i++)
+      expect(
+        (await c.post('/school/auth/password-reset', { email }, { headers: resetKey })).status,
+      ).toBe(202);
+    const resets = (await settledMails(email)).filter((m) => m.template === 'password-reset');
+    expect(resets).toHaveLength(1);
+    expect(
+      (
+        await c.post('/school/auth/password-reset/confirm', {
+          token: tokenIn(resets[0] as Loose),
+          password: 'after-one-reset-1',
+        })
+      ).status,
+    ).toBe(204);
+
+    // invite, retried: the same body, one invitation; keys are per inviter
+    const admin = (await login('admin@school.test', 'demo-password')).body.accessToken as string;
+    const root = (await login('root@school.test', 'demo-password')).body.accessToken as string;
+    const invitee = address();
+    const inviteKey = key('invite');
+    const invite = { email: invitee, role: 'teacher' };
+    const sent = await c.post('/school/invites', invite, { token: admin, headers: inviteKey });
+    const again = await c.post('/school/invites', invite, { token: admin, headers: inviteKey });
+    expect(sent.status).toBe(202);
+    expect(again.status).toBe(202);
+    expect(again.body).toEqual(sent.body);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(await settledMails(invitee)).toHaveLength(1);
+    const other = address();
+    const byRoot = await c.post(
+      '/school/invites',
+      { email: other, role: 'staff' },
+      { token: root, headers: inviteKey },
+    );
+    expect(byRoot.status).toBe(202);
+    expect(byRoot.headers.get('idempotent-replayed')).toBeNull();
+  });
+
   it('the same key enqueues one e-mail (a retried enqueue does not send twice)', async () => {
     const email = address();
     const data = { to: email, subject: 's', text: 't', template: 'test' };

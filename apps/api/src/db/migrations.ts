@@ -138,6 +138,21 @@ const migrations: Record<string, Migration> = {
       );
     },
   },
+  // The first answer of a request sent with an Idempotency-Key, for routes without a row of
+  // their own to carry the key (school signup, password reset, invites: src/idempotency.ts).
+  '007_idempotency_keys': {
+    async up(db) {
+      await runStatements(
+        db,
+        `
+        create table idempotency_keys (scope text not null, key text not null,
+          fingerprint text not null, status int, response text, created_at timestamptz not null,
+          primary key (scope, key));
+        create index idempotency_keys_created_at on idempotency_keys (created_at);
+      `,
+      );
+    },
+  },
 };
 
 /** PGlite's extended protocol takes one statement per query, so split on statement ends. */

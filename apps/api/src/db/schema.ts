@@ -203,6 +203,19 @@ export interface CareAppointmentsTable {
   updated_at: Timestamp;
 }
 
+/** The first answer to a request with an Idempotency-Key (src/idempotency.ts). */
+export interface IdempotencyKeysTable {
+  scope: string;
+  key: string;
+  /** sha256 of what makes a repeat the same request (never a secret). */
+  fingerprint: string;
+  /** null while the first request runs. */
+  status: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The JSON answer; null while the first request runs. */
+  response: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: ColumnType<Date, Date | string, Date | string>;
+}
+
 export interface Database {
   staff: StaffTable;
   dental_audit: DentalAuditTable;
@@ -226,4 +239,5 @@ export interface Database {
   care_doses: CareDosesTable;
   care_adherence: CareAdherenceTable;
   care_appointments: CareAppointmentsTable;
+  idempotency_keys: IdempotencyKeysTable;
 }

@@ -1,4 +1,5 @@
 import type { OpenAPIRegistry, ResponseConfig, RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { idempotencyHeaders, replayedHeaders } from '../idempotency.js';
 import {
   BODY_LIMITS,
   errors,
@@ -27,7 +28,6 @@ import {
   FollowUpList,
   Invoice,
   InvoiceList,
-  idempotencyHeaders,
   idParams,
   PaidInvoice,
   Patient,
@@ -259,14 +259,7 @@ export function registerDentalPaths(registry: OpenAPIRegistry): void {
       201: ok(
         'Booked (or, with an Idempotency-Key used before, the first booking)',
         BookedAppointment,
-        {
-          headers: z.object({
-            'Idempotent-Replayed': z
-              .string()
-              .optional()
-              .openapi({ description: '`true` when the Idempotency-Key was used before' }),
-          }),
-        },
+        { headers: replayedHeaders },
       ),
       ...errors({
         400: `${INVALID_BODY}; also an Idempotency-Key of the wrong form`,

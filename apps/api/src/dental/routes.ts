@@ -3,7 +3,8 @@ import { cacheResponse } from '@redis-toolkit/cache/express';
 import type { SessionMiddleware } from '@redis-toolkit/session';
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { cached, invalidate } from '../cached.js';
-import { body, HttpError, params, parse, query } from '../validate.js';
+import { idempotencyKeyOf, markReplayed } from '../idempotency.js';
+import { body, HttpError, params, query } from '../validate.js';
 import type { AuditAction, AuditRepository } from './audit.js';
 import { allow, dentalAuthRoutes, requireStaff, staffOf } from './auth.js';
 import { auditQuery } from './auth-schemas.js';
@@ -15,7 +16,6 @@ import {
   appointmentBody,
   appointmentPatchBody,
   dateQuery,
-  idempotencyHeaders,
   idParams,
   pageQuery,
   patientBody,
@@ -259,13 +259,13 @@ export function dentalRoutes({
 
   router.post('/appointments', allow('POST /appointments'), async (req, res) => {
     const input = body(req, appointmentBody);
-    const { 'idempotency-key': retryKey } = parse(idempotencyHeaders, req.headers, 'headers');
+    const retryKey = idempotencyKeyOf(req);
     const { appointment, created } = await repo.createAppointment(input, retryKey);
     if (created)
       await invalidateTags([Tags.appointmentsOn(utcDate(appointment.startsAt)), Tags.dashboard]);
     // A retry plans again from the row as it is now: same job key, so nothing is enqueued twice.
     const reminder = await reminders.plan(appointment, false);
-    if (!created) res.setHeader('Idempotent-Replayed', 'true');
+    if (!created) markReplayed(res);
     res.status(201).json({ ...appointment, reminder });
   });
 

@@ -58,14 +58,6 @@ export const appointmentPatchBody = z
   })
   .refine((v) => v.status !== undefined || v.startsAt !== undefined, 'send status or startsAt')
   .openapi('AppointmentPatch', { minProperties: 1 });
-/** A client's retry key for POST /dental/appointments: the same key books (and reminds) once. */
-export const idempotencyHeaders = z.object({
-  'idempotency-key': z
-    .string()
-    .regex(/^[A-Za-z0-9_.:-]{8,100}$/, 'expected 8 to 100 characters of A-Z a-z 0-9 _ . : -')
-    .optional()
-    .openapi({ description: 'Retry key: a request repeated with it returns the first booking' }),
-});
 export const treatmentBody = z
   .object({
     appointmentId: id.nullable().optional(),

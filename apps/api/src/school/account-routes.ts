@@ -10,6 +10,7 @@ import {
 import { type Request, type RequestHandler, Router } from 'express';
 import { hashPassword } from '../db/password.js';
 import type { SchoolRole } from '../db/schema.js';
+import { bodyField, type IdempotencyStore, idempotent } from '../idempotency.js';
 import type { AppJobQueues } from '../jobs/app-jobs.js';
 import { body, HttpError } from '../validate.js';
 import type { SchoolTokenPurpose } from './one-time.js';
@@ -33,6 +34,8 @@ export interface AccountDeps {
   mailLimiter: Limiter | undefined;
   /** Per client address, on signup. */
   signupLimiter: RequestHandler;
+  /** Where a request's Idempotency-Key keeps its first answer. */
+  idempotency: IdempotencyStore;
   blacklist: TokenBlacklist;
   refreshTokens: RefreshTokens;
   authenticated: RequestHandler[];
@@ -71,12 +74,22 @@ export function accountRoutes({
   jobs,
   mailLimiter,
   signupLimiter,
+  idempotency,
   blacklist,
   refreshTokens,
   authenticated,
   claims,
 }: AccountDeps): Router {
   const router = Router();
+  // A retried request with the same Idempotency-Key gets the first answer and issues no second
+  // token or e-mail (a second reset token would even void the e-mailed one). Before the limiters:
+  // a replay spends no signup or e-mail budget. The fingerprint is the address (and what else the
+  // request decides), never the password.
+  const once = (scope: string | ((req: Request) => string), ...fields: string[]) =>
+    idempotent(idempotency, {
+      scope,
+      fingerprint: (req) => fields.map((f) => bodyField(req, f)).join('\n'),
+    });
 
   /** Counts one e-mail to `address`; a 429 when its hourly budget is spent (nothing is issued). */
   const spendMailBudget = async (address: string) => {
@@ -104,38 +117,43 @@ export function accountRoutes({
       token ? { key: keyFor(template, token) } : {},
     );
 
-  router.post('/auth/signup', signupLimiter, async (req, res) => {
-    const { email, name, password } = body(req, signupBody);
-    const address = email.toLowerCase();
-    await spendMailBudget(address);
-    // hashed either way: the answer's timing does not tell whether the address has an account
-    const passwordHash = await hashPassword(password);
-    if (await repo.findUserByEmail(address)) {
-      await mail('signup-existing', address, 'You already have an account', [
-        'Someone (you?) tried to create an account with this address, which already has one.',
-        'Forgot the password? POST /school/auth/password-reset {"email": "…"}',
-      ]);
-    } else {
-      const token = await issue('email-verify', address, { name, passwordHash });
-      await mail(
-        'email-verify',
-        address,
-        'Confirm your e-mail address',
-        [
-          `Hello ${name},`,
-          'confirm your address within 24 hours to activate your account:',
-          `POST /school/auth/verify-email {"token": "${token}"}`,
-          `token: ${token}`,
-        ],
-        token,
-      );
-    }
-    res.status(202).json({
-      status: 'queued',
-      message:
-        'A confirmation e-mail is on its way: use its token with POST /school/auth/verify-email',
-    });
-  });
+  router.post(
+    '/auth/signup',
+    once('school-signup', 'email', 'name'),
+    signupLimiter,
+    async (req, res) => {
+      const { email, name, password } = body(req, signupBody);
+      const address = email.toLowerCase();
+      await spendMailBudget(address);
+      // hashed either way: the answer's timing does not tell whether the address has an account
+      const passwordHash = await hashPassword(password);
+      if (await repo.findUserByEmail(address)) {
+        await mail('signup-existing', address, 'You already have an account', [
+          'Someone (you?) tried to create an account with this address, which already has one.',
+          'Forgot the password? POST /school/auth/password-reset {"email": "…"}',
+        ]);
+      } else {
+        const token = await issue('email-verify', address, { name, passwordHash });
+        await mail(
+          'email-verify',
+          address,
+          'Confirm your e-mail address',
+          [
+            `Hello ${name},`,
+            'confirm your address within 24 hours to activate your account:',
+            `POST /school/auth/verify-email {"token": "${token}"}`,
+            `token: ${token}`,
+          ],
+          token,
+        );
+      }
+      res.status(202).json({
+        status: 'queued',
+        message:
+          'A confirmation e-mail is on its way: use its token with POST /school/auth/verify-email',
+      });
+    },
+  );
 
   router.post('/auth/verify-email', async (req, res) => {
     const { token } = body(req, tokenBody);
@@ -153,7 +171,7 @@ export function accountRoutes({
     res.status(201).json({ user });
   });
 
-  router.post('/auth/password-reset', async (req, res) => {
+  router.post('/auth/password-reset', once('school-password-reset', 'email'), async (req, res) => {
     const { email } = body(req, passwordResetBody);
     const address = email.toLowerCase();
     // spent whether or not the address has an account, so a 429 tells nothing either
@@ -195,31 +213,37 @@ export function accountRoutes({
     res.status(204).end();
   });
 
-  router.post('/invites', ...authenticated, async (req, res) => {
-    const auth = claims(req);
-    if (auth.role !== 'super_admin' && auth.role !== 'school_admin')
-      throw new HttpError(403, 'forbidden', 'Requires role school_admin or super_admin');
-    const { email, role } = body(req, inviteBody);
-    if (role === 'school_admin' && auth.role !== 'super_admin')
-      throw new HttpError(403, 'forbidden', 'Only a super_admin may invite a school_admin');
-    const address = email.toLowerCase();
-    if (await repo.findUserByEmail(address))
-      throw new HttpError(409, 'conflict', 'This address already has an account');
-    await spendMailBudget(address);
-    const token = await issue('invite', address, { role, invitedBy: Number(auth.sub) });
-    await mail(
-      'invite',
-      address,
-      `You are invited to the school as ${role}`,
-      [
-        `You have been invited as ${role}. Accept within 7 days:`,
-        `POST /school/auth/accept-invite {"token": "${token}", "name": "…", "password": "…"}`,
-        `token: ${token}`,
-      ],
-      token,
-    );
-    res.status(202).json({ status: 'queued', email: address, role });
-  });
+  router.post(
+    '/invites',
+    ...authenticated,
+    // keys are per inviter: two admins' keys never meet
+    once((req) => `school-invite:${claims(req).sub}`, 'email', 'role'),
+    async (req, res) => {
+      const auth = claims(req);
+      if (auth.role !== 'super_admin' && auth.role !== 'school_admin')
+        throw new HttpError(403, 'forbidden', 'Requires role school_admin or super_admin');
+      const { email, role } = body(req, inviteBody);
+      if (role === 'school_admin' && auth.role !== 'super_admin')
+        throw new HttpError(403, 'forbidden', 'Only a super_admin may invite a school_admin');
+      const address = email.toLowerCase();
+      if (await repo.findUserByEmail(address))
+        throw new HttpError(409, 'conflict', 'This address already has an account');
+      await spendMailBudget(address);
+      const token = await issue('invite', address, { role, invitedBy: Number(auth.sub) });
+      await mail(
+        'invite',
+        address,
+        `You are invited to the school as ${role}`,
+        [
+          `You have been invited as ${role}. Accept within 7 days:`,
+          `POST /school/auth/accept-invite {"token": "${token}", "name": "…", "password": "…"}`,
+          `token: ${token}`,
+        ],
+        token,
+      );
+      res.status(202).json({ status: 'queued', email: address, role });
+    },
+  );
 
   router.post('/auth/accept-invite', async (req, res) => {
     const { token, name, password } = body(req, acceptInviteBody);

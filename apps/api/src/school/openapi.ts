@@ -1,4 +1,5 @@
 import type { OpenAPIRegistry, ResponseConfig, RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { idempotencyHeaders, replayedHeaders } from '../idempotency.js';
 import {
   BODY_LIMITS,
   errors,
@@ -204,16 +205,33 @@ export function registerSchoolPaths(registry: OpenAPIRegistry): void {
   const TOKEN_REJECTED =
     'Invalid body, or a token that is unknown, already used, voided by a newer one or expired (`E_API_INVALID_TOKEN`)';
   const TOKENS_DOWN = `Redis unavailable: no token is issued or checked (\`E_TOKENS_UNAVAILABLE\`), or the e-mail could not be queued (\`E_JOBS_UNAVAILABLE\`); or ${RATE_LIMITED[503]}`;
+  const REPLAY =
+    'With an Idempotency-Key used before for the same request (within 24 h): the first answer again, `Idempotent-Replayed: true`, no second token or e-mail';
+  const KEY_ERRORS = {
+    409: 'A request with this Idempotency-Key is still running (`E_API_IDEMPOTENCY_KEY_IN_PROGRESS`, `Retry-After: 1`)',
+    422: 'This Idempotency-Key was used for a different request (`E_API_IDEMPOTENCY_KEY_REUSED`)',
+  };
+  const KEY_400 = `${INVALID_BODY}; also an Idempotency-Key of the wrong form`;
   path({
     method: 'post',
     path: '/auth/signup',
     summary:
       'Create an account: a verification e-mail (24 h token); the account exists once verified',
     authenticated: false,
-    request: { body: jsonBody(signupBody) },
+    request: { body: jsonBody(signupBody), headers: idempotencyHeaders },
     responses: {
-      202: ok('Queued (the same answer when the address already has an account)', MailQueued),
-      ...errors({ 400: INVALID_BODY, ...BODY_LIMITS, 429: MAIL_LIMITED, 503: TOKENS_DOWN }),
+      202: ok(
+        `Queued (the same answer when the address already has an account). ${REPLAY}`,
+        MailQueued,
+        { headers: replayedHeaders },
+      ),
+      ...errors({
+        400: KEY_400,
+        ...KEY_ERRORS,
+        ...BODY_LIMITS,
+        429: MAIL_LIMITED,
+        503: TOKENS_DOWN,
+      }),
     },
   });
   path({
@@ -237,10 +255,18 @@ export function registerSchoolPaths(registry: OpenAPIRegistry): void {
     path: '/auth/password-reset',
     summary: 'Ask for a password-reset e-mail (1 h token; a new one voids the older ones)',
     authenticated: false,
-    request: { body: jsonBody(passwordResetBody) },
+    request: { body: jsonBody(passwordResetBody), headers: idempotencyHeaders },
     responses: {
-      202: ok('Queued (the same answer for an address without an account)', MailQueued),
-      ...errors({ 400: INVALID_BODY, ...BODY_LIMITS, 429: MAIL_LIMITED, 503: TOKENS_DOWN }),
+      202: ok(`Queued (the same answer for an address without an account). ${REPLAY}`, MailQueued, {
+        headers: replayedHeaders,
+      }),
+      ...errors({
+        400: KEY_400,
+        ...KEY_ERRORS,
+        ...BODY_LIMITS,
+        429: MAIL_LIMITED,
+        503: TOKENS_DOWN,
+      }),
     },
   });
   path({
@@ -260,15 +286,18 @@ export function registerSchoolPaths(registry: OpenAPIRegistry): void {
     summary:
       'Invite a staff member by e-mail (school_admin or super_admin; school_admin invites: super_admin only)',
     authenticated: true,
-    request: { body: jsonBody(inviteBody) },
+    request: { body: jsonBody(inviteBody), headers: idempotencyHeaders },
     responses: {
-      202: ok('Invitation queued (7 d token)', InviteQueued),
+      202: ok(`Invitation queued (7 d token). ${REPLAY} (keys are per inviter)`, InviteQueued, {
+        headers: replayedHeaders,
+      }),
       ...withChallenge(
         errors({
-          400: INVALID_BODY,
+          400: KEY_400,
           401: UNAUTHENTICATED,
           403: 'Not an admin, or a school_admin inviting a school_admin (`E_API_FORBIDDEN`)',
-          409: 'The address already has an account (`E_API_CONFLICT`)',
+          409: `The address already has an account (\`E_API_CONFLICT\`); or ${KEY_ERRORS[409]}`,
+          422: KEY_ERRORS[422],
           ...BODY_LIMITS,
           429: MAIL_LIMITED,
           503: TOKENS_DOWN,

@@ -15,6 +15,7 @@ import { decodeJwt } from 'jose';
 import { cached, invalidate } from '../cached.js';
 import { verifyPassword } from '../db/password.js';
 import type { SchoolRole } from '../db/schema.js';
+import type { IdempotencyStore } from '../idempotency.js';
 import type { AppJobQueues } from '../jobs/app-jobs.js';
 import { body, HttpError, params } from '../validate.js';
 import { accountRoutes } from './account-routes.js';
@@ -74,6 +75,8 @@ export interface SchoolDeps {
   mailLimiter: Limiter | undefined;
   /** Signups per client address. */
   signupLimiter: RequestHandler;
+  /** First answers of signup, password-reset and invite requests sent with an Idempotency-Key. */
+  idempotency: IdempotencyStore;
 }
 
 /**
@@ -103,6 +106,7 @@ export function schoolRoutes({
   jobs,
   mailLimiter,
   signupLimiter,
+  idempotency,
 }: SchoolDeps): Router {
   const router = Router();
 
@@ -324,6 +328,7 @@ export function schoolRoutes({
       jobs,
       mailLimiter,
       signupLimiter,
+      idempotency,
       blacklist,
       refreshTokens,
       authenticated,
