@@ -192,8 +192,9 @@ export function idempotent(store: IdempotencyStore, options: IdempotentOptions):
       ).finally(() => send(payload));
       return res;
     }) as Response['json'];
-    // ended without a JSON answer (client gone, 204): nothing to replay
-    res.on('close', () => {
+    // answered without JSON (a 204): nothing to replay. Not on 'close': a client that gave up
+    // (and will retry) must still find the answer its request goes on to produce.
+    res.on('finish', () => {
       if (!settled) void settle(() => store.release(scope, key));
     });
     next();
