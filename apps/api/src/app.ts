@@ -13,6 +13,7 @@ import type { AppEnv } from './env.js';
 import { errorHandler, notFound } from './errors.js';
 import { hasBody } from './has-body.js';
 import { idempotencyStore } from './idempotency.js';
+import { inSequence } from './in-sequence.js';
 import { inputGuard } from './input-guard.js';
 import { jobsAdminGuard } from './jobs/admin-guard.js';
 import { jobsBoard } from './jobs/board.js';
@@ -66,11 +67,16 @@ export function createApp({
   app.disable('x-powered-by');
   app.set('trust proxy', env.TRUST_PROXY);
   const production = env.NODE_ENV === 'production';
-  app.use(securityHeaders({ production }));
-  app.use(requestLogging(app, logger));
-  app.use(proxyHeaderWarning(env.TRUST_PROXY, logger));
-  app.use(cors(env.CORS_ORIGINS, env.CORS_CREDENTIALS));
-  app.use(metrics.httpMiddleware());
+  // What every request goes through, as one router layer (in-sequence.ts).
+  app.use(
+    inSequence(
+      securityHeaders({ production }),
+      requestLogging(app, logger),
+      proxyHeaderWarning(env.TRUST_PROXY, logger),
+      cors(env.CORS_ORIGINS, env.CORS_CREDENTIALS),
+      metrics.httpMiddleware(),
+    ),
+  );
   // Probes and scrapes answer before the limiter, the body parser and the input guard (the
   // limiters skip them anyway; they take no body and read no query). A POST to them falls
   // through to the parser and the 404 like any unknown route.

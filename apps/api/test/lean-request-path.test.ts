@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { errorHandler } from '../src/errors.js';
 import { hasBody } from '../src/has-body.js';
+import { inSequence } from '../src/in-sequence.js';
 import { requestLogging } from '../src/request-log.js';
 import { helmetHeaders, securityHeaders } from '../src/security/headers.js';
 import { logCapture } from './helpers.js';
@@ -64,6 +65,51 @@ describe('lean request path', () => {
       expect(b).toEqual(a);
       expect(b?.['content-security-policy']).toContain("frame-ancestors 'none'");
       expect(Boolean(b?.['strict-transport-security'])).toBe(production);
+    }
+  });
+
+  it('inSequence runs its steps in order as one layer; next(error), a throw or an answer stop it', async () => {
+    const seen: string[] = [];
+    const app = express();
+    app.use(
+      inSequence(
+        (_req, res, next) => {
+          seen.push('a');
+          res.setHeader('x-a', '1');
+          next();
+        },
+        (req, res, next) => {
+          seen.push('b');
+          if (req.path === '/answer') res.status(204).end();
+          else if (req.path === '/fail') next(new Error('step failed'));
+          else if (req.path === '/throw') throw new Error('step threw');
+          else next();
+        },
+        (_req, _res, next) => {
+          seen.push('c');
+          next();
+        },
+      ),
+    );
+    app.get('/ok', (_req, res) => res.json({ ok: true }));
+    app.use(((error, _req, res, _next) => {
+      res.status(500).json({ message: (error as Error).message });
+    }) as express.ErrorRequestHandler);
+    const base = await serve(app);
+    const ok = await fetch(`${base}/ok`);
+    expect(ok.headers.get('x-a')).toBe('1');
+    expect(await ok.json()).toEqual({ ok: true });
+    expect(seen.splice(0)).toEqual(['a', 'b', 'c']);
+    expect((await fetch(`${base}/answer`)).status).toBe(204);
+    expect(seen.splice(0)).toEqual(['a', 'b']);
+    for (const [path, message] of [
+      ['/fail', 'step failed'],
+      ['/throw', 'step threw'],
+    ]) {
+      const res = await fetch(`${base}${path}`);
+      expect(res.status).toBe(500);
+      expect(await res.json()).toEqual({ message });
+      expect(seen.splice(0)).toEqual(['a', 'b']);
     }
   });
 
