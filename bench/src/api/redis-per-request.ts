@@ -19,7 +19,7 @@ export interface RedisCounter {
   measure(
     requests: number,
     fn: () => Promise<void>,
-  ): Promise<{ commands: number; roundTrips: number; names: string[] }>;
+  ): Promise<{ commands: number; roundTrips: number; names: string[]; inScripts: string[] }>;
   close(): Promise<void>;
 }
 
@@ -59,8 +59,9 @@ export async function redisCounter(target: { host: string; port: number }): Prom
   await admin.connect();
   const monitor = await admin.monitor();
   const seen: string[] = [];
-  monitor.on('monitor', (_time: string, args: string[]) => {
-    seen.push(String(args[0]).toLowerCase());
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    // commands a script runs are listed with source "lua": counted apart from what the app sends
+    seen.push(`${source === 'lua' ? 'lua:' : ''}${String(args[0]).toLowerCase()}`);
   });
 
   const window = async (fn: () => Promise<void>) => {
@@ -97,10 +98,17 @@ export async function redisCounter(target: { host: string; port: number }): Prom
         })
         .filter(([, each]) => each > 0)
         .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+      const label = ([name, each]: readonly [string, number]) =>
+        each > 1 ? `${name} ×${each}` : name;
+      const sent = perName.filter(([name]) => !name.startsWith('lua:'));
+      const inScripts = perName
+        .filter(([name]) => name.startsWith('lua:'))
+        .map(([name, each]) => [name.slice(4), each] as const);
       return {
-        commands: perName.reduce((sum, [, each]) => sum + each, 0),
+        commands: sent.reduce((sum, [, each]) => sum + each, 0),
         roundTrips: Math.max(0, median(tries.map((t) => t.flights / requests))),
-        names: perName.map(([name, each]) => (each > 1 ? `${name} ×${each}` : name)),
+        names: sent.map(label),
+        inScripts: inScripts.map(label),
       };
     },
     async close() {

@@ -250,9 +250,7 @@ export async function redisPerRequest(ctx: BenchContext, apiDist: string): Promi
       },
     ];
     const requests = ctx.quick ? 10 : 40;
-    const rows: string[][] = [
-      ['route', 'Redis commands', 'round trips', 'commands (each request)'],
-    ];
+    const rows: string[][] = [['route', 'commands sent', 'round trips', 'commands (each request)']];
     for (const route of routes) {
       const get = async () => {
         const res = await fetch(`${base}${route.path}`, { headers: route.headers });
@@ -269,14 +267,19 @@ export async function redisPerRequest(ctx: BenchContext, apiDist: string): Promi
         route.name,
         String(counted.commands),
         counted.roundTrips.toFixed(1),
-        counted.names.join(', ') || '—',
+        [
+          counted.names.join(', ') || '—',
+          counted.inScripts.length ? `(in the script: ${counted.inScripts.join(', ')})` : '',
+        ]
+          .filter(Boolean)
+          .join(' '),
       ]);
     }
     return [
       '### Redis per request',
       '',
       `${requests} sequential requests per route after 3 warm-up ones, the same app configuration as above.`,
-      "Commands: MONITOR on the scenario's redis-server; round trips: a loopback proxy between app and Redis",
+      "Commands: MONITOR on the scenario's redis-server (what a script runs is listed apart, not counted); round trips: a loopback proxy between app and Redis",
       'counting the writes the app makes after Redis last answered (commands sent together are one). The same',
       'time idle is measured and subtracted (background heartbeats, status sampling); median of three tries.',
       '',
