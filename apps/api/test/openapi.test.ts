@@ -28,6 +28,8 @@ describe('OpenAPI document vs the running app', () => {
         API_RATE_WINDOW: '1h',
         AUTH_RATE_LIMIT: '1',
         AUTH_RATE_WINDOW: '1h',
+        // The dev mail sink is per instance: only `app` may deliver the e-mails its test reads.
+        WORKERS_ENABLED: 'false',
       },
       app.database,
     );
