@@ -95,19 +95,8 @@ const unauthorized = (message: string) =>
  * School: JWT access (15 min) + refresh (7 d) tokens with `jti`, refresh rotation with reuse
  * detection, logout / logout-all through the token blacklist, roles and dashboards cached.
  */
-export function schoolRoutes({
-  repo,
-  tokens,
-  blacklist,
-  refreshTokens,
-  cache,
-  authLimiter,
-  oneTimeTokens,
-  jobs,
-  mailLimiter,
-  signupLimiter,
-  idempotency,
-}: SchoolDeps): Router {
+export function schoolRoutes(deps: SchoolDeps): Router {
+  const { repo, tokens, blacklist, refreshTokens, cache, authLimiter } = deps;
   const router = Router();
 
   const authenticate: RequestHandler = async (req, _res, next) => {
@@ -321,20 +310,8 @@ export function schoolRoutes({
     },
   );
 
-  router.use(
-    accountRoutes({
-      repo,
-      oneTimeTokens,
-      jobs,
-      mailLimiter,
-      signupLimiter,
-      idempotency,
-      blacklist,
-      refreshTokens,
-      authenticated,
-      claims,
-    }),
-  );
+  // The account routes take the same dependencies and this router's authentication.
+  router.use(accountRoutes({ ...deps, authenticated, claims }));
 
   return router;
 }
