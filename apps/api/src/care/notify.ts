@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { AlertHub, CareAlert } from './alerts.js';
+import { careRepository } from './repository.js';
 
 export interface JobAlert {
   clientId: number;
@@ -24,23 +25,7 @@ export async function raiseJobAlert(
     .where('id', '=', alert.clientId)
     .executeTakeFirst();
   if (!client) return undefined;
-  const row = await db
-    .insertInto('care_alerts')
-    .values({
-      client_id: alert.clientId,
-      carer_id: client.carerId,
-      severity: alert.severity,
-      message: alert.message,
-    })
-    .returning([
-      'id',
-      'client_id as clientId',
-      'carer_id as carerId',
-      'severity',
-      'message',
-      'created_at as createdAt',
-    ])
-    .executeTakeFirstOrThrow();
+  const row = await careRepository(db).createAlert({ ...alert, carerId: client.carerId });
   const stored = { ...row, createdAt: new Date(row.createdAt).toISOString() };
   await alerts.publish(stored);
   return stored;
