@@ -10,7 +10,7 @@ import type { Database } from '../db/schema.js';
 import type { AdherenceCheckJob, MedicationReminderJob } from '../jobs/clinical-types.js';
 import type { AlertHub } from './alerts.js';
 import { dayStartOf, dosesBetween, parseTimes, utcDay } from './doses.js';
-import type { CareMedication } from './medication.js';
+import { type CareMedication, medicationColumns } from './medication.js';
 import { raiseJobAlert } from './notify.js';
 
 type AdherenceQueues = Pick<
@@ -123,14 +123,7 @@ export function adherenceCheckHandler(
       const day = job.data.day ?? utcDay(now - DAY_MS);
       const medications = await db
         .selectFrom('care_medications')
-        .select([
-          'id',
-          'client_id as clientId',
-          'name',
-          'dose',
-          'times',
-          sql<string>`to_char(starts_on, 'YYYY-MM-DD')`.as('startsOn'),
-        ])
+        .select(medicationColumns)
         .execute();
       const clients = [...new Set(medications.map((m) => m.clientId))];
       for (const clientId of clients) {

@@ -39,7 +39,8 @@ const scheduleOf = (m: Pick<MedicationRow, 'times' | 'startsOn'>): DoseSchedule 
   startsOn: m.startsOn,
 });
 
-const columns = [
+/** A medication row as its handlers and the adherence check read it. */
+export const medicationColumns = [
   'id',
   'client_id as clientId',
   'name',
@@ -57,7 +58,7 @@ export function careMedication(db: Kysely<Database>, jobs: MedicationScheduler, 
   const get = (clientId: number, medicationId: number) =>
     db
       .selectFrom('care_medications')
-      .select(columns)
+      .select(medicationColumns)
       .where('client_id', '=', clientId)
       .where('id', '=', medicationId)
       .executeTakeFirst();
@@ -91,7 +92,7 @@ export function careMedication(db: Kysely<Database>, jobs: MedicationScheduler, 
           times: [...new Set(input.times)].sort().join(','),
           starts_on: input.startsOn ?? utcDay(Date.now()),
         })
-        .returning(columns)
+        .returning(medicationColumns)
         .executeTakeFirstOrThrow();
       const reminder = await service.scheduleNext(medication);
       return { ...present(medication), nextDoseAt: reminder.doseAt, reminder: reminder.state };
@@ -101,7 +102,7 @@ export function careMedication(db: Kysely<Database>, jobs: MedicationScheduler, 
     async of(clientId: number) {
       const medications = await db
         .selectFrom('care_medications')
-        .select(columns)
+        .select(medicationColumns)
         .where('client_id', '=', clientId)
         .orderBy('id')
         .execute();
