@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFileOutbox } from '@redis-toolkit/connection';
-import { describeEachTopology, type TopologyContext, waitUntil } from '@redis-toolkit/testing';
+import { describeEachTopology, waitUntil } from '@redis-toolkit/testing';
 import { afterEach, expect, it, onTestFinished } from 'vitest';
 import {
   createQueues,
@@ -11,20 +11,7 @@ import {
   type OutboxJob,
   type QueueConfig,
 } from '../src/index.js';
-import { closer, uniquePrefix } from './helpers.js';
-
-function pauseAll(ctx: TopologyContext): () => void {
-  const servers = ctx.standalone ? [ctx.standalone] : (ctx.cluster?.nodes ?? []);
-  for (const s of servers) s.pause();
-  let resumed = false;
-  const resume = () => {
-    if (resumed) return;
-    resumed = true;
-    for (const s of servers) s.resume();
-  };
-  onTestFinished(resume);
-  return resume;
-}
+import { closer, pauseAll, uniquePrefix } from './helpers.js';
 
 function tempOutbox() {
   const directory = mkdtempSync(join(tmpdir(), 'jobs-outbox-'));

@@ -1,28 +1,7 @@
-import type { RedisServer, TopologyContext } from '@redis-toolkit/testing';
 import { describeEachTopology, waitUntil } from '@redis-toolkit/testing';
 import { afterEach, expect, it, onTestFinished } from 'vitest';
 import { createQueues, createWorker, type QueueConfig } from '../src/index.js';
-import { closer, uniquePrefix } from './helpers.js';
-
-/** Every data-bearing server of the topology (not the sentinels: they keep answering). */
-function serversOf(ctx: TopologyContext): RedisServer[] {
-  if (ctx.standalone) return [ctx.standalone];
-  if (ctx.cluster) return ctx.cluster.nodes;
-  return ctx.sentinel?.servers ?? [];
-}
-
-function pauseAll(ctx: TopologyContext): () => void {
-  const servers = serversOf(ctx);
-  for (const s of servers) s.pause();
-  let resumed = false;
-  const resume = () => {
-    if (resumed) return;
-    resumed = true;
-    for (const s of servers) s.resume();
-  };
-  onTestFinished(resume);
-  return resume;
-}
+import { closer, pauseAll, serversOf, uniquePrefix } from './helpers.js';
 
 const QUEUES = {
   work: { attempts: 3, backoff: { type: 'fixed', delay: '50ms' } },
