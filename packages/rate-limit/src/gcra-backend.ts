@@ -1,13 +1,8 @@
-import { type LuaScript, type RedisRuntime, runScript } from '@redis-toolkit/connection';
-import {
-  type Backend,
-  type DecisionKind,
-  type RawDecision,
-  type RedisDecisions,
-  refusedKey,
-} from './backend.js';
+import type { LuaScript, RedisRuntime } from '@redis-toolkit/connection';
+import { type DecisionKind, type RawDecision, refusedKey } from './backend.js';
 import { gcraConsume, gcraDecrement, gcraHit, gcraPeek, gcraRefund } from './lua/gcra.js';
 import type { ResolvedLimiterOptions } from './options.js';
+import { ScriptBackend } from './script-backend.js';
 
 export const GCRA_SCRIPTS: readonly LuaScript[] = [
   gcraConsume,
@@ -20,15 +15,13 @@ export const GCRA_SCRIPTS: readonly LuaScript[] = [
 const num = (value: unknown): number => (typeof value === 'number' ? value : Number(value));
 
 /** GCRA in Redis: one key (TAT) per client key, one script per decision. */
-export class RedisGcraBackend implements Backend, RedisDecisions {
+export class RedisGcraBackend extends ScriptBackend {
   private readonly tArg: string;
   private readonly burstArg: string;
   private readonly windowArg: string;
 
-  constructor(
-    private readonly runtime: RedisRuntime,
-    private readonly o: ResolvedLimiterOptions,
-  ) {
+  constructor(runtime: RedisRuntime, o: ResolvedLimiterOptions) {
+    super(runtime, o);
     this.tArg = o.emissionArg;
     this.burstArg = o.capacityArg;
     this.windowArg = o.windowArg;
@@ -37,10 +30,6 @@ export class RedisGcraBackend implements Backend, RedisDecisions {
   /** µs for the script, or '' = the Redis server's TIME. */
   private now(): string {
     return this.o.clock ? String(Math.floor(this.o.clock()) * 1000) : '';
-  }
-
-  private run(script: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {
-    return runScript(this.runtime, script, keys, args, this.o.commandTimeoutMs);
   }
 
   send(kind: DecisionKind, key: string, arg: number): Promise<unknown> {
@@ -75,18 +64,6 @@ export class RedisGcraBackend implements Backend, RedisDecisions {
       resetInMs: num(reply[2]),
       retryAfterMs: allowed ? 0 : num(reply[3]),
     };
-  }
-
-  consume(key: string, cost: number): Promise<RawDecision> {
-    return this.send('consume', key, cost).then((reply) => this.decode('consume', reply));
-  }
-
-  hit(key: string, countRefused: boolean): Promise<RawDecision> {
-    return this.send('hit', key, countRefused ? 1 : 0).then((reply) => this.decode('hit', reply));
-  }
-
-  peek(key: string): Promise<RawDecision> {
-    return this.send('peek', key, 0).then((reply) => this.decode('peek', reply));
   }
 
   async unhit(key: string): Promise<void> {

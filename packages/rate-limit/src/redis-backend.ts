@@ -1,12 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { type LuaScript, type RedisRuntime, runScript } from '@redis-toolkit/connection';
-import {
-  type Backend,
-  type DecisionKind,
-  type RawDecision,
-  type RedisDecisions,
-  refusedKey,
-} from './backend.js';
+import type { LuaScript, RedisRuntime } from '@redis-toolkit/connection';
+import { type DecisionKind, type RawDecision, refusedKey } from './backend.js';
 import {
   fixedWindowConsume,
   fixedWindowHit,
@@ -20,6 +14,7 @@ import {
   slidingWindowRefund,
 } from './lua/sliding-window.js';
 import type { ResolvedLimiterOptions } from './options.js';
+import { ScriptBackend } from './script-backend.js';
 
 export const FIXED_SCRIPTS: readonly LuaScript[] = [
   fixedWindowConsume,
@@ -47,27 +42,21 @@ function quad(reply: unknown): [number, number, number, number] {
  * Both algorithms as Lua scripts, each call through the shared runtime (deadline, outage state,
  * NOSCRIPT recovery). One script per decision, so concurrent processes stay exact.
  */
-export class RedisBackend implements Backend, RedisDecisions {
+export class RedisBackend extends ScriptBackend {
   /** Unique per process, so sliding-window members from different processes never collide. */
   private readonly token = randomBytes(6).toString('base64url');
   private seq = 0;
   private readonly windowArg: string;
   private readonly limitArg: string;
 
-  constructor(
-    private readonly runtime: RedisRuntime,
-    private readonly o: ResolvedLimiterOptions,
-  ) {
+  constructor(runtime: RedisRuntime, o: ResolvedLimiterOptions) {
+    super(runtime, o);
     this.windowArg = o.windowArg;
     this.limitArg = o.limitArg;
   }
 
   private now(): string {
     return this.o.clock ? String(Math.floor(this.o.clock())) : '';
-  }
-
-  private run(script: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {
-    return runScript(this.runtime, script, keys, args, this.o.commandTimeoutMs);
   }
 
   private member(): string {
@@ -111,18 +100,6 @@ export class RedisBackend implements Backend, RedisDecisions {
     if (kind === 'peek')
       return { allowed: a < this.o.limit, used: a, resetInMs: b, retryAfterMs: c };
     return { allowed: a === 1, used: b, resetInMs: c, retryAfterMs: d };
-  }
-
-  consume(key: string, cost: number): Promise<RawDecision> {
-    return this.send('consume', key, cost).then((reply) => this.decode('consume', reply));
-  }
-
-  hit(key: string, countRefused: boolean): Promise<RawDecision> {
-    return this.send('hit', key, countRefused ? 1 : 0).then((reply) => this.decode('hit', reply));
-  }
-
-  peek(key: string): Promise<RawDecision> {
-    return this.send('peek', key, 0).then((reply) => this.decode('peek', reply));
   }
 
   async unhit(key: string): Promise<void> {
