@@ -12,6 +12,12 @@ export interface Outcome {
 let seq = 0;
 const token = Math.random().toString(36).slice(2, 10);
 
+/** ARGV[1] of both scripts: µs from the limiters' clock, or '' = the Redis server's TIME. */
+function nowArg(active: readonly HttpLimit[]): string {
+  const clock = active[0]?.limiter.resolved.clock;
+  return clock ? String(Math.floor(clock()) * 1000) : '';
+}
+
 /** KEYS and ARGV of the combined script (see lua/combined.ts). */
 export function combinedArgs(
   active: readonly HttpLimit[],
@@ -27,8 +33,7 @@ export function combinedArgs(
       args.push('s', o.windowArg, o.limitArg, `c${token}${(seq++).toString(36)}`);
     } else args.push('g', o.emissionArg, o.capacityArg, '');
   }
-  const clock = active[0]?.limiter.resolved.clock;
-  if (clock) args[0] = String(Math.floor(clock()) * 1000);
+  args[0] = nowArg(active);
   return { keys, args };
 }
 
@@ -49,8 +54,7 @@ export function stackedArgs(
       args.push('s', o.windowArg, o.limitArg, `c${token}${(seq++).toString(36)}:1`, countRefused);
     } else args.push('g', o.emissionArg, o.capacityArg, o.windowArg, countRefused);
   }
-  const clock = active[0]?.limiter.resolved.clock;
-  if (clock) args[0] = String(Math.floor(clock()) * 1000);
+  args[0] = nowArg(active);
   return { keys, args };
 }
 
