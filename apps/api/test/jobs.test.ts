@@ -1,7 +1,6 @@
-import { type RedisServer, startRedis } from '@redis-toolkit/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DatabaseHandle, openDatabase } from '../src/db/connect.js';
+import { describe, expect, it } from 'vitest';
 import { Client, DENTAL_LOGINS, type DentalRoleName, logCapture, startApp } from './helpers.js';
+import { sharedServers } from './shared-servers.js';
 
 const long = 'x'.repeat(32);
 const PRODUCTION = {
@@ -13,19 +12,10 @@ const PRODUCTION = {
 };
 
 describe('background jobs foundation', () => {
-  let redis: RedisServer;
-  let database: DatabaseHandle;
-  beforeAll(async () => {
-    redis = await startRedis();
-    database = await openDatabase({ seed: { patients: 200, appointments: 1_000 } });
-  }, 60_000);
-  afterAll(async () => {
-    await database?.close();
-    await redis?.stop();
-  });
+  const servers = sharedServers();
 
   it('bull-board at /admin/queues is open in development and lists the six queues', async () => {
-    const app = await startApp({ REDIS_URL: redis.url }, database);
+    const app = await startApp({ REDIS_URL: servers.redis.url }, servers.database);
     try {
       const c = Client.for(app);
       const page = await c.get('/admin/queues');
@@ -50,7 +40,7 @@ describe('background jobs foundation', () => {
   });
 
   it('refuses anonymous and non-admin callers in production; a dental admin gets in', async () => {
-    const app = await startApp({ REDIS_URL: redis.url, ...PRODUCTION }, database);
+    const app = await startApp({ REDIS_URL: servers.redis.url, ...PRODUCTION }, servers.database);
     try {
       const c = Client.for(app);
       const anonymous = await c.get('/admin/queues');
@@ -97,8 +87,8 @@ describe('background jobs foundation', () => {
   it('DISABLE_BACKGROUND_JOBS=true: inline mode, logged once, nothing throws', async () => {
     const log = logCapture();
     const app = await startApp(
-      { REDIS_URL: redis.url, DISABLE_BACKGROUND_JOBS: 'true', LOG_LEVEL: 'info' },
-      database,
+      { REDIS_URL: servers.redis.url, DISABLE_BACKGROUND_JOBS: 'true', LOG_LEVEL: 'info' },
+      servers.database,
       { logStream: log.stream },
     );
     try {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseHandle, openDatabase } from '../src/db/connect.js';
 import type { RunningServer } from '../src/index.js';
 import { Client, type Loose, logCapture, startApp } from './helpers.js';
+import { sharedServers } from './shared-servers.js';
 
 const PASSWORD = 'a-new-password-1';
 let n = 0;
@@ -352,26 +353,17 @@ describe('school accounts: one-time tokens and e-mail jobs', () => {
 });
 
 describe('school accounts: limits and fallbacks', () => {
-  let redis: RedisServer;
-  let database: DatabaseHandle;
-  beforeAll(async () => {
-    redis = await startRedis();
-    database = await openDatabase({ seed: { patients: 200, appointments: 1_000 } });
-  }, 60_000);
-  afterAll(async () => {
-    await database?.close();
-    await redis?.stop();
-  });
+  const servers = sharedServers();
 
   it('e-mails per recipient (MAIL_RATE_LIMIT) and signups per client (SIGNUP_RATE_LIMIT)', async () => {
     const app = await startApp(
       {
-        REDIS_URL: redis.url,
+        REDIS_URL: servers.redis.url,
         RATE_LIMIT_ENABLED: 'true',
         MAIL_RATE_LIMIT: '3',
         SIGNUP_RATE_LIMIT: '4',
       },
-      database,
+      servers.database,
     );
     try {
       const c = Client.for(app);
@@ -404,8 +396,8 @@ describe('school accounts: limits and fallbacks', () => {
   it('DISABLE_BACKGROUND_JOBS=true: the e-mail is sent inline, the flow works, one log line', async () => {
     const log = logCapture();
     const app = await startApp(
-      { REDIS_URL: redis.url, DISABLE_BACKGROUND_JOBS: 'true', LOG_LEVEL: 'info' },
-      database,
+      { REDIS_URL: servers.redis.url, DISABLE_BACKGROUND_JOBS: 'true', LOG_LEVEL: 'info' },
+      servers.database,
       { logStream: log.stream },
     );
     try {
@@ -427,7 +419,7 @@ describe('school accounts: limits and fallbacks', () => {
   });
 
   it('REDIS_ENABLED=false: signup and verification work from memory', async () => {
-    const app = await startApp({ REDIS_ENABLED: 'false' }, database);
+    const app = await startApp({ REDIS_ENABLED: 'false' }, servers.database);
     try {
       const c = Client.for(app);
       const email = address();
@@ -449,14 +441,14 @@ describe('school accounts: limits and fallbacks', () => {
     const long = 'x'.repeat(32);
     const app = await startApp(
       {
-        REDIS_URL: redis.url,
+        REDIS_URL: servers.redis.url,
         NODE_ENV: 'production',
         TRUST_PROXY: '0',
         CACHE_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
         JWT_SECRET: long,
         SESSION_SECRET: long,
       },
-      database,
+      servers.database,
     );
     try {
       const c = Client.for(app);

@@ -1,10 +1,9 @@
 import { createServer } from 'node:net';
-import { type RedisServer, startRedis } from '@redis-toolkit/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DatabaseHandle, openDatabase } from '../src/db/connect.js';
+import { describe, expect, it } from 'vitest';
 import { AppConfigError, loadAppEnv } from '../src/env.js';
 import { startServer } from '../src/index.js';
 import { Client, logCapture, startApp, TEST_ENV } from './helpers.js';
+import { sharedServers } from './shared-servers.js';
 
 const long = 'x'.repeat(32);
 
@@ -44,19 +43,10 @@ describe('start checks', () => {
 });
 
 describe('status page', () => {
-  let redis: RedisServer;
-  let database: DatabaseHandle;
-  beforeAll(async () => {
-    redis = await startRedis();
-    database = await openDatabase({ seed: { patients: 200, appointments: 1_000 } });
-  }, 60_000);
-  afterAll(async () => {
-    await database?.close();
-    await redis?.stop();
-  });
+  const servers = sharedServers();
 
   it('answers from the packages in development: one snapshot per call', async () => {
-    const app = await startApp({ REDIS_URL: redis.url }, database);
+    const app = await startApp({ REDIS_URL: servers.redis.url }, servers.database);
     try {
       const c = Client.for(app);
       const page = await c.get('/');
@@ -67,7 +57,7 @@ describe('status page', () => {
       await cache.getOrSet('status-test', async () => 1);
       await cache.getOrSet('status-test', async () => 1);
       const s = (await c.get('/status.json')).body;
-      expect(s.redis.target).toBe(`redis://127.0.0.1:${redis.port}/0`);
+      expect(s.redis.target).toBe(`redis://127.0.0.1:${servers.redis.port}/0`);
       expect(s.redis.outage).toBeNull();
       const dental = s.caches.find((x: { name: string }) => x.name === 'dental');
       // The same counters the cache itself reports.
@@ -87,7 +77,7 @@ describe('status page', () => {
     const statusToken = 's'.repeat(24);
     const app = await startApp(
       {
-        REDIS_URL: redis.url,
+        REDIS_URL: servers.redis.url,
         NODE_ENV: 'production',
         TRUST_PROXY: '0',
         // Required in production by the security work (ignored where it does not exist yet).
@@ -96,7 +86,7 @@ describe('status page', () => {
         SESSION_SECRET: long,
         STATUS_TOKEN: statusToken,
       },
-      database,
+      servers.database,
     );
     try {
       const c = Client.for(app);
