@@ -12,6 +12,16 @@ export const TEST_ENV: Record<string, string> = {
   RATE_LIMIT_ENABLED: 'false',
 };
 
+const secret = 'x'.repeat(32);
+/** What NODE_ENV=production requires of the environment (keys and secrets), with no proxy trusted. */
+export const PRODUCTION_ENV: Record<string, string> = {
+  NODE_ENV: 'production',
+  TRUST_PROXY: '0',
+  CACHE_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+  JWT_SECRET: secret,
+  SESSION_SECRET: secret,
+};
+
 export async function startApp(
   env: Record<string, string>,
   database?: DatabaseHandle,

@@ -2,7 +2,7 @@ import { type RedisServer, startRedis } from '@redis-toolkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DatabaseHandle, openDatabase } from '../src/db/connect.js';
 import type { RunningServer } from '../src/index.js';
-import { Client, type Loose, logCapture, startApp } from './helpers.js';
+import { Client, type Loose, logCapture, PRODUCTION_ENV, startApp } from './helpers.js';
 import { sharedServers } from './shared-servers.js';
 
 const PASSWORD = 'a-new-password-1';
@@ -438,16 +438,8 @@ describe('school accounts: limits and fallbacks', () => {
   });
 
   it('GET /dev/mail is a 404 in production', async () => {
-    const long = 'x'.repeat(32);
     const app = await startApp(
-      {
-        REDIS_URL: servers.redis.url,
-        NODE_ENV: 'production',
-        TRUST_PROXY: '0',
-        CACHE_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
-        JWT_SECRET: long,
-        SESSION_SECRET: long,
-      },
+      { REDIS_URL: servers.redis.url, ...PRODUCTION_ENV },
       servers.database,
     );
     try {

@@ -2,10 +2,8 @@ import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { AppConfigError, loadAppEnv } from '../src/env.js';
 import { startServer } from '../src/index.js';
-import { Client, logCapture, startApp, TEST_ENV } from './helpers.js';
+import { Client, logCapture, PRODUCTION_ENV, startApp, TEST_ENV } from './helpers.js';
 import { sharedServers } from './shared-servers.js';
-
-const long = 'x'.repeat(32);
 
 describe('start checks', () => {
   it('refuses a DATABASE_URL that is not PostgreSQL, naming what it expects', () => {
@@ -78,12 +76,7 @@ describe('status page', () => {
     const app = await startApp(
       {
         REDIS_URL: servers.redis.url,
-        NODE_ENV: 'production',
-        TRUST_PROXY: '0',
-        // Required in production by the security work (ignored where it does not exist yet).
-        CACHE_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
-        JWT_SECRET: long,
-        SESSION_SECRET: long,
+        ...PRODUCTION_ENV,
         STATUS_TOKEN: statusToken,
       },
       servers.database,
