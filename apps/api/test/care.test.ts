@@ -2,57 +2,7 @@ import { type RedisServer, startRedis, waitUntil } from '@redis-toolkit/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/index.js';
 import { Client, startApp } from './helpers.js';
-
-interface SseEvent {
-  event: string;
-  data: string;
-}
-
-/** Opens an SSE stream with the client's cookies and collects its events. */
-async function openStream(client: Client, path = '/care/alerts/stream') {
-  const controller = new AbortController();
-  const res = await fetch(`${client.base}${path}`, {
-    headers: { cookie: client.cookieHeader() },
-    signal: controller.signal,
-  });
-  const events: SseEvent[] = [];
-  let ended = false;
-  const pump = (async () => {
-    if (!res.body) return;
-    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += value;
-        let i = buffer.indexOf('\n\n');
-        while (i !== -1) {
-          const frame = buffer.slice(0, i);
-          buffer = buffer.slice(i + 2);
-          const event = /^event: (.*)$/m.exec(frame)?.[1];
-          const data = /^data: (.*)$/m.exec(frame)?.[1];
-          if (event) events.push({ event, data: data ?? '' });
-          i = buffer.indexOf('\n\n');
-        }
-      }
-    } catch {
-      // aborted
-    } finally {
-      ended = true;
-    }
-  })();
-  return {
-    status: res.status,
-    contentType: res.headers.get('content-type'),
-    events,
-    ended: () => ended,
-    async close() {
-      controller.abort();
-      await pump;
-    },
-  };
-}
+import { openStream } from './sse.js';
 
 const login = async (client: Client, email = 'carer@care.test', password = 'demo-password') =>
   client.post('/care/auth/login', { email, password });

@@ -4,6 +4,7 @@ import type { DatabaseHandle } from '../src/db/connect.js';
 import { openDatabase } from '../src/db/connect.js';
 import type { RunningServer } from '../src/index.js';
 import { Client, dentalClient, startApp } from './helpers.js';
+import { openStream } from './sse.js';
 
 const HOUR = 3_600_000;
 const P = 'api:jobs';
@@ -335,54 +336,6 @@ describe('dental reminders with DISABLE_BACKGROUND_JOBS=true', () => {
     }
   });
 });
-
-interface SseEvent {
-  event: string;
-  data: string;
-}
-
-/** An SSE stream with the client's cookies, collecting its events until closed. */
-async function openStream(client: Client) {
-  const controller = new AbortController();
-  const res = await fetch(`${client.base}/care/alerts/stream`, {
-    headers: { cookie: client.cookieHeader() },
-    signal: controller.signal,
-  });
-  const events: SseEvent[] = [];
-  const pump = (async () => {
-    if (!res.body) return;
-    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += value;
-        let i = buffer.indexOf('\n\n');
-        while (i !== -1) {
-          const frame = buffer.slice(0, i);
-          buffer = buffer.slice(i + 2);
-          const event = /^event: (.*)$/m.exec(frame)?.[1];
-          if (event) events.push({ event, data: /^data: (.*)$/m.exec(frame)?.[1] ?? '' });
-          i = buffer.indexOf('\n\n');
-        }
-      }
-    } catch {
-      // aborted
-    }
-  })();
-  return {
-    events,
-    alerts: () =>
-      events
-        .filter((e) => e.event === 'alert')
-        .map((e) => JSON.parse(e.data) as { message: string; severity: string }),
-    async close() {
-      controller.abort();
-      await pump;
-    },
-  };
-}
 
 describe('care background jobs (three instances, one Redis, one database)', () => {
   let redis: RedisServer;
