@@ -1,6 +1,5 @@
-import { type RedisServer, startRedis } from '@redis-toolkit/testing';
+import { startRedis } from '@redis-toolkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DatabaseHandle, openDatabase } from '../src/db/connect.js';
 import type { RunningServer } from '../src/index.js';
 import { Client, type Loose, logCapture, PRODUCTION_ENV, startApp } from './helpers.js';
 import { sharedServers } from './shared-servers.js';
@@ -35,20 +34,16 @@ const tokenIn = (mail: Loose): string => {
 };
 
 describe('school accounts: one-time tokens and e-mail jobs', () => {
-  let redis: RedisServer;
-  let database: DatabaseHandle;
+  const servers = sharedServers();
   let app: RunningServer;
   let c: Client;
   beforeAll(async () => {
-    redis = await startRedis();
-    database = await openDatabase({ seed: { patients: 200, appointments: 1_000 } });
-    app = await startApp({ REDIS_URL: redis.url }, database);
+    app = await startApp({ REDIS_URL: servers.redis.url }, servers.database);
     c = Client.for(app);
   }, 60_000);
+  // Before sharedServers' afterAll: vitest runs afterAll hooks last-registered first.
   afterAll(async () => {
     await app?.shutdown();
-    await database?.close();
-    await redis?.stop();
   });
 
   const login = (email: string, password: string) =>
