@@ -1,9 +1,8 @@
 import { type RedisServer, startRedis, waitUntil } from '@redis-toolkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DatabaseHandle } from '../src/db/connect.js';
-import { openDatabase } from '../src/db/connect.js';
 import type { RunningServer } from '../src/index.js';
 import { Client, dentalClient, startApp } from './helpers.js';
+import { sharedServers } from './shared-servers.js';
 import { openStream } from './sse.js';
 
 const HOUR = 3_600_000;
@@ -33,8 +32,7 @@ async function newPatient(staff: Client, n: string) {
 }
 
 describe('dental background jobs: appointment reminders and follow-ups', () => {
-  let redis: RedisServer;
-  let database: DatabaseHandle;
+  const servers = sharedServers();
   let app: RunningServer;
   /** Short lead time and follow-up delay, same Redis and database: jobs that fire within seconds. */
   let quick: RunningServer;
@@ -42,12 +40,10 @@ describe('dental background jobs: appointment reminders and follow-ups', () => {
   let patientId: number;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    database = await openDatabase({ seed: { patients: 200, appointments: 1_000 } });
-    app = await startApp({ REDIS_URL: redis.url }, database);
+    app = await startApp({ REDIS_URL: servers.redis.url }, servers.database);
     quick = await startApp(
-      { REDIS_URL: redis.url, DENTAL_REMINDER_LEAD: '2s', DENTAL_FOLLOW_UP_AFTER: '1s' },
-      database,
+      { REDIS_URL: servers.redis.url, DENTAL_REMINDER_LEAD: '2s', DENTAL_FOLLOW_UP_AFTER: '1s' },
+      servers.database,
     );
     staff = await dentalClient(app, 'receptionist');
     patientId = await newPatient(staff, 'a');
@@ -55,8 +51,6 @@ describe('dental background jobs: appointment reminders and follow-ups', () => {
   afterAll(async () => {
     await quick?.shutdown();
     await app?.shutdown();
-    await database?.close();
-    await redis?.stop();
   });
 
   const book = (startsAt: number, headers: Record<string, string> = {}, client = staff) =>
@@ -78,9 +72,9 @@ describe('dental background jobs: appointment reminders and follow-ups', () => {
       state: 'scheduled',
       dueAt: new Date(startsAt - 24 * HOUR).toISOString(),
     });
-    const due = await delayedDue(redis, 'appointment-reminder', reminderJob(res.body.id));
+    const due = await delayedDue(servers.redis, 'appointment-reminder', reminderJob(res.body.id));
     expectNear(due, startsAt - 24 * HOUR);
-    const job = await redis.cli(
+    const job = await servers.redis.cli(
       'HGET',
       `${P}:appointment-reminder:${reminderJob(res.body.id)}`,
       'data',
@@ -107,9 +101,14 @@ describe('dental background jobs: appointment reminders and follow-ups', () => {
       startsAt: new Date(later).toISOString(),
       reminder: { state: 'scheduled', dueAt: new Date(later - 24 * HOUR).toISOString() },
     });
-    expectNear(await delayedDue(redis, 'appointment-reminder', reminderJob(id)), later - 24 * HOUR);
+    expectNear(
+      await delayedDue(servers.redis, 'appointment-reminder', reminderJob(id)),
+      later - 24 * HOUR,
+    );
     // moved in place: the same single job
-    const members = (await redis.cli('ZRANGE', `${P}:appointment-reminder:delayed`, '0', '-1'))
+    const members = (
+      await servers.redis.cli('ZRANGE', `${P}:appointment-reminder:delayed`, '0', '-1')
+    )
       .split('\n')
       .filter((m) => m === reminderJob(id));
     expect(members).toHaveLength(1);
@@ -121,15 +120,22 @@ describe('dental background jobs: appointment reminders and follow-ups', () => {
 
     const cancelled = await staff.patch(`/dental/appointments/${id}`, { status: 'cancelled' });
     expect(cancelled.body.reminder).toEqual({ state: 'none', dueAt: null });
-    expect(await delayedDue(redis, 'appointment-reminder', reminderJob(id))).toBeUndefined();
-    expect(await redis.cli('EXISTS', `${P}:appointment-reminder:${reminderJob(id)}`)).toBe('0');
+    expect(
+      await delayedDue(servers.redis, 'appointment-reminder', reminderJob(id)),
+    ).toBeUndefined();
+    expect(await servers.redis.cli('EXISTS', `${P}:appointment-reminder:${reminderJob(id)}`)).toBe(
+      '0',
+    );
     const shown = await staff.get(`/dental/appointments/${id}/reminders`);
     expect(shown.body).toMatchObject({ status: 'cancelled', nextReminderAt: null, sent: [] });
 
     // booked again (status back to scheduled): a reminder again
     const again = await staff.patch(`/dental/appointments/${id}`, { status: 'scheduled' });
     expect(again.body.reminder.state).toBe('scheduled');
-    expectNear(await delayedDue(redis, 'appointment-reminder', reminderJob(id)), later - 24 * HOUR);
+    expectNear(
+      await delayedDue(servers.redis, 'appointment-reminder', reminderJob(id)),
+      later - 24 * HOUR,
+    );
     expect(await staff.get(`/dental/appointments/${id}/reminders`)).toMatchObject({
       body: { nextReminderAt: new Date(later - 24 * HOUR).toISOString() },
     });
@@ -154,7 +160,9 @@ describe('dental background jobs: appointment reminders and follow-ups', () => {
           a.patientId === patientId && a.startsAt === new Date(startsAt).toISOString(),
       ),
     ).toHaveLength(1);
-    const delayed = (await redis.cli('ZRANGE', `${P}:appointment-reminder:delayed`, '0', '-1'))
+    const delayed = (
+      await servers.redis.cli('ZRANGE', `${P}:appointment-reminder:delayed`, '0', '-1')
+    )
       .split('\n')
       .filter((m) => m === reminderJob(first.body.id));
     expect(delayed).toHaveLength(1);
@@ -184,7 +192,7 @@ describe('dental background jobs: appointment reminders and follow-ups', () => {
     // done: removed from Redis, so a later move can schedule the key again
     await waitUntil(
       async () =>
-        (await redis.cli('EXISTS', `${P}:appointment-reminder:${reminderJob(id)}`)) === '0',
+        (await servers.redis.cli('EXISTS', `${P}:appointment-reminder:${reminderJob(id)}`)) === '0',
     );
     const past = await book(Date.now() - HOUR);
     expect(past.body.reminder).toEqual({ state: 'none', dueAt: null });
@@ -207,7 +215,7 @@ describe('dental background jobs: appointment reminders and follow-ups', () => {
     expect(sentAt).toBeGreaterThanOrEqual(startsAt - 2_000 - 1_000);
     await waitUntil(
       async () =>
-        (await redis.cli('EXISTS', `${P}:appointment-reminder:${reminderJob(id)}`)) === '0',
+        (await servers.redis.cli('EXISTS', `${P}:appointment-reminder:${reminderJob(id)}`)) === '0',
     );
     const later = Date.now() + 4_000;
     const moved = await desk.patch(`/dental/appointments/${id}`, {
