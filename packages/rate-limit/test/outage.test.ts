@@ -4,15 +4,19 @@ import { createLimiter, createRateLimiter } from '../src/index.js';
 import { startApp, uniqueName } from './helpers.js';
 import { eachDuration, pauseAll, timed } from './outage-helpers.js';
 
-const TIMEOUT = '150ms';
-const TIMEOUT_MS = 150;
+// Long enough that a script load on a loaded 2-core CI machine does not start an outage by itself.
+const TIMEOUT = '500ms';
+const TIMEOUT_MS = 500;
 /** Slack for a loaded 2-core machine on the first (timed-out) call. */
 const FIRST_CALL_MS = TIMEOUT_MS * 3 + 300;
-/** The contract: once the outage started, a decision costs no Redis wait at all. */
-const POLICY_MS = 50;
+/**
+ * The contract: once the outage started, a decision costs no Redis wait at all. A wait would take
+ * the whole TIMEOUT on the hung server; the bound leaves room for a loaded machine's scheduling.
+ */
+const POLICY_MS = TIMEOUT_MS / 2;
 
 describeEachTopology('when Redis hangs (SIGSTOP)', (ctx) => {
-  it("'memory' (default): one timeout, then memory decisions in < 50 ms each; Redis again on resume", async () => {
+  it("'memory' (default): one timeout, then memory decisions each without a Redis wait; Redis again on resume", async () => {
     const redis = ctx.client();
     await redis.ping();
     const logger = captureLogger();
@@ -75,7 +79,7 @@ describeEachTopology('when Redis hangs (SIGSTOP)', (ctx) => {
     resume();
   });
 
-  it("'allow': requests pass untouched; after the first timeout each in < 50 ms", async () => {
+  it("'allow': requests pass untouched; after the first timeout each without a Redis wait", async () => {
     const redis = ctx.client();
     await redis.ping();
     const mw = createRateLimiter({
@@ -106,7 +110,7 @@ describeEachTopology('when Redis hangs (SIGSTOP)', (ctx) => {
     resume();
   });
 
-  it("'deny': 503 JSON with Retry-After; after the first timeout each in < 50 ms", async () => {
+  it("'deny': 503 JSON with Retry-After; after the first timeout each without a Redis wait", async () => {
     const redis = ctx.client();
     await redis.ping();
     const make = (denyStatusCode: 429 | 503) =>
