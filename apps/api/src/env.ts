@@ -112,7 +112,9 @@ const envSchema = z.object({
   /** Run this instance's job workers in-process. Off: it only enqueues (workers run elsewhere). */
   WORKERS_ENABLED: bool(true),
   /** How long a shutdown waits for running jobs before leaving them to another worker. */
-  JOBS_SHUTDOWN_TIMEOUT: durationMs(100, 60_000).default(5_000),
+  // at most 8 s: the process exits hard 10 s after SIGTERM (main.ts), and closing the workers and
+  // producers after the running jobs may take up to 1 s each
+  JOBS_SHUTDOWN_TIMEOUT: durationMs(100, 8_000).default(5_000),
 
   // The dental and care jobs (jobs/clinical.ts), in milliseconds once parsed.
   /** How long before an appointment its reminder goes out (at once when booked closer). Default 24h. */

@@ -61,6 +61,14 @@ describe('environment', () => {
     expect(() => loadAppEnv({ REQUEST_TIMEOUT: '0' })).toThrow(/REQUEST_TIMEOUT/);
     expect(() => loadAppEnv({ REQUEST_TIMEOUT: '1h' })).toThrow(/REQUEST_TIMEOUT/);
   });
+
+  it('JOBS_SHUTDOWN_TIMEOUT: default 5 s, refused past what the 10 s hard exit leaves', () => {
+    expect(loadAppEnv({}).JOBS_SHUTDOWN_TIMEOUT).toBe(5_000);
+    expect(loadAppEnv({ JOBS_SHUTDOWN_TIMEOUT: '8s' }).JOBS_SHUTDOWN_TIMEOUT).toBe(8_000);
+    expect(() => loadAppEnv({ JOBS_SHUTDOWN_TIMEOUT: '30s' })).toThrow(
+      /JOBS_SHUTDOWN_TIMEOUT.*at most 8000 ms/,
+    );
+  });
 });
 
 describe("the guides' REDIS_* / CACHE_* variables", () => {
