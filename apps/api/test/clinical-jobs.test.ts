@@ -268,11 +268,7 @@ describe('dental background jobs: appointment reminders and follow-ups', () => {
 });
 
 describe('dental reminders while Redis is down', () => {
-  // Skipped: a known bug, open in issue 12's closing note. After a Redis kill and restart the
-  // booking's outboxed reminder was replayed in only 1 of 2 local runs (the other waited past
-  // 30 s); the package's own outbox tests pass, so the suspect is the app's lazily connected
-  // appointment-reminder producer, first used during the outage. Unskip once that is fixed.
-  it.skip('a booking is answered with reminder state outbox; the job is in Redis, once, when it is back', async () => {
+  it('a booking is answered with reminder state outbox; the job is in Redis, once, when it is back', async () => {
     const redis = await startRedis();
     const app = await startApp({
       REDIS_URL: redis.url,

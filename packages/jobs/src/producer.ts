@@ -78,14 +78,18 @@ export class Producers {
    */
   connecting(name: string): Promise<unknown> | undefined {
     if (this.ready.has(name)) return undefined;
-    const opening = this.get(name)
-      .waitUntilReady()
-      .then(() => {
-        this.ready.add(name);
-      });
-    // The caller races this with a deadline; when the deadline wins (Redis unreachable) and the
-    // connection is closed later, the rejection ("Connection is closed") would be unobserved.
-    opening.catch(() => {});
+    const queue = this.get(name);
+    const opening = queue.waitUntilReady().then(() => {
+      this.ready.add(name);
+    });
+    // A BullMQ Queue whose first initialisation failed (created while Redis was down) keeps that
+    // rejected promise for good, so every later add and replay on it fails: start a fresh one.
+    // The caller races this with a deadline; the catch also keeps a late rejection observed.
+    opening.catch(() => {
+      if (this.queues.get(name) !== queue) return;
+      this.queues.delete(name);
+      queue.close().catch(() => {});
+    });
     return opening;
   }
 
