@@ -23,8 +23,8 @@ import * as lua from './scripts.js';
 
 /**
  * What the store learnt about a session object: a symbol-keyed field on the object itself
- * (JSON.stringify and express-session's copy skip symbols), not three WeakSet/WeakMap entries
- * per load (those cost ~0.8 µs a request, GC included, measured here).
+ * (JSON.stringify and express-session's copy skip symbols): one object per load instead of an
+ * entry in each of several WeakSets/WeakMaps.
  */
 interface SessionState {
   /** Read from Redis: its save is `SET XX` (cannot resurrect a destroyed session). */
