@@ -12,7 +12,7 @@ import type { Loader } from './get-or-set/load.js';
 import { incr } from './ops/counter.js';
 import { prepare, prepareEnvelope } from './ops/envelope.js';
 import { deleteByPattern, invalidateTags } from './ops/invalidate.js';
-import { type Lookup, lookup, mget, type Project, quickGet } from './ops/read.js';
+import { type Lookup, lookup, mget, type Project, projected, quickGet } from './ops/read.js';
 import { del, write, writeMany } from './ops/write.js';
 import { ms, resolveCacheOptions } from './options/resolve.js';
 import type {
@@ -36,18 +36,13 @@ export interface GetMeta<T> {
 
 let make: (core: Core, keyPrefix: string) => Cache;
 
-const freshValue = ({ found, source }: Lookup): unknown =>
-  source && found && source !== 'loader' ? found.value : undefined;
-
-const metaOf = ({ found, source }: Lookup): GetMeta<unknown> =>
-  source && found && source !== 'loader'
-    ? { value: found.value, source }
-    : { value: undefined, source: undefined };
-
 const valueOnly: Project<unknown> = (value) => value;
 
-const withSource: Project<GetMeta<unknown>> = (value, source) =>
-  source === 'loader' ? { value: undefined, source: undefined } : { value, source };
+const withSource: Project<GetMeta<unknown>> = (value, source) => ({ value, source });
+
+const freshValue = (result: Lookup): unknown => projected(result, valueOnly);
+
+const metaOf = (result: Lookup): GetMeta<unknown> => projected(result, withSource);
 
 const namespaceError = (field: string, message: string): Error =>
   new CacheConfigError(field, message);

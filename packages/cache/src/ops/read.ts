@@ -36,10 +36,11 @@ const fresh = (found: Found | undefined): boolean => found !== undefined && foun
 
 const asLookup = (lookup: Lookup): Lookup => lookup;
 
-/** What `get` / `getWithMeta` hand out, from a value and where it came from. */
-export type Project<R> = (value: unknown, source: CacheSource | undefined) => R;
+/** What `get` / `getWithMeta` hand out, from a fresh value and where it came from (none: a miss). */
+export type Project<R> = (value: unknown, source: Exclude<CacheSource, 'loader'> | undefined) => R;
 
-const projected = <R>({ found, source }: Lookup, project: Project<R>): R =>
+/** A lookup's answer shaped by `project`: a loader's value or a miss is projected as a miss. */
+export const projected = <R>({ found, source }: Lookup, project: Project<R>): R =>
   source && found && source !== 'loader'
     ? project(found.value, source)
     : project(undefined, undefined);
