@@ -136,6 +136,18 @@ describe('dental authorization matrix (every route × every role × anonymous)',
     },
   );
 
+  // Left out of the table walk above: it would end the shared clients' sessions.
+  it('POST /auth/logout: anonymous 401, every role 204 on its own fresh session', async () => {
+    const anon = await Client.for(app).post('/dental/auth/logout');
+    expect(anon.status).toBe(401);
+    expect(anon.body.error.code).toBe('E_API_UNAUTHENTICATED');
+    for (const role of DENTAL_ROLES) {
+      expect(DENTAL_PERMISSIONS['POST /auth/logout']).toContain(role);
+      const fresh = await dentalClient(app, role);
+      expect((await fresh.post('/dental/auth/logout')).status, role).toBe(204);
+    }
+  });
+
   it('an unknown /dental path is 401 without a session, 404 with one', async () => {
     expect((await Client.for(app).get('/dental/nope')).status).toBe(401);
     expect((await clients.receptionist.get('/dental/nope')).status).toBe(404);
@@ -220,6 +232,48 @@ describe('dental sessions while Redis is down (SESSION_ON_REDIS_ERROR=deny)', ()
       expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     } finally {
       await app.shutdown();
+      await redis.stop();
+    }
+  });
+});
+
+describe('dental login is limited by the auth preset (AUTH_RATE_LIMIT failures per IP + e-mail)', () => {
+  it('5 wrong passwords, then the right one from another instance is 429; another e-mail signs in', async () => {
+    const redis = await startRedis();
+    const env = {
+      REDIS_URL: redis.url,
+      RATE_LIMIT_ENABLED: 'true',
+      GLOBAL_RATE_LIMIT: '100000',
+      API_RATE_LIMIT: '100000',
+    };
+    const a = await startApp(env);
+    const b = await startApp(env, a.database);
+    try {
+      const c = Client.for(a, { useCookies: true });
+      for (let i = 0; i < 5; i++) {
+        const res = await c.post('/dental/auth/login', {
+          email: 'eva@dental.test',
+          password: `guess-${i}`,
+        });
+        expect(res.status, `attempt ${i + 1}`).toBe(401);
+      }
+      // the count lives in Redis: the other instance refuses the sixth attempt, right password too
+      const sixth = await Client.for(b, { useCookies: true }).post('/dental/auth/login', {
+        email: 'eva@dental.test',
+        password: 'demo-password',
+      });
+      expect(sixth.status).toBe(429);
+      expect(sixth.body.error.code).toBe('E_RATELIMIT_LIMITED');
+      expect(Number(sixth.headers.get('retry-after'))).toBeGreaterThan(0);
+      // keyed on IP + e-mail: a colleague at the same desk still signs in
+      const other = await c.post('/dental/auth/login', {
+        email: 'alice@dental.test',
+        password: 'demo-password',
+      });
+      expect(other.status).toBe(200);
+    } finally {
+      await b.shutdown();
+      await a.shutdown();
       await redis.stop();
     }
   });
