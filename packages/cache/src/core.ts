@@ -335,7 +335,19 @@ export class Core {
       return undefined;
     }
     if (decoded.counter) return this.counterFound(key, decoded.env.v as number);
-    const env = decoded.env;
+    return this.checked(key, decoded.env, raw, tagTimes);
+  }
+
+  /**
+   * An envelope read from Redis, checked against its tags (undefined when one was invalidated
+   * after it was written, or cannot be verified) and kept in memory when accepted.
+   */
+  checked(
+    key: string,
+    env: Envelope,
+    raw: string | Buffer,
+    tagTimes: Map<string, number> | undefined,
+  ): Found | undefined | Promise<Found | undefined> {
     const tags = env.t;
     if (tags === undefined || tags.length === 0) return this.accept(key, env, raw);
     const verdict = this.tagVerdict(tags, env.c, tagTimes);

@@ -60,8 +60,9 @@ function envelopeOf(serializer: Serializer, raw: string | Buffer): Envelope | un
  * The common `get`: no memory in front (`'fallback'` mode or none), Redis usable, nothing
  * pending, the key not encrypted and no tags expected. One GET under the runtime and one
  * `.then` that parses, counts and answers, without the general lookup's intermediate objects.
- * Counters, tagged entries and anything undecodable continue on the general decode; a failed
- * call on the general outage path. Undefined when the general lookup must run.
+ * Counters and anything undecodable continue on the general decode, tagged entries on its tag
+ * check (parsed once); a failed call on the general outage path. Undefined when the general
+ * lookup must run.
  */
 export function quickGet<R>(
   core: Core,
@@ -93,10 +94,14 @@ export function quickGet<R>(
         }
         // a counter is at most 21 characters; an envelope always longer
         const env = raw.length > 21 ? envelopeOf(core.config.serializer, raw) : undefined;
-        if (env === undefined || (env.t !== undefined && env.t.length > 0)) {
-          return core.decodeThen(full, raw, undefined, (l2) =>
-            projected(settled(core, full, operation, l2, undefined), project),
-          );
+        const tagged = env !== undefined && env.t !== undefined && env.t.length > 0;
+        if (env === undefined || tagged) {
+          const settle = (l2: Maybe<Found | undefined>): R =>
+            projected(settled(core, full, operation, l2, undefined), project);
+          if (env === undefined) return core.decodeThen(full, raw, undefined, settle);
+          // tagged: the general tag check, on the envelope already parsed
+          const found = core.checked(full, env, raw, undefined);
+          return found instanceof Promise ? found.then(settle) : settle(found);
         }
         const now = Date.now();
         if (env.g > now && memory.enabled) memory.setRead(full, env, raw, core.fallback);
