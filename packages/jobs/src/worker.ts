@@ -1,4 +1,9 @@
-import { durationOption, logSafeError, ToolkitEvents } from '@redis-toolkit/connection';
+import {
+  durationOption,
+  logSafeError,
+  refuseUnknownOptions,
+  ToolkitEvents,
+} from '@redis-toolkit/connection';
 import { type Job, Worker } from 'bullmq';
 import { closeClient } from './connection.js';
 import { configError, JobsInputError } from './errors.js';
@@ -232,12 +237,6 @@ async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolea
 }
 
 function refuseWorkerOptions(options: WorkerOptions): void {
-  for (const key of Object.keys(options)) {
-    if (!(WORKER_FIELDS as readonly string[]).includes(key)) {
-      throw configError(
-        key,
-        `unknown worker option \`${key}\`; known: ${WORKER_FIELDS.join(', ')}`,
-      );
-    }
-  }
+  // the shared refusal: names the nearest known option (`concurency` → `concurrency`)
+  refuseUnknownOptions(options, WORKER_FIELDS, configError);
 }
