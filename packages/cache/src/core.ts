@@ -282,9 +282,10 @@ export class Core {
   private tagsToFetch(key: string, hint: readonly string[] | undefined): string[] | undefined {
     const expected = hint ?? this.memory.peekTags(key);
     if (expected === undefined || expected.length === 0) return undefined;
-    if (!(this.tiered && this.bus.trusted)) return [...new Set(expected)];
+    const unique = [...new Set(expected)];
+    if (!(this.tiered && this.bus.trusted)) return unique;
     const known = this.bus.tagTimes;
-    const missing = [...new Set(expected)].filter((tag) => !known.has(tag));
+    const missing = unique.filter((tag) => !known.has(tag));
     return missing.length > 0 ? missing : undefined;
   }
 
