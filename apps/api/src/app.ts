@@ -86,7 +86,8 @@ export function createApp({
     res.send(await metrics.registry.metrics());
   });
   // The API routes' global + API limits in one script call (platform.ts), decided where the
-  // global limit is; the global limiter and the routes' `api` mounts below then pass them on.
+  // global limit is; the global limiter below then passes those requests on. The route mounts
+  // further down take no `api` limiter of their own: it would only find them decided.
   app.use(['/dental', '/school', '/care'], platform.limiters.api);
   app.use(platform.limiters.global);
   app.use(requestTimeout(env.REQUEST_TIMEOUT));
@@ -148,7 +149,6 @@ export function createApp({
   });
   app.use(
     '/dental',
-    platform.limiters.api,
     csrf.protect,
     dentalRoutes({
       repo: dentalRepository(db),
@@ -161,7 +161,6 @@ export function createApp({
   );
   app.use(
     '/school',
-    platform.limiters.api,
     schoolRoutes({
       repo: schoolRepository(db),
       tokens: tokenService(env.JWT_SECRET),
@@ -178,7 +177,6 @@ export function createApp({
   );
   app.use(
     '/care',
-    platform.limiters.api,
     csrf.protect,
     careRoutes({
       repo: careRepository(db),

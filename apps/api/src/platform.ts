@@ -242,8 +242,7 @@ export function createPlatform(
   if (env.RATE_LIMIT_ENABLED) {
     // Global + API in one script call per request ('stacked': the same counts, headers and 429s
     // as the two limiters one after the other). app.ts mounts it on the API prefixes before the
-    // global limiter; a limit decides a request once, so `global` and the routes' own `api`
-    // mounts pass those requests on.
+    // global limiter; a limit decides a request once, so `global` passes those requests on.
     limiters.api = combineLimits([limiters.global, limiters.api] as RateLimitMiddleware[], {
       counting: 'stacked',
     });
