@@ -37,16 +37,12 @@ export interface AppJobsOptions {
  * this process, so `handle` always registers, whatever `WORKERS_ENABLED` says.
  */
 export interface AppJobQueues extends JobQueues<AppJobs> {
-  /** True when this instance runs workers (or the inline fallback, which always runs handlers). */
-  readonly workersEnabled: boolean;
   /** Registers the handler of one queue (once per queue) and starts its worker. */
   handle<K extends AppQueueName>(
     name: K,
     handler: JobHandler<AppJobs[K]>,
     options?: WorkerOptions,
   ): void;
-  /** Queues that have a handler in this instance. */
-  handled(): AppQueueName[];
   /** Stops taking jobs and waits for running ones up to the deadline; producers stay open. Idempotent. */
   closeWorkers(timeoutMs?: number): Promise<void>;
   /** BullMQ queues for bull-board, opened on first call; `undefined` without Redis (inline). */
@@ -112,7 +108,6 @@ export function createAppJobs(options: AppJobsOptions): AppJobQueues {
       return queues.mode;
     },
     events: queues.events,
-    workersEnabled: runWorkers,
     add: (name, data, addOptions) => queues.add(name, data, addOptions),
     schedule: (name, data, scheduleOptions) => queues.schedule(name, data, scheduleOptions),
     cancel: (name, key) => queues.cancel(name, key),
@@ -135,7 +130,6 @@ export function createAppJobs(options: AppJobsOptions): AppJobQueues {
         }),
       );
     },
-    handled: () => [...handlers],
     closeWorkers,
     bullQueues() {
       if (inline || !redis.client || closed) return undefined;
