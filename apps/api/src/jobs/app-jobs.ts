@@ -30,11 +30,12 @@ export interface AppJobsOptions {
 }
 
 /**
- * The app's queues plus the handler registry. Each use case registers its own handlers with
- * `handle(name, fn)` where its routes are built (school/mail.ts, dental/…, care/…); a handler
- * starts its worker at once when this instance runs workers. Without Redis (`REDIS_ENABLED=false`
- * or `DISABLE_BACKGROUND_JOBS=true`) the package's inline fallback runs the registered handler in
- * this process, so `handle` always registers, whatever `WORKERS_ENABLED` says.
+ * The app's queues plus the handler registry. Handlers are registered with `handle(name, fn)`
+ * where the app is built (`email` in app.ts, the dental and care queues in jobs/clinical.ts); a
+ * handler starts its worker at once when this instance runs workers. Without Redis
+ * (`REDIS_ENABLED=false` or `DISABLE_BACKGROUND_JOBS=true`) the package's inline fallback runs
+ * the registered handler in this process, so `handle` always registers, whatever
+ * `WORKERS_ENABLED` says.
  */
 export interface AppJobQueues extends JobQueues<AppJobs> {
   /** Registers the handler of one queue (once per queue) and starts its worker. */

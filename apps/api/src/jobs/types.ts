@@ -6,7 +6,7 @@ import type {
   MedicationReminderJob,
 } from './clinical-types.js';
 
-/** One e-mail, rendered by the producer: the worker only delivers it (see school/mail.ts). */
+/** One e-mail, rendered by the producer (school/account-routes.ts): the worker only delivers it. */
 export interface EmailJob {
   to: string;
   subject: string;
