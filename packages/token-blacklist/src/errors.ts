@@ -65,8 +65,9 @@ export class BlacklistUnavailableError extends ToolkitError {
 /** Invalid options passed to `createTokenBlacklist`; `field` names the option. */
 export class TokenBlacklistConfigError extends ToolkitError {
   static override readonly code = 'E_BLACKLIST_CONFIG';
-  constructor(field: string, message: string) {
-    super(`createTokenBlacklist: ${message}`, { field });
+  /** `where`: the factory the options were given to (`createTokenBlacklist`, `rejectRevoked`...). */
+  constructor(field: string, message: string, where = 'createTokenBlacklist') {
+    super(`${where}: ${message}`, { field });
   }
 }
 

@@ -1,4 +1,10 @@
-import { BlacklistUnavailableError, TokenInputError, TokenRevokedError } from './errors.js';
+import { refuseUnknownOptions } from '@redis-toolkit/connection';
+import {
+  BlacklistUnavailableError,
+  TokenBlacklistConfigError,
+  TokenInputError,
+  TokenRevokedError,
+} from './errors.js';
 import type { TokenOrClaims } from './types.js';
 
 /** What the helpers need of a blacklist (structural, so this file does not import the class). */
@@ -37,6 +43,9 @@ export interface IssuanceGuardOptions {
   /** Message of the 503 body. */
   message?: string;
 }
+
+const optionError = (where: string) => (field: string, message: string) =>
+  new TokenBlacklistConfigError(field, message, where);
 
 export function bearerToken(req: RevocationRequest): string | undefined {
   const header = req.headers.authorization;
@@ -77,6 +86,7 @@ export function rejectRevoked<Req extends RevocationRequest = RevocationRequest>
   blacklist: RevocationChecker,
   options: RejectRevokedOptions<Req> = {},
 ): (req: Req, res: RevocationResponse, next: NextFunction) => Promise<void> {
+  refuseUnknownOptions(options, ['getClaims'], optionError('rejectRevoked'));
   const getClaims =
     options.getClaims ?? (defaultGetClaims as (req: Req) => TokenOrClaims | undefined);
   return async (req, res, next) => {
@@ -117,6 +127,7 @@ export function requireCanIssue(
   blacklist: RevocationChecker,
   options: IssuanceGuardOptions = {},
 ): (req: unknown, res: RevocationResponse, next: NextFunction) => void {
+  refuseUnknownOptions(options, ['message'], optionError('requireCanIssue'));
   const message =
     options.message ??
     'New credentials cannot be issued while revocations cannot be checked; retry shortly.';
