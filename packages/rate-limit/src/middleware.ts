@@ -153,7 +153,15 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimitMiddlew
     // the same key express-rate-limit computes (its default keyGenerator, or ours above)
     key:
       typeof keyBy === 'function'
-        ? async (req, res) => String(await keyBy(req, res))
+        ? (req, res) => {
+            // a string as it is (the usual case): combineLimits then decides without a promise hop
+            try {
+              const key = keyBy(req, res);
+              return typeof key === 'string' ? key : Promise.resolve(key).then(String);
+            } catch (error) {
+              return Promise.reject(error);
+            }
+          }
         : (req) => ipKeyGenerator(req.ip ?? '', ipv6Subnet),
     skip: options.skip,
     skipSuccessfulRequests: options.skipSuccessfulRequests ?? false,
