@@ -49,7 +49,6 @@ export const appointmentBody = z
   })
   .openapi('AppointmentInput');
 export const appointmentStatus = z.enum(['scheduled', 'completed', 'cancelled']);
-export const statusBody = z.object({ status: appointmentStatus }).openapi('AppointmentStatusInput');
 /** A status change, a move (new start time), or both: the reminder follows either. */
 export const appointmentPatchBody = z
   .object({
