@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Duration, encodeKeySegment } from '@redis-toolkit/connection';
+import { type Duration, encodeKeySegment, refuseUnknownOptions } from '@redis-toolkit/connection';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Cache } from '../cache.js';
 import { CacheConfigError } from '../errors.js';
@@ -35,6 +35,9 @@ export interface CacheResponseOptions {
   /** Tags stored with the response (for `cache.invalidateTags` / `invalidate({ tags })`). */
   tags?: PerRequest<readonly string[]>;
 }
+
+const RESPONSE_OPTIONS = ['cache', 'ttl', 'grace', 'key', 'varyBy', 'tags'];
+const configError = (field: string, message: string) => new CacheConfigError(field, message);
 
 function resolve<T>(value: PerRequest<T> | undefined, req: Request): T | undefined {
   return typeof value === 'function' ? (value as (req: Request) => T)(req) : value;
@@ -106,6 +109,7 @@ function isPrivate(res: Response): boolean {
  * Set-Cookie or Cache-Control private/no-store unless `varyBy` names the user.
  */
 export function cacheResponse(options: CacheResponseOptions): RequestHandler {
+  refuseUnknownOptions(options, RESPONSE_OPTIONS, configError);
   const ttlMs = ms(options.ttl, 'ttl', 0);
   if (!(ttlMs > 0)) throw new CacheConfigError('ttl', 'expected a positive duration');
   const graceMs = ms(options.grace, 'grace', 0);
@@ -173,6 +177,7 @@ export interface InvalidateOptions {
 
 /** For write routes: after a 2xx response, invalidates the given tags and cached paths. */
 export function invalidate(options: InvalidateOptions): RequestHandler {
+  refuseUnknownOptions(options, ['cache', 'tags', 'paths'], configError);
   const store = options.cache.namespace('http');
   return (req: Request, res: Response, next: NextFunction): void => {
     res.on('finish', () => {

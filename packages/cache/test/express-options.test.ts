@@ -1,0 +1,47 @@
+import type { RequestHandler } from 'express';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import {
+  type CacheResponseOptions,
+  cacheResponse,
+  type InvalidateOptions,
+  invalidate,
+  invalidateResponses,
+} from '../src/express/index.js';
+import { type Cache, CacheConfigError, createCache } from '../src/index.js';
+
+// Memory-only cache: the option checks run when the middleware is built, before any request.
+describe('express helpers: options', () => {
+  const refused = (fn: () => unknown): CacheConfigError => {
+    let caught: unknown;
+    try {
+      fn();
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(CacheConfigError);
+    return caught as CacheConfigError;
+  };
+
+  it('cacheResponse and invalidate refuse an unknown option, naming the nearest known one', async () => {
+    const cache = createCache({ maxMemoryEntries: 10 });
+    const a = refused(() => cacheResponse({ cache, ttl: 60, tgas: ['x'] } as never));
+    expect(a).toMatchObject({ code: 'E_CACHE_CONFIG', field: 'tgas' });
+    expect(a.message).toMatch(/unknown option `tgas` \(did you mean `tags`\?\)/);
+    const b = refused(() => invalidate({ cache, path: ['/x'] } as never));
+    expect(b).toMatchObject({ code: 'E_CACHE_CONFIG', field: 'path' });
+    expect(b.message).toMatch(/did you mean `paths`\?/);
+    // the known ones are accepted
+    expect(typeof cacheResponse({ cache, ttl: 60, grace: 5, tags: ['x'] })).toBe('function');
+    expect(typeof invalidate({ cache, tags: ['x'], paths: ['/x'] })).toBe('function');
+    await cache.close();
+  });
+
+  it('types', () => {
+    expectTypeOf(cacheResponse).parameter(0).toEqualTypeOf<CacheResponseOptions>();
+    expectTypeOf(cacheResponse).returns.toEqualTypeOf<RequestHandler>();
+    expectTypeOf<CacheResponseOptions['cache']>().toEqualTypeOf<Cache>();
+    expectTypeOf(invalidate).parameter(0).toEqualTypeOf<InvalidateOptions>();
+    expectTypeOf(invalidate).returns.toEqualTypeOf<RequestHandler>();
+    expectTypeOf(invalidateResponses).returns.toEqualTypeOf<Promise<number>>();
+  });
+});
