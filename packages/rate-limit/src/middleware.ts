@@ -94,9 +94,9 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimitMiddlew
         if (!res.writableEnded) res.json(body);
       }, next);
     },
-    // a limit decides a request once (see decided.ts); the user's skip runs only when it has not
+    // a limit decides a request once (see decided.ts): a request it counts is marked. One decided
+    // already never gets here (the middleware below passes it on before calling into erl)
     skip: (req: Request, res: Response) => {
-      if (decidedOn(req)?.includes(limiter)) return true;
       const skipped = userSkip ? userSkip(req, res) : false;
       if (skipped === false) markDecided(req, limiter);
       else if (skipped !== true) {
