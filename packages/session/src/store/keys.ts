@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { escapeGlob, hashTag } from '@redis-toolkit/connection';
 
+/** A session's tombstone, from the session's key (the caller has it already: no second hashTag). */
+export const tombstoneOf = (sessionKey: string): string => `${sessionKey}:destroyed`;
+
+/** A session's index mark, from the session's key. */
+export const markOf = (sessionKey: string): string => `${sessionKey}:indexed`;
+
 /**
  * Key layout, `ns` = `{prefix}session:` (before the client's own `keyPrefix`):
  * - `ns{<sid>}`             the session JSON (string, PX = cookie expiry)
@@ -11,20 +17,16 @@ import { escapeGlob, hashTag } from '@redis-toolkit/connection';
  * The braces are Cluster hash tags: a session, its tombstone and its mark, and a user's two index
  * keys, share a slot, so each script touches one slot.
  */
-/** Suffixes of a session's side keys (same hash tag, so the same slot as the session). */
-export const TOMBSTONE_SUFFIX = ':destroyed';
-export const MARK_SUFFIX = ':indexed';
-
 export class Keys {
   constructor(readonly namespace: string) {}
   session(sid: string): string {
     return `${this.namespace}${hashTag(sid)}`;
   }
   tombstone(sid: string): string {
-    return `${this.session(sid)}${TOMBSTONE_SUFFIX}`;
+    return tombstoneOf(this.session(sid));
   }
   indexMark(sid: string): string {
-    return `${this.session(sid)}${MARK_SUFFIX}`;
+    return markOf(this.session(sid));
   }
   userIndex(userId: string): string {
     return `${this.namespace}user:${hashTag(userId)}`;

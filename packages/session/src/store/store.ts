@@ -17,7 +17,7 @@ import { UserIndex } from '../user-index/user-index.js';
 import { UserSessions } from '../user-index/user-sessions.js';
 import { CallbackStore } from './callback-store.js';
 import type { StoreContext, StoreCounters } from './context.js';
-import { isValidSid, Keys, MARK_SUFFIX, sessionHandle, TOMBSTONE_SUFFIX } from './keys.js';
+import { isValidSid, Keys, markOf, sessionHandle, tombstoneOf } from './keys.js';
 import { Listing } from './listing.js';
 import * as lua from './scripts.js';
 
@@ -161,7 +161,7 @@ export class SessionStoreImpl extends CallbackStore implements RedisSessionStore
     if (opts.activityResolutionMs > 0) {
       // Same slot (hash tag), one command: the data and whether the index is fresh.
       return runtime
-        .run('get', () => client.mget(key, `${key}${MARK_SUFFIX}`), opts.commandTimeoutMs)
+        .run('get', () => client.mget(key, markOf(key)), opts.commandTimeoutMs)
         .then(([raw = null, mark = null]) => this.loadedFrom(sid, raw, mark !== null), onError);
     }
     return runtime
@@ -220,7 +220,7 @@ export class SessionStoreImpl extends CallbackStore implements RedisSessionStore
     let call: Promise<unknown>;
     if (this.loginWrites.has(session)) {
       this.loginWrites.delete(session);
-      const fresh = [key, `${key}${TOMBSTONE_SUFFIX}`, `${key}${MARK_SUFFIX}`];
+      const fresh = [key, tombstoneOf(key), markOf(key)];
       const freshArgs = [json, ttlMs, markTtl, '0'];
       call = durableWrite(
         runtime,
@@ -234,7 +234,7 @@ export class SessionStoreImpl extends CallbackStore implements RedisSessionStore
       call = runScript(
         runtime,
         lua.setIfAlive,
-        [key, `${key}${TOMBSTONE_SUFFIX}`, `${key}${MARK_SUFFIX}`],
+        [key, tombstoneOf(key), markOf(key)],
         [json, ttlMs, markTtl, '0'],
         opts.commandTimeoutMs,
       );
@@ -242,7 +242,7 @@ export class SessionStoreImpl extends CallbackStore implements RedisSessionStore
       call = runScript(
         runtime,
         lua.setIfExistsMarked,
-        [key, `${key}${MARK_SUFFIX}`],
+        [key, markOf(key)],
         [json, ttlMs, markTtl],
         opts.commandTimeoutMs,
       );
@@ -295,7 +295,7 @@ export class SessionStoreImpl extends CallbackStore implements RedisSessionStore
         ? runScript(
             runtime,
             lua.touchMarked,
-            [key, `${key}${MARK_SUFFIX}`],
+            [key, markOf(key)],
             [ttlMs, markTtl],
             opts.commandTimeoutMs,
           )
