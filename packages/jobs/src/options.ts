@@ -145,10 +145,9 @@ export function resolveJobsOptions<J extends object>(input: JobsOptions<J>): Res
       defaultMaxMemoryEntries: 10_000,
       // jobs says what it does instead of enqueueing; the generic memory-only line would be a second one
       memoryOnlyLog: {
-        message:
-          fallback === 'inline'
-            ? `jobs: background jobs disabled (${disabled ? 'disabled: true' : 'no redis'}): handlers run inline in this process`
-            : `jobs: background jobs disabled (${disabled ? 'disabled: true' : 'no redis'}): jobs are dropped`,
+        message: `jobs: background jobs disabled (${disabled ? 'disabled: true' : 'no redis'}): ${
+          fallback === 'inline' ? 'handlers run inline in this process' : 'jobs are dropped'
+        }`,
         fields: { fallback },
       },
     },
