@@ -8,7 +8,7 @@ import type {
   RedisHealth,
   RedisStatusListener,
 } from './connection-types.js';
-import { defineRedisConfig } from './define.js';
+import { defineRedisConfig, refuseUnknownFields } from './define.js';
 import { checkHealth } from './health.js';
 import { clusterOptions, describeTarget, redisOptions } from './ioredis-options.js';
 import { redactError, redactSecrets } from './redact.js';
@@ -28,6 +28,7 @@ export function createRedis(
   options: CreateRedisOptions = {},
 ): RedisConnection {
   const config = defineRedisConfig(input);
+  refuseUnknownFields(options, ['logger', 'name']);
   const logger = options.logger ?? silentLogger;
   const name = (options.name ?? 'redis-toolkit').trim().replace(/\s+/g, '-') || 'redis-toolkit';
   if (!config.enabled) return disabledConnection(config, name, logger);

@@ -2,6 +2,49 @@ import type { RedisConfig, RedisConfigInput, RedisTlsInput } from './config-type
 import { RedisConfigError } from './errors.js';
 import type { Field } from './fields.js';
 import { type RawConfig, resolveConfig } from './resolve.js';
+import { nearest } from './runtime/options.js';
+
+/** Every field `defineRedisConfig` reads (a validated `RedisConfig` has only these too). */
+const CONFIG_FIELDS = [
+  'enabled',
+  'mode',
+  'url',
+  'host',
+  'port',
+  'username',
+  'password',
+  'db',
+  'tls',
+  'keyPrefix',
+  'sentinels',
+  'masterName',
+  'sentinelUsername',
+  'sentinelPassword',
+  'nodes',
+  'connectTimeoutMs',
+  'commandTimeoutMs',
+  'maxRetriesPerRequest',
+  'healthTimeoutMs',
+  'downAfterMs',
+  'retryBaseMs',
+  'retryMaxMs',
+  'enableAutoPipelining',
+  'warnings',
+] as const;
+const TLS_FIELDS = ['ca', 'cert', 'key', 'caFile', 'certFile', 'keyFile', 'rejectUnauthorized'];
+
+/** Refuses a field nobody reads, naming the nearest known one; the value is never shown (it may be a secret). */
+export function refuseUnknownFields(input: object, known: readonly string[], path = ''): void {
+  for (const name of Object.keys(input)) {
+    if (known.includes(name)) continue;
+    const near = nearest(name, known);
+    throw new RedisConfigError(
+      `${path}${name}`,
+      '***',
+      `a known option, not an unknown one${near ? ` (did you mean \`${path}${near}\`?)` : ''}; known: ${known.join(', ')}`,
+    );
+  }
+}
 
 const f = (label: string, value: unknown, extra: Partial<Field> = {}): Field => ({
   label,
@@ -23,8 +66,10 @@ export function defineRedisConfig(input: RedisConfigInput): RedisConfig {
     );
   }
   const i = input as Record<string, unknown>;
+  refuseUnknownFields(i, CONFIG_FIELDS);
   const tlsValue = i.tls as boolean | RedisTlsInput | undefined;
   const tlsObject = typeof tlsValue === 'object' && tlsValue !== null ? tlsValue : undefined;
+  if (tlsObject) refuseUnknownFields(tlsObject, TLS_FIELDS, 'tls.');
   const tls = (key: keyof RedisTlsInput) => f(`tls.${key}`, tlsObject?.[key]);
   const raw: RawConfig = {
     enabled: f('enabled', i.enabled),

@@ -1,11 +1,16 @@
+import { RedisUnavailableError, ToolkitError } from './runtime/errors.js';
+import { OutboxFullError } from './runtime/file-outbox.js';
+
 /**
  * A configuration value (environment variable or option field) is missing, malformed or in
  * conflict with another. `variable` names it, `value` shows it with secrets masked as `***`,
  * `expected` describes the accepted form.
  */
-export class RedisConfigError extends Error {
-  static readonly code = 'E_REDIS_CONFIG';
-  readonly code = RedisConfigError.code;
+export class RedisConfigError extends ToolkitError {
+  static override readonly code = 'E_REDIS_CONFIG';
+  declare readonly code: 'E_REDIS_CONFIG';
+  /** The variable or option field at fault (the same as `variable`). */
+  declare readonly field: string;
   readonly variable: string;
   /** The offending value with secrets masked (`***`); `undefined` when the value is missing. */
   readonly value: string | undefined;
@@ -19,8 +24,7 @@ export class RedisConfigError extends Error {
   ) {
     const shown =
       value === undefined ? `${variable} is not set` : `${variable}="${value}" is invalid`;
-    super(`${shown}: expected ${expected}`, options);
-    this.name = 'RedisConfigError';
+    super(`${shown}: expected ${expected}`, { field: variable, cause: options?.cause });
     this.variable = variable;
     this.value = value;
     this.expected = expected;
@@ -30,4 +34,6 @@ export class RedisConfigError extends Error {
 /** Every error this package throws, by name (match with `instanceof` or on `code`). */
 export const errors = {
   RedisConfigError,
+  RedisUnavailableError,
+  OutboxFullError,
 } as const;

@@ -1,0 +1,81 @@
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import * as connection from '../src/index.js';
+import {
+  type CreateRedisOptions,
+  createRedis,
+  defineRedisConfig,
+  errors,
+  type RedisConfig,
+  RedisConfigError,
+  type RedisConfigInput,
+  type RedisConnection,
+  ToolkitError,
+} from '../src/index.js';
+
+const refused = (fn: () => unknown): RedisConfigError => {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(RedisConfigError);
+  return caught as RedisConfigError;
+};
+
+// No server: every check here runs before a client exists (disabled configs never connect).
+describe('the connection speaks the shared vocabulary', () => {
+  it('defineRedisConfig refuses an unknown field, naming the nearest known one and never its value', () => {
+    const a = refused(() => defineRedisConfig({ hots: 'h', port: 1 } as never));
+    expect(a).toMatchObject({ code: 'E_REDIS_CONFIG', field: 'hots', variable: 'hots' });
+    expect(a.message).toMatch(/did you mean `host`\?/);
+    const b = refused(() => defineRedisConfig({ host: 'h', pasword: 'hunter2-secret' } as never));
+    expect(b.field).toBe('pasword');
+    expect(b.message).toMatch(/did you mean `password`\?/);
+    expect(b.message).not.toContain('hunter2-secret');
+    const c = refused(() => defineRedisConfig({ host: 'h', tls: { caFiles: '/x' } } as never));
+    expect(c.field).toBe('tls.caFiles');
+    expect(c.message).toMatch(/did you mean `tls.caFile`\?/);
+    // a validated config passes through again
+    const config = defineRedisConfig({ host: 'h', port: 7000, keyPrefix: 'p:' });
+    expect(defineRedisConfig(config)).toEqual(config);
+  });
+
+  it('createRedis refuses an unknown option in its second argument', () => {
+    const e = refused(() => createRedis({ enabled: false }, { nmae: 'x' } as never));
+    expect(e).toMatchObject({ field: 'nmae' });
+    expect(e.message).toMatch(/did you mean `name`\?/);
+  });
+
+  it('RedisConfigError is a ToolkitError: code on class and instance, field, cause; the errors map holds every error class', () => {
+    const cause = new Error('inner');
+    const e = new RedisConfigError('REDIS_PORT', 'x', 'a port 1-65535', { cause });
+    expect(e).toBeInstanceOf(ToolkitError);
+    expect(e.code).toBe(RedisConfigError.code);
+    expect(e.code).toBe('E_REDIS_CONFIG');
+    expect(e.field).toBe('REDIS_PORT');
+    expect(e.cause).toBe(cause);
+    expect(e.name).toBe('RedisConfigError');
+    const exported = Object.entries(connection)
+      .filter(([, v]) => typeof v === 'function' && v.prototype instanceof ToolkitError)
+      .map(([k]) => k)
+      .sort();
+    expect(Object.keys(errors).sort()).toEqual(exported);
+    for (const [name, cls] of Object.entries(errors)) {
+      expect(cls.code, name).toMatch(/^E_REDIS_[A-Z_]+$/);
+    }
+  });
+
+  it('types of the factories', () => {
+    expectTypeOf(createRedis).parameter(0).toEqualTypeOf<RedisConfigInput>();
+    expectTypeOf(createRedis).parameter(1).toEqualTypeOf<CreateRedisOptions | undefined>();
+    expectTypeOf(createRedis).returns.toEqualTypeOf<RedisConnection>();
+    expectTypeOf(defineRedisConfig).parameter(0).toEqualTypeOf<RedisConfigInput>();
+    expectTypeOf(defineRedisConfig).returns.toEqualTypeOf<RedisConfig>();
+    expectTypeOf<RedisConfigError['code']>().toEqualTypeOf<'E_REDIS_CONFIG'>();
+    expectTypeOf<RedisConfigError['field']>().toEqualTypeOf<string>();
+    // @ts-expect-error unknown fields are refused at compile time too
+    const typo = () => defineRedisConfig({ hots: 'h' });
+    void typo;
+  });
+});
