@@ -1,11 +1,12 @@
 import type { EnqueueState, JobContext, JobQueues } from '@redis-toolkit/jobs';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import type { AppointmentReminderJob, FollowUpMonitorJob } from '../jobs/clinical-types.js';
 
-/** The dental queues' job data: ids only, so no patient data sits in Redis. */
+/** The dental queues and their job data (jobs/clinical-types.ts). */
 export interface DentalJobs {
-  'appointment-reminder': { appointmentId: number };
-  'follow-up-monitor': { treatmentId: number };
+  'appointment-reminder': AppointmentReminderJob;
+  'follow-up-monitor': FollowUpMonitorJob;
 }
 
 /** What the routes need of the job queues (the app's `JobQueues` has more queues). */
