@@ -36,11 +36,14 @@ describe('startup validation', () => {
     expect(
       codeOf(() => createSessionMiddleware({ redis, secret: 'short', production: true })),
     ).toBe('E_SESSION_SECRET_TOO_SHORT');
+    let caught: unknown;
     try {
       createSessionMiddleware({ redis, secret: [SECRET, 'short'], production: true });
     } catch (error) {
-      expect((error as SessionConfigError).field).toBe('secret[1]');
+      caught = error;
     }
+    expect(caught).toBeInstanceOf(SessionConfigError);
+    expect((caught as SessionConfigError).field).toBe('secret[1]');
     const logger = capturingLogger();
     expect(() =>
       createSessionMiddleware({ redis, secret: 'short', production: false, logger }),
