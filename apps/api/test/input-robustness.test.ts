@@ -229,6 +229,70 @@ describe('input robustness (PGlite, rate limits on)', () => {
       await care.post('/care/alerts', { clientId: 2, severity: 'info', message: long }),
       400,
     );
+    // the other free-text fields of the zod request schemas, each alone over its limit
+    const at = '2026-12-01T10:00:00Z';
+    const oneTime = `${'A'.repeat(22)}.${'B'.repeat(43)}`;
+    const more: [Client, string, Record<string, unknown>, string, string?][] = [
+      [care, '/care/clients/2/medications', { name: long, dose: '5 mg', times: ['08:00'] }, 'name'],
+      [
+        care,
+        '/care/clients/2/medications',
+        { name: 'Aspirin', dose: long, times: ['08:00'] },
+        'dose',
+      ],
+      [care, '/care/clients/2/appointments', { title: long, startsAt: at }, 'title'],
+      [Client.for(app), '/care/auth/login', { email: `${long}@x.test`, password: 'x' }, 'email'],
+      [
+        Client.for(app),
+        '/care/auth/login',
+        { email: 'carer@care.test', password: long },
+        'password',
+      ],
+      [school, '/school/auth/login', { email: 'root@school.test', password: long }, 'password'],
+      [
+        school,
+        '/school/auth/signup',
+        { email: 'long.name@example.test', name: long, password: 'long-enough-pw' },
+        'name',
+      ],
+      [
+        school,
+        '/school/auth/signup',
+        { email: `${long}@example.test`, name: 'Ann', password: 'long-enough-pw' },
+        'email',
+      ],
+      [
+        school,
+        '/school/auth/signup',
+        { email: 'long.pw@example.test', name: 'Ann', password: long },
+        'password',
+      ],
+      [school, '/school/auth/password-reset', { email: `${long}@example.test` }, 'email'],
+      [
+        school,
+        '/school/auth/password-reset/confirm',
+        { token: oneTime, password: long },
+        'password',
+      ],
+      [
+        school,
+        '/school/auth/accept-invite',
+        { token: oneTime, name: long, password: 'long-enough-pw' },
+        'name',
+      ],
+      [
+        school,
+        '/school/invites',
+        { email: `${long}@example.test`, role: 'teacher' },
+        'email',
+        token,
+      ],
+    ];
+    for (const [client, path, body, field, bearer] of more) {
+      const res = await client.post(path, body, bearer ? { token: bearer } : {});
+      expectJsonError(res, 400);
+      expect(res.body.error.message, `${path} ${field}`).toContain(field);
+    }
   });
 
   it('a body that never arrives is answered 408 (JSON) within REQUEST_TIMEOUT', async () => {
