@@ -177,8 +177,9 @@ export function combineLimits(
   const decode = (active: HttpLimit[], reply: unknown): Outcome[] => {
     if (!Array.isArray(reply)) throw new TypeError('rate-limit: unexpected script reply');
     // all-or-nothing: { all admitted, 4 per limit } · stacked: { limits evaluated, 4 per evaluated limit }
-    const all = num(reply[0]) === 1;
     const evaluated = stacked ? num(reply[0]) : active.length;
+    // all-or-nothing: a refused request counted nowhere, only the refusing limits record a block
+    const counted = stacked || num(reply[0]) === 1;
     const outcomes: Outcome[] = [];
     for (let i = 0; i < evaluated; i++) {
       const h = active[i]!;
@@ -190,8 +191,6 @@ export function combineLimits(
         resetInMs: num(reply[k + 2]),
         retryAfterMs: allowed ? 0 : num(reply[k + 3]),
       };
-      // all-or-nothing: a refused request counted nowhere, only the refusing limits record a block
-      const counted = stacked || all;
       const decision = h.limiter.recordDecision('increment', raw, counted || !allowed);
       outcomes.push({ limit: h, decision, counted });
     }
