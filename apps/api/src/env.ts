@@ -1,3 +1,4 @@
+import { durationToMs } from '@redis-toolkit/connection';
 import { z } from 'zod';
 import { AppConfigError } from './env-error.js';
 import { translateGuideEnv } from './guide-env.js';
@@ -31,11 +32,7 @@ const durationMs = (min: number, max: number) =>
     .pipe(z.number().min(min, `at least ${min} ms`).max(max, `at most ${max} ms`));
 
 /** A job delay: `duration` read into milliseconds (`'24h'`, `'7d'`, `'2s'` in tests). */
-const jobDelay = duration.transform((v) => {
-  const [, n, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(v) as RegExpExecArray;
-  const ms = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit as 'ms'];
-  return Number(n) * ms;
-});
+const jobDelay = duration.transform((v) => durationToMs(v) as number);
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
