@@ -77,7 +77,8 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
 };
 
-async function signIn(port: number): Promise<Record<string, string>> {
+/** An admin's dental staff session cookie, as request headers. */
+export async function signIn(port: number): Promise<Record<string, string>> {
   const login = await fetch(`http://127.0.0.1:${port}/dental/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
-import { redisPerRequest, stackVsBare } from '../api/stack.js';
+import { redisPerRequest, signIn, stackVsBare } from '../api/stack.js';
 import { type BenchContext, fmtRate, ratio, type Scenario, table } from '../context.js';
 
 /**
@@ -89,19 +89,8 @@ async function dashboard(ctx: BenchContext): Promise<string> {
     { database },
   );
   // Every /dental route needs a staff session: one admin sign-in (the session lives in the
-  // shared Redis, so its cookie works on all three instances).
-  const login = await fetch(`http://127.0.0.1:${cachedApp.port}/dental/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: 'admin@dental.test', password: 'demo-password' }),
-  });
-  if (login.status !== 200) throw new Error(`dental sign-in for the bench: ${login.status}`);
-  const staff = {
-    cookie: login.headers
-      .getSetCookie()
-      .map((c) => c.split(';')[0])
-      .join('; '),
-  };
+  // shared Redis, so its cookie works on both instances).
+  const staff = await signIn(cachedApp.port);
 
   try {
     const url = (port: number, path: string) => `http://127.0.0.1:${port}${path}`;
