@@ -1,5 +1,5 @@
 import { RedisUnavailableError, ToolkitError } from './runtime/errors.js';
-import { OutboxFullError } from './runtime/file-outbox.js';
+import { OutboxConfigError, OutboxFullError } from './runtime/file-outbox.js';
 
 /**
  * A configuration value (environment variable or option field) is missing, malformed or in
@@ -36,4 +36,5 @@ export const errors = {
   RedisConfigError,
   RedisUnavailableError,
   OutboxFullError,
+  OutboxConfigError,
 } as const;

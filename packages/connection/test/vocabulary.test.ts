@@ -2,9 +2,11 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import * as connection from '../src/index.js';
 import {
   type CreateRedisOptions,
+  createFileOutbox,
   createRedis,
   defineRedisConfig,
   errors,
+  OutboxConfigError,
   type RedisConfig,
   RedisConfigError,
   type RedisConfigInput,
@@ -45,6 +47,27 @@ describe('the connection speaks the shared vocabulary', () => {
     const e = refused(() => createRedis({ enabled: false }, { nmae: 'x' } as never));
     expect(e).toMatchObject({ field: 'nmae' });
     expect(e.message).toMatch(/did you mean `name`\?/);
+  });
+
+  it('createFileOutbox refuses an unknown option and a missing directory', () => {
+    const refusedBy = (fn: () => unknown): OutboxConfigError => {
+      let caught: unknown;
+      try {
+        fn();
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(OutboxConfigError);
+      return caught as OutboxConfigError;
+    };
+    const a = refusedBy(() => createFileOutbox({ directory: '/tmp/x', maxEntrys: 5 } as never));
+    expect(a).toMatchObject({ code: 'E_REDIS_OUTBOX_CONFIG', field: 'maxEntrys' });
+    expect(a.message).toMatch(/did you mean `maxEntries`\?/);
+    expect(refusedBy(() => createFileOutbox({ dir: '/tmp/x' } as never)).field).toBe('dir');
+    expect(refusedBy(() => createFileOutbox({} as never)).field).toBe('directory');
+    expect(refusedBy(() => createFileOutbox({ directory: '/tmp/x', maxEntries: 0 })).field).toBe(
+      'maxEntries',
+    );
   });
 
   it('RedisConfigError is a ToolkitError: code on class and instance, field, cause; the errors map holds every error class', () => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ToolkitError } from './errors.js';
+import { refuseUnknownOptions } from './options.js';
 import type { Outbox, OutboxEntry } from './outbox.js';
 
 export interface FileOutboxOptions {
@@ -16,14 +17,32 @@ export class OutboxFullError extends ToolkitError {
   static override readonly code = 'E_REDIS_OUTBOX_FULL';
 }
 
+/** Bad options given to `createFileOutbox`; `field` names the option. */
+export class OutboxConfigError extends ToolkitError {
+  static override readonly code = 'E_REDIS_OUTBOX_CONFIG';
+  declare readonly field: string;
+  constructor(field: string, message: string) {
+    super(`createFileOutbox: ${message}`, { field });
+  }
+}
+
+const outboxConfigError = (field: string, message: string) => new OutboxConfigError(field, message);
+
 /**
  * An outbox of one file per entry in a directory: written to a temporary name, fsynced, then
  * renamed, so an entry is either whole or absent after a crash, and several processes can append,
  * list and remove without a lock. Names sort by time, so `list` is oldest first.
  */
 export function createFileOutbox<T = unknown>(options: FileOutboxOptions): Outbox<T> {
+  refuseUnknownOptions(options, ['directory', 'maxEntries'], outboxConfigError);
   const dir = options.directory;
+  if (typeof dir !== 'string' || dir === '') {
+    throw outboxConfigError('directory', 'directory must be a non-empty path');
+  }
   const max = options.maxEntries ?? 100_000;
+  if (!Number.isInteger(max) || max < 1) {
+    throw outboxConfigError('maxEntries', 'maxEntries must be a whole number ≥ 1');
+  }
   let ready: Promise<unknown> | undefined;
   const ensure = () => {
     ready ??= mkdir(dir, { recursive: true });

@@ -20,7 +20,12 @@ export {
   type ToolkitEventType,
   type ToolkitListener,
 } from './events.js';
-export { createFileOutbox, type FileOutboxOptions, OutboxFullError } from './file-outbox.js';
+export {
+  createFileOutbox,
+  type FileOutboxOptions,
+  OutboxConfigError,
+  OutboxFullError,
+} from './file-outbox.js';
 export {
   encodeKeySegment,
   escapeGlob,
