@@ -167,12 +167,17 @@ export class Bus {
     const sub = this.subscriber;
     this.subscriber = undefined;
     if (!sub) return;
-    // QUIT may lose the race and reject later ("Connection is closed" once disconnect() runs):
-    // observe it, or it is an unhandled rejection
-    const quit = sub.quit().catch(() => undefined);
-    await Promise.race([quit, new Promise((r) => setTimeout(r, 1000).unref?.())]);
-    sub.disconnect();
+    await closeSubscriber(sub);
   }
+}
+
+/** QUIT on one of our own subscriber connections, at most 1 s, then the connection is dropped. */
+export async function closeSubscriber(sub: RedisClient): Promise<void> {
+  // QUIT may lose the race and reject later ("Connection is closed" once disconnect() runs):
+  // observe it, or it is an unhandled rejection
+  const quit = sub.quit().catch(() => undefined);
+  await Promise.race([quit, new Promise((r) => setTimeout(r, 1000).unref?.())]);
+  sub.disconnect();
 }
 
 /**

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { backoffDelay, type Logger, logSafeError } from '@redis-toolkit/connection';
 import type { Redis } from 'ioredis';
+import { closeSubscriber } from '../bus/bus.js';
 
 export const INVALIDATE_CHANNEL = '__redis__:invalidate';
 
@@ -231,8 +232,6 @@ export class TrackedNode {
       );
     }
     this.tracking = false;
-    const quit = sub.quit().catch(() => undefined);
-    await Promise.race([quit, new Promise((r) => setTimeout(r, 1000).unref?.())]);
-    sub.disconnect();
+    await closeSubscriber(sub);
   }
 }
