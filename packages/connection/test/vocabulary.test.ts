@@ -6,11 +6,13 @@ import {
   createRedis,
   defineRedisConfig,
   errors,
+  nearest,
   OutboxConfigError,
   type RedisConfig,
   RedisConfigError,
   type RedisConfigInput,
   type RedisConnection,
+  SHARED_OPTION_NAMES,
   ToolkitError,
 } from '../src/index.js';
 
@@ -41,6 +43,24 @@ describe('the connection speaks the shared vocabulary', () => {
     // a validated config passes through again
     const config = defineRedisConfig({ host: 'h', port: 7000, keyPrefix: 'p:' });
     expect(defineRedisConfig(config)).toEqual(config);
+  });
+
+  it('the nearest known name also matches a camelCase tail written alone', () => {
+    const cacheOptions = [
+      ...SHARED_OPTION_NAMES,
+      'maxMemoryBytes',
+      'defaultTtl',
+      'defaultGrace',
+      'l1',
+    ];
+    expect(nearest('ttl', cacheOptions)).toBe('defaultTtl');
+    expect(nearest('tll', cacheOptions)).toBe('defaultTtl'); // was `l1`
+    expect(nearest('grace', cacheOptions)).toBe('defaultGrace');
+    expect(nearest('timeout', cacheOptions)).toBe('commandTimeout');
+    expect(nearest('maxEntries', cacheOptions)).toBe('maxMemoryEntries');
+    expect(nearest('prefx', cacheOptions)).toBe('prefix');
+    expect(nearest('tll', ['ttl', 'prefix'])).toBe('ttl');
+    expect(nearest('zzz', cacheOptions)).toBeUndefined();
   });
 
   it('createRedis refuses an unknown option in its second argument', () => {

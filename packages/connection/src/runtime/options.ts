@@ -60,19 +60,35 @@ export function refuseUnknownOptions(
   }
 }
 
-/** The known name closest to `name` (Damerau-free Levenshtein ≤ 1/3 of its length + 1), or undefined. */
+/**
+ * The known name closest to `name` (Damerau-free Levenshtein ≤ 1/3 of its length + 1), or
+ * undefined. A known name also matches by its camelCase tail of 3+ letters, since users often
+ * write the tail alone: `ttl` → `defaultTtl`, `timeout` → `commandTimeout`.
+ */
 export function nearest(name: string, known: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Math.floor(name.length / 3) + 2;
   const lower = name.toLowerCase();
   for (const candidate of known) {
-    const distance = levenshtein(lower, candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
+    for (const form of namesOf(candidate)) {
+      const distance = levenshtein(lower, form);
+      if (distance < bestDistance) {
+        best = candidate;
+        bestDistance = distance;
+      }
     }
   }
   return best;
+}
+
+/** `defaultTtl` → `defaultttl`, `ttl` (lowercase; tails from each inner capital, 3+ letters). */
+function namesOf(candidate: string): string[] {
+  const forms = [candidate.toLowerCase()];
+  for (let i = 1; i <= candidate.length - 3; i++) {
+    const c = candidate.charCodeAt(i);
+    if (c >= 65 && c <= 90) forms.push(candidate.slice(i).toLowerCase());
+  }
+  return forms;
 }
 
 function levenshtein(a: string, b: string): number {
