@@ -65,6 +65,36 @@ describe('background jobs foundation', () => {
       );
       const admin = await staff('admin');
       expect((await admin.get('/admin/queues/api/queues', { headers: https })).status).toBe(200);
+      // The board's writes with the admin cookie: refused from another origin, same-site ones
+      // included (SameSite=Lax sends the cookie from another port or a sibling subdomain).
+      const pause = '/admin/queues/api/queues/email/pause';
+      const resume = '/admin/queues/api/queues/email/resume';
+      const host = `127.0.0.1:${app.port}`;
+      const foreign: Record<string, string>[] = [
+        { 'sec-fetch-site': 'same-site', origin: 'https://ops.example.test' },
+        { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' },
+        { origin: 'https://evil.example' }, // a browser without Sec-Fetch-*
+        { origin: 'null' },
+      ];
+      for (const headers of foreign) {
+        const res = await admin.request('PUT', pause, { headers: { ...https, ...headers } });
+        expect(res.status, JSON.stringify(headers)).toBe(403);
+        expect(res.body.error.code).toBe('E_API_CSRF_INVALID');
+      }
+      const queues = async () =>
+        (await admin.get('/admin/queues/api/queues', { headers: https })).body.queues as {
+          name: string;
+          isPaused: boolean;
+        }[];
+      expect((await queues()).find((q) => q.name === 'email')?.isPaused).toBe(false);
+      // the board's own page (same origin), and a client that is not a browser (no Origin)
+      const ownPage = { ...https, 'sec-fetch-site': 'same-origin', origin: `https://${host}` };
+      expect((await admin.request('PUT', pause, { headers: ownPage })).status).toBe(200);
+      expect((await queues()).find((q) => q.name === 'email')?.isPaused).toBe(true);
+      expect((await admin.request('PUT', resume, { headers: https })).status).toBe(200);
+      expect((await queues()).find((q) => q.name === 'email')?.isPaused).toBe(false);
+      const oldBrowser = { ...https, origin: `https://${host}` };
+      expect((await admin.request('PUT', resume, { headers: oldBrowser })).status).toBe(200);
       const student = (
         await c.post('/school/auth/login', {
           email: 'student@school.test',

@@ -1,6 +1,25 @@
 import type { SessionMiddleware } from '@redis-toolkit/session';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { HttpError } from '../validate.js';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Whether a browser sent this request from this origin: `Sec-Fetch-Site` where the browser sends
+ * it, else `Origin` against `Host` (browsers send `Origin` on every non-GET request). Neither
+ * header: not a browser (curl, a script), which has no ambient cookie to be tricked into sending.
+ */
+function sameOrigin(req: Request): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined) return site === 'same-origin' || site === 'none';
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false; // `Origin: null` (a sandboxed or privacy-sensitive context) and anything unparsable
+  }
+}
 
 export interface JobsAdminGuardOptions {
   production: boolean;
@@ -26,7 +45,18 @@ export function jobsAdminGuard({
     const session = req.session as unknown as
       | { auth?: { userId?: string }; staffRole?: string }
       | undefined;
-    if (session?.auth?.userId && session.staffRole === 'admin') return next();
+    if (session?.auth?.userId && session.staffRole === 'admin') {
+      // The cookie rides along with any request the browser makes to this host, and SameSite=Lax
+      // still sends it from a same-site origin (another port, a sibling subdomain): the board's
+      // writes (retry, clean, pause, add, obliterate…) must come from the board's own page.
+      if (!SAFE_METHODS.has(req.method) && !sameOrigin(req))
+        throw new HttpError(
+          403,
+          'csrf_invalid',
+          'The job board only takes writes from its own page (Sec-Fetch-Site / Origin is another origin)',
+        );
+      return next();
+    }
     if (req.headers.authorization) return schoolAdmin(req, res, next);
     if (session?.auth?.userId)
       throw new HttpError(403, 'forbidden', 'The job queues need a dental admin');
