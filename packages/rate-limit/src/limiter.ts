@@ -5,7 +5,7 @@ import {
   logSafeError,
   ToolkitEvents,
 } from '@redis-toolkit/connection';
-import type { Backend, DecisionKind, RawDecision, RedisDecisions } from './backend.js';
+import type { Backend, BackendWrites, DecisionKind, RawDecision } from './backend.js';
 import { RateLimitCostError, RateLimitUnavailableError } from './errors.js';
 import { GCRA_SCRIPTS, RedisGcraBackend } from './gcra-backend.js';
 import { MemoryGcra } from './gcra-memory.js';
@@ -13,6 +13,7 @@ import { makeKeyFn } from './keys.js';
 import { MemoryBackend } from './memory-backend.js';
 import { type ResolvedLimiterOptions, resolveLimiterOptions } from './options.js';
 import { FIXED_SCRIPTS, RedisBackend, SLIDING_SCRIPTS } from './redis-backend.js';
+import type { ScriptBackend } from './script-backend.js';
 import type {
   Algorithm,
   DecisionSource,
@@ -67,7 +68,7 @@ export class LimiterImpl implements Limiter {
   readonly keyFor: (key: string) => string;
   readonly events: LimiterEvents;
   private readonly emitter: ToolkitEvents;
-  private readonly redisBackend: (Backend & RedisDecisions) | undefined;
+  private readonly redisBackend: ScriptBackend | undefined;
   private readonly memory: MemoryBackend | MemoryGcra;
 
   constructor(private readonly o: ResolvedLimiterOptions) {
@@ -188,7 +189,7 @@ export class LimiterImpl implements Limiter {
   private async write(
     key: string,
     operation: string,
-    op: (b: Backend, k: string) => Promise<void>,
+    op: (b: BackendWrites, k: string) => Promise<void>,
   ) {
     const full = this.keyFor(key);
     const rt = this.o.runtime;

@@ -1,12 +1,12 @@
 import { type LuaScript, type RedisRuntime, runScript } from '@redis-toolkit/connection';
-import type { Backend, DecisionKind, RawDecision, RedisDecisions } from './backend.js';
+import type { BackendWrites, DecisionKind, RawDecision, RedisDecisions } from './backend.js';
 import type { ResolvedLimiterOptions } from './options.js';
 
 /**
- * What the Redis backends share: a decision is `send` (one script) then `decode` (its reply), so
- * a combination can send the same scripts itself and decode with the limiter's own rules.
+ * What the Redis backends share: a decision is `send` (one script) then `decode` (its reply),
+ * which the limiter chains itself (see RedisDecisions); the writes go through `run`.
  */
-export abstract class ScriptBackend implements Backend, RedisDecisions {
+export abstract class ScriptBackend implements BackendWrites, RedisDecisions {
   constructor(
     protected readonly runtime: RedisRuntime,
     protected readonly o: ResolvedLimiterOptions,
@@ -21,16 +21,4 @@ export abstract class ScriptBackend implements Backend, RedisDecisions {
   abstract unhit(key: string): Promise<void>;
   abstract refund(key: string, cost: number): Promise<void>;
   abstract reset(key: string): Promise<void>;
-
-  consume(key: string, cost: number): Promise<RawDecision> {
-    return this.send('consume', key, cost).then((reply) => this.decode('consume', reply));
-  }
-
-  hit(key: string, countRefused: boolean): Promise<RawDecision> {
-    return this.send('hit', key, countRefused ? 1 : 0).then((reply) => this.decode('hit', reply));
-  }
-
-  peek(key: string): Promise<RawDecision> {
-    return this.send('peek', key, 0).then((reply) => this.decode('peek', reply));
-  }
 }
