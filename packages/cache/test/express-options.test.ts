@@ -7,29 +7,26 @@ import {
   invalidate,
   invalidateResponses,
 } from '../src/express/index.js';
-import { type Cache, CacheConfigError, createCache } from '../src/index.js';
+import { type Cache, createCache } from '../src/index.js';
 
 // Memory-only cache: the option checks run when the middleware is built, before any request.
 describe('express helpers: options', () => {
-  const refused = (fn: () => unknown): CacheConfigError => {
-    let caught: unknown;
-    try {
-      fn();
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(CacheConfigError);
-    return caught as CacheConfigError;
-  };
-
   it('cacheResponse and invalidate refuse an unknown option, naming the nearest known one', async () => {
     const cache = createCache({ maxMemoryEntries: 10 });
-    const a = refused(() => cacheResponse({ cache, ttl: 60, tgas: ['x'] } as never));
-    expect(a).toMatchObject({ code: 'E_CACHE_CONFIG', field: 'tgas' });
-    expect(a.message).toMatch(/unknown option `tgas` \(did you mean `tags`\?\)/);
-    const b = refused(() => invalidate({ cache, path: ['/x'] } as never));
-    expect(b).toMatchObject({ code: 'E_CACHE_CONFIG', field: 'path' });
-    expect(b.message).toMatch(/did you mean `paths`\?/);
+    expect(() => cacheResponse({ cache, ttl: 60, tgas: ['x'] } as never)).toThrow(
+      expect.objectContaining({
+        code: 'E_CACHE_CONFIG',
+        field: 'tgas',
+        message: expect.stringMatching(/unknown option `tgas` \(did you mean `tags`\?\)/),
+      }),
+    );
+    expect(() => invalidate({ cache, path: ['/x'] } as never)).toThrow(
+      expect.objectContaining({
+        code: 'E_CACHE_CONFIG',
+        field: 'path',
+        message: expect.stringMatching(/did you mean `paths`\?/),
+      }),
+    );
     // the known ones are accepted
     expect(typeof cacheResponse({ cache, ttl: 60, grace: 5, tags: ['x'] })).toBe('function');
     expect(typeof invalidate({ cache, tags: ['x'], paths: ['/x'] })).toBe('function');
