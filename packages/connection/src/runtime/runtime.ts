@@ -1,6 +1,7 @@
 import { redactSecrets } from '../redact.js';
 import { type Logger, type RedisClient, silentLogger } from '../types.js';
 import { isAvailabilityError, isReadonly } from './classify.js';
+import { WriteCoalescer } from './coalesce.js';
 import { Deadline, DeadlineSweeper } from './deadline.js';
 import { RedisUnavailableError, type UnavailableReason } from './errors.js';
 import { logSafeError } from './log-safe.js';
@@ -90,6 +91,7 @@ export class RedisRuntime {
   readonly commandTimeoutMs: number;
   private logger: Logger;
   private readonly sweeper = new DeadlineSweeper();
+  private readonly writes: WriteCoalescer;
   private readonly secrets: string[];
   private readonly listeners = { down: new Set<RuntimeListener>(), up: new Set<RuntimeListener>() };
   private current: OutageInfo | undefined;
@@ -120,6 +122,7 @@ export class RedisRuntime {
 
   private constructor(client: RedisClient, options: RuntimeOptions) {
     this.client = client;
+    this.writes = new WriteCoalescer(client);
     const connectionName = (client.options as { connectionName?: string }).connectionName;
     this.name = options.name ?? connectionName ?? 'redis';
     this.logger = options.logger ?? silentLogger;
@@ -175,6 +178,7 @@ export class RedisRuntime {
   ): Promise<T> {
     if (this.current !== undefined) return Promise.reject(this.refusal(operation));
     let pending: Promise<T>;
+    this.writes.hold();
     try {
       pending = call();
     } catch (error) {
