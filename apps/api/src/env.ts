@@ -174,6 +174,11 @@ function secret(
         `${name} is too short: expected at least 32 characters in production, got ${value.length}`,
       );
     }
+    // copied from this file or a development .env: public, so no secret
+    if (value === DEV_JWT_SECRET || value === DEV_SESSION_SECRET)
+      throw new AppConfigError(
+        `${name} is the built-in development secret, refused when NODE_ENV=production: set a random value of at least 32 characters`,
+      );
     return value;
   }
   if (!value) {

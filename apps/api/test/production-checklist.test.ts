@@ -27,6 +27,18 @@ describe('production checklist at start', () => {
   it('development secrets are refused (already), each naming the setting', () => {
     expect(() => loadAppEnv(without('JWT_SECRET'))).toThrow(/JWT_SECRET is required/);
     expect(() => loadAppEnv(without('SESSION_SECRET'))).toThrow(/SESSION_SECRET is required/);
+    // the built-in development values, set explicitly (copied from a dev .env), are refused too
+    const devJwt = 'dev-only-jwt-secret-change-me-in-production!';
+    const devSession = 'dev-only-session-secret-change-me-in-production!';
+    expect(loadAppEnv({}).JWT_SECRET).toBe(devJwt);
+    expect(loadAppEnv({}).SESSION_SECRET).toBe(devSession);
+    expect(() => loadAppEnv({ ...OK, JWT_SECRET: devJwt })).toThrow(
+      /JWT_SECRET is the built-in development secret/,
+    );
+    expect(() => loadAppEnv({ ...OK, SESSION_SECRET: devSession })).toThrow(
+      /SESSION_SECRET is the built-in development secret/,
+    );
+    expect(() => loadAppEnv({ ...OK, SESSION_SECRET: devJwt })).toThrow(/SESSION_SECRET is the/);
   });
 
   it('TRUST_PROXY unset is refused, saying what to set', () => {
