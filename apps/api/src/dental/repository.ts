@@ -45,16 +45,6 @@ const appointmentColumns = [
   'appointments.reason',
 ] as const;
 
-const bareAppointmentColumns = [
-  'id',
-  'patient_id as patientId',
-  'staff_id as staffId',
-  'starts_at as startsAt',
-  'duration_min as durationMin',
-  'status',
-  'reason',
-] as const;
-
 export interface AppointmentRow {
   id: number;
   patientId: number;
@@ -160,7 +150,7 @@ export function dentalRepository(db: Kysely<Database>) {
           idempotency_key: idempotencyKey ?? null,
         })
         .onConflict((oc) => oc.column('idempotency_key').doNothing())
-        .returning(bareAppointmentColumns)
+        .returning(appointmentColumns)
         .executeTakeFirst();
       if (inserted) return { appointment: inserted, created: true };
       const first = await db
