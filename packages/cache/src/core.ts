@@ -186,8 +186,9 @@ export class Core {
         telemetry: this.telemetry,
         tagKey: (tag) => this.tagKey(tag),
         isInternal: this.isInternal,
+        // detail of the runtime's outage, whose end it follows (one warn + one info per outage)
         log: (summary) =>
-          this.logger.info(
+          this.logger.debug(
             summary,
             'cache: replayed invalidations made while redis was unavailable',
           ),
@@ -208,7 +209,7 @@ export class Core {
       // what this outage wrote exists only here and must never shadow Redis later
       this.outageSeen = false;
       this.memory.clear();
-      this.logger.info('cache: redis is back; memory fallback dropped');
+      this.logger.debug('cache: redis is back; memory fallback dropped');
     }
     this.syncDegraded();
     return true;

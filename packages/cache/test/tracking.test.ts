@@ -175,7 +175,8 @@ describeEachTopology('server-assisted L1 invalidation', (ctx) => {
   it('while tracking is lost (subscriber cannot reconnect), memory is not served; it is again once tracking is back', async () => {
     if (!ctx.standalone) return; // maxclients is set on the one server; the kill test covers the others
     const prefix = uniquePrefix();
-    const a = make(ctx.client(), prefix);
+    const log = captureLogger('debug');
+    const a = make(ctx.client(), prefix, { logger: log });
     await tracking(a);
     await a.set('k', 'v1');
     await inMemory(a, 'k', 'v1');
@@ -197,10 +198,20 @@ describeEachTopology('server-assisted L1 invalidation', (ctx) => {
       expect(a.stats().redis).toBe('up');
       expect((await a.getWithMeta('k')).source).toBe('redis');
       expect((await a.getWithMeta('k')).source).toBe('redis');
+      // no Redis outage to fold it into: a loss that lasts is its own warning
+      await waitUntil(() => log.lines('warn').some((l) => /tracking lost/.test(l.msg)), {
+        ...WAIT,
+        what: 'the tracking-lost warning',
+      });
+      expect(a.stats().redis).toBe('up');
     } finally {
       await admin.config('SET', 'maxclients', before[1] ?? '10000');
     }
     await tracking(a);
+    await waitUntil(() => log.lines('info').some((l) => /tracking re-established/.test(l.msg)), {
+      ...WAIT,
+      what: 'the info line closing the warned loss',
+    });
     await inMemory(a, 'k', 'v1');
   }, 60_000);
 

@@ -97,7 +97,8 @@ export class Bus {
   reset(reason: string): void {
     this.memory.clear();
     this.tagTimes.clear();
-    this.logger.info({ reason }, 'cache: memory dropped');
+    // follows a reconnect (an outage, or the subscriber's own drop): detail, not an incident
+    this.logger.debug({ reason }, 'cache: memory dropped');
     this.telemetry.detail('bus:reset', { reason });
   }
 

@@ -45,9 +45,18 @@ export class TrackingInvalidation implements MemoryGuard {
   private flushedAt = 0;
   private readonly off: () => Promise<void>;
   private logged = false;
+  /** When the runtime last reported an outage (epoch ms; 0: never). */
+  private downAt = 0;
+  private readonly offDown: () => void;
+  /** Set while a loss waits to be logged: a loss within an outage is detail of that outage. */
+  private lossTimer: NodeJS.Timeout | undefined;
+  private lossWarned = false;
 
   constructor(private readonly deps: InvalidationDeps) {
     this.windowMs = 2 * deps.commandTimeoutMs + 100;
+    this.offDown = deps.runtime.on('down', () => {
+      this.downAt = Date.now();
+    });
     const tracking = ClientTracking.for(deps.runtime.client, deps.logger, deps.commandTimeoutMs);
     this.off = tracking.add({
       root: deps.root,
@@ -139,21 +148,54 @@ export class TrackingInvalidation implements MemoryGuard {
       if (!first) this.flush('tracking re-established');
       else if (this.deps.option === 'tracking') this.flush('tracking enabled');
       this.state = 'tracking';
+      clearTimeout(this.lossTimer);
+      this.lossTimer = undefined;
       if (first && !this.logged) {
         this.logged = true;
         this.deps.logger.info(
           { invalidation: 'tracking', prefix: this.deps.root },
           'cache: memory kept coherent by redis (CLIENT TRACKING BCAST)',
         );
-      } else {
-        this.deps.logger.info('cache: invalidation tracking re-established; memory dropped');
+      } else if (!first) {
+        // info only to close a loss that was logged as its own incident
+        const level = this.lossWarned ? 'info' : 'debug';
+        this.lossWarned = false;
+        this.deps.logger[level]('cache: invalidation tracking re-established; memory dropped');
       }
     } else if (this.state === 'tracking') {
       this.state = 'lost';
-      this.deps.logger.warn(
-        'cache: invalidation tracking lost; memory not served until it is re-established',
-      );
+      this.onLost();
     }
+  }
+
+  /**
+   * A loss during a Redis outage is detail of the runtime's outage (its warn and info are the
+   * lines); only a loss with Redis otherwise answering is its own warning. The subscriber can see
+   * a kill before the main connection does, so that is decided after the outage had time to show.
+   */
+  private onLost(): void {
+    const message =
+      'cache: invalidation tracking lost; memory not served until it is re-established';
+    const lostAt = Date.now();
+    if (!this.deps.runtime.available) {
+      this.deps.logger.debug({ during: 'redis outage' }, message);
+      return;
+    }
+    clearTimeout(this.lossTimer);
+    this.lossTimer = setTimeout(
+      () => {
+        this.lossTimer = undefined;
+        if (this.state !== 'lost') return;
+        if (!this.deps.runtime.available || this.downAt >= lostAt) {
+          this.deps.logger.debug({ during: 'redis outage' }, message);
+          return;
+        }
+        this.lossWarned = true;
+        this.deps.logger.warn(message);
+      },
+      2000 + 2 * this.deps.commandTimeoutMs,
+    );
+    this.lossTimer.unref?.();
   }
 
   private onRefused(reason: string): void {
@@ -175,6 +217,8 @@ export class TrackingInvalidation implements MemoryGuard {
   }
 
   close(): Promise<void> {
+    clearTimeout(this.lossTimer);
+    this.offDown();
     return this.off();
   }
 }
