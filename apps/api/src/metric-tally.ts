@@ -47,9 +47,8 @@ export class Tally<L extends string> {
   }
 
   /** Sets `counter` to these totals (call from its `collect`). */
-  static publish<L extends string>(counter: Counter<L>, tallies: readonly Tally<L>[]): void {
+  publish(counter: Counter<L>): void {
     counter.reset();
-    for (const tally of tallies)
-      for (const row of tally.rows) if (row.n > 0) counter.inc(row.labels, row.n);
+    for (const row of this.rows) if (row.n > 0) counter.inc(row.labels, row.n);
   }
 }

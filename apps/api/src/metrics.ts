@@ -44,7 +44,7 @@ export function createMetrics() {
     labelNames: ['cache', 'operation', 'result', 'store'] as const,
     registers: [registry],
     collect() {
-      Tally.publish(this, [cacheOpsTally]);
+      cacheOpsTally.publish(this);
     },
   });
   new Counter({
@@ -53,7 +53,7 @@ export function createMetrics() {
     labelNames: ['cache', 'type'] as const,
     registers: [registry],
     collect() {
-      Tally.publish(this, [cacheErrorsTally]);
+      cacheErrorsTally.publish(this);
     },
   });
   new Counter({
@@ -62,7 +62,7 @@ export function createMetrics() {
     labelNames: ['package', 'name', 'type', 'operation'] as const,
     registers: [registry],
     collect() {
-      Tally.publish(this, [eventsTally]);
+      eventsTally.publish(this);
     },
   });
   const rateLimitBlocks = new Counter({
