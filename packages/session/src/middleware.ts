@@ -1,6 +1,7 @@
 import { logSafeError, type ToolkitListener } from '@redis-toolkit/connection';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import session from 'express-session';
+import { type EarlyLoad, unverifiedSessionId } from './early-load.js';
 import { SessionInputError, SessionStoreUnavailableError } from './errors.js';
 import { resolveOptions } from './options.js';
 import { SessionStoreImpl } from './store/store.js';
@@ -28,6 +29,14 @@ export interface SessionMiddleware extends RequestHandler {
   revokeSession(userId: string | number, id: string): Promise<boolean>;
   /** Destroys every session of the user except `except` (a session id, e.g. `req.sessionID`, or a listed `id`). */
   revokeUserSessions(userId: string | number, options?: { except?: string }): Promise<number>;
+  /**
+   * Starts this request's session load at once, for the session middleware further down to take:
+   * mount it before what runs ahead of the session and talks to Redis (a rate limiter), and their
+   * commands leave in one write and come back in one round trip instead of two. Ahead of it
+   * nothing else changes: the signature is still checked by the session middleware, and a request
+   * answered before it (a 429) only cost the read.
+   */
+  readonly prefetch: RequestHandler;
   /** Express error handler: 503 for `E_SESSION_UNAVAILABLE`, 400 for `E_SESSION_INVALID_INPUT` raised in routes. */
   readonly errorHandler: ErrorRequestHandler;
   /** Every event of this instance (hit, miss, error, fallback, block, revocation). */
@@ -88,6 +97,11 @@ export function createSessionMiddleware(options: SessionMiddlewareOptions): Sess
       );
     }
     let passed = false;
+    const early = earlyLoads.get(req);
+    if (early !== undefined) {
+      earlyLoads.delete(req);
+      store.early = early;
+    }
     inner(req, res, (error?: unknown) => {
       if (error === undefined || error === null) {
         if (!passed) {
@@ -112,6 +126,24 @@ export function createSessionMiddleware(options: SessionMiddlewareOptions): Sess
       }
       next(error);
     });
+    // express-session asks the store synchronously or not at all (no cookie, a bad signature)
+    store.early = undefined;
+  };
+
+  // Keyed by request: a load nobody takes goes with its request.
+  const earlyLoads = new WeakMap<Request, EarlyLoad>();
+  const noop = (): void => {};
+  const prefetch: RequestHandler = (req, _res, next) => {
+    if (runtime?.available === true && req.session === undefined && !earlyLoads.has(req)) {
+      const sid = unverifiedSessionId(req, o.name);
+      if (sid !== undefined) {
+        const load = store.read(sid);
+        // observed here too: a request answered before the session middleware never takes it
+        load.catch(noop);
+        earlyLoads.set(req, { sid, load });
+      }
+    }
+    next();
   };
 
   const errorHandler: ErrorRequestHandler = (error, _req, res, next) => {
@@ -171,6 +203,7 @@ export function createSessionMiddleware(options: SessionMiddlewareOptions): Sess
     },
     revokeUserSessions: async (userId: string | number, opts?: { except?: string }) =>
       store.revokeUserSessions(normalizeUserId(userId), opts?.except),
+    prefetch,
     errorHandler,
     events: { on: (listener: ToolkitListener) => store.events.on(listener) },
     stats: (): SessionStats => ({

@@ -7,6 +7,7 @@ import {
 } from '@redis-toolkit/connection';
 import type { SessionData, Store } from 'express-session';
 import { decodeSession, isWrongType, ttlOf, userIdIn } from '../codec/codec.js';
+import type { EarlyLoad } from '../early-load.js';
 import { SessionInputError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
 import { MemorySessions } from '../outage/memory.js';
@@ -141,6 +142,13 @@ export class SessionStoreImpl extends CallbackStore implements RedisSessionStore
     return session;
   }
 
+  /**
+   * A load the middleware's `prefetch` started for this request: the next `read` of that id takes
+   * it instead of sending a command. Set just before express-session runs (it reads synchronously)
+   * and cleared after, so it never outlives its request.
+   */
+  early: EarlyLoad | undefined;
+
   // ---- promise API ----
 
   /**
@@ -148,6 +156,11 @@ export class SessionStoreImpl extends CallbackStore implements RedisSessionStore
    * promise hop here is paid on every request.
    */
   read(sid: string): Promise<SessionData | null> {
+    const early = this.early;
+    if (early !== undefined && early.sid === sid) {
+      this.early = undefined;
+      return early.load;
+    }
     if (!isValidSid(sid)) return Promise.resolve(null);
     const { runtime, memory, keys, opts } = this.ctx;
     if (memory?.isDestroyed(sid)) return Promise.resolve(this.miss());
