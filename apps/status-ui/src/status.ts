@@ -1,5 +1,5 @@
 import { drawLines } from './chart.js';
-import type { Snapshot } from './types.js';
+import type { StatusSnapshot as Snapshot } from './types.js';
 
 const COLORS = ['#2f6fde', '#1f9d55', '#c77c02', '#8e44ad', '#d0312d'];
 const SPAN_MS = 5 * 60_000;

@@ -1,38 +1,81 @@
-/** The part of the API's `/status.json` (apps/api/src/status/types.ts) this page reads. */
-export interface Snapshot {
+// The shape of the API's `GET /status.json`, written once: apps/api builds it
+// (src/status/collector.ts) and this page reads it. The API imports these types as
+// `@redis-toolkit/status-ui/types` (type-only: nothing of this package runs in the API).
+
+/** One `health()` sample of the shared connection (every 2 s). `latencyMs` null: no answer. */
+export interface LatencySample {
+  t: number;
+  latencyMs: number | null;
+  status: string;
+}
+
+export interface CacheStatus {
+  name: string;
+  hit: number;
+  miss: number;
+  stale: number;
+  error: number;
+  fallback: number;
+  /** hit / (hit + miss + stale) since start; null before the first lookup. */
+  ratio: number | null;
+  degraded: boolean;
+  /** The ratio over each 2 s sample window (null: no lookups in that window). */
+  history: { t: number; ratio: number | null }[];
+}
+
+export interface LimiterStatus {
+  name: string;
+  limit: number;
+  windowMs: number;
+  allow: number;
+  block: number;
+  fallback: number;
+  onRedisError: string;
+}
+
+export interface Incident {
+  since: number;
+  until?: number;
+  reason: string;
+  message: string;
+}
+
+/** A care alert as the stream saw it (the API's `CareAlert` plus when this instance received it). */
+export interface AlertStatus {
+  id: number;
+  clientId: number;
+  carerId: number;
+  severity: 'info' | 'warning' | 'critical';
+  message: string;
+  createdAt: string;
+  receivedAt: number;
+}
+
+export interface JobsStatus {
+  stats: Record<string, unknown>;
+  queues: Record<string, Record<string, number>>;
+}
+
+/** What `/status.json` answers (the page polls it every 2 s): read from the packages' own stats. */
+export interface StatusSnapshot {
   now: number;
   startedAt: number;
   environment: string;
   redis: {
+    name: string;
+    /** Where it points (host:port, sentinel or cluster seeds; never credentials), or `memory-only`. */
     target: string;
     status: string;
     available: boolean;
     outage: { since: number; reason: string; message: string } | null;
-    latency: { t: number; latencyMs: number | null; status: string }[];
-    incidents: { since: number; until?: number; reason: string; message: string }[];
+    latency: LatencySample[];
+    incidents: Incident[];
   };
   database: { kind: string };
-  caches: {
-    name: string;
-    hit: number;
-    miss: number;
-    stale: number;
-    error: number;
-    fallback: number;
-    ratio: number | null;
-    degraded: boolean;
-    history: { t: number; ratio: number | null }[];
-  }[];
-  limiters: {
-    name: string;
-    limit: number;
-    windowMs: number;
-    allow: number;
-    block: number;
-    fallback: number;
-    onRedisError: string;
-  }[];
+  caches: CacheStatus[];
+  limiters: LimiterStatus[];
   sessions: {
+    /** Sessions in the store (null: unknown, e.g. during an outage). */
     active: number | null;
     hit: number;
     miss: number;
@@ -51,17 +94,7 @@ export interface Snapshot {
     fallback: number;
     redis: string;
   };
-  jobs: { stats: Record<string, unknown>; queues: Record<string, Record<string, number>> } | null;
-  alerts: {
-    streams: number;
-    subscribed: boolean;
-    recent: {
-      id: number;
-      carerId: number;
-      clientId: number;
-      severity: string;
-      message: string;
-      receivedAt: number;
-    }[];
-  };
+  /** null when no jobs package is wired into this app. */
+  jobs: JobsStatus | null;
+  alerts: { streams: number; subscribed: boolean; recent: AlertStatus[] };
 }

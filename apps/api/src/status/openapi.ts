@@ -27,7 +27,7 @@ export function registerStatusPaths(registry: OpenAPIRegistry): void {
       'Open in development; in production it needs `Authorization: Bearer` with a school `super_admin`/`school_admin` access token or `STATUS_TOKEN`.',
     responses: {
       200: {
-        description: 'Snapshot (see apps/api/src/status/types.ts)',
+        description: 'Snapshot (see apps/status-ui/src/types.ts)',
         content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } },
       },
     },

@@ -1,87 +1,10 @@
-import type { CareAlert } from '../care/alerts.js';
-
-/** One `health()` sample of the shared connection (every 2 s). `latencyMs` null: no answer. */
-export interface LatencySample {
-  t: number;
-  latencyMs: number | null;
-  status: string;
-}
-
-export interface CacheStatus {
-  name: string;
-  hit: number;
-  miss: number;
-  stale: number;
-  error: number;
-  fallback: number;
-  /** hit / (hit + miss + stale) since start; null before the first lookup. */
-  ratio: number | null;
-  degraded: boolean;
-  /** The ratio over each 2 s sample window (null: no lookups in that window). */
-  history: { t: number; ratio: number | null }[];
-}
-
-export interface LimiterStatus {
-  name: string;
-  limit: number;
-  windowMs: number;
-  allow: number;
-  block: number;
-  fallback: number;
-  onRedisError: string;
-}
-
-export interface Incident {
-  since: number;
-  until?: number;
-  reason: string;
-  message: string;
-}
-
-export interface JobsStatus {
-  stats: Record<string, unknown>;
-  queues: Record<string, Record<string, number>>;
-}
-
-/** What `/status.json` answers and `/status/stream` pushes: read from the packages' own stats. */
-export interface StatusSnapshot {
-  now: number;
-  startedAt: number;
-  environment: string;
-  redis: {
-    name: string;
-    /** Where it points (host:port, sentinel or cluster seeds; never credentials), or `memory-only`. */
-    target: string;
-    status: string;
-    available: boolean;
-    outage: { since: number; reason: string; message: string } | null;
-    latency: LatencySample[];
-    incidents: Incident[];
-  };
-  database: { kind: string };
-  caches: CacheStatus[];
-  limiters: LimiterStatus[];
-  sessions: {
-    /** Sessions in the store (null: unknown, e.g. during an outage). */
-    active: number | null;
-    hit: number;
-    miss: number;
-    fallback: number;
-    error: number;
-    memoryEntries: number;
-    redis: string;
-  };
-  presence: { online: { carerId: number; lastSeen: string }[]; source: string };
-  blacklist: {
-    inSync: boolean;
-    localEntries: number;
-    revocation: number;
-    resyncs: number;
-    replayed: number;
-    fallback: number;
-    redis: string;
-  };
-  /** null when no jobs package is wired into this app. */
-  jobs: JobsStatus | null;
-  alerts: { streams: number; subscribed: boolean; recent: (CareAlert & { receivedAt: number })[] };
-}
+// The snapshot's types live once, in the page that reads them (apps/status-ui/src/types.ts).
+export type {
+  AlertStatus,
+  CacheStatus,
+  Incident,
+  JobsStatus,
+  LatencySample,
+  LimiterStatus,
+  StatusSnapshot,
+} from '@redis-toolkit/status-ui/types';
