@@ -1,6 +1,7 @@
 import { ToolkitError } from '@redis-toolkit/connection';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { errorBody } from './error-codes.js';
+import { safeErr } from './security/log-redaction.js';
 import { HttpError } from './validate.js';
 
 /**
@@ -36,7 +37,7 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, next
     res.status(status).json(errorBody(error.code, error.message));
     return;
   }
-  if (status >= 500) req.log?.error({ err: error }, 'request failed');
+  if (status >= 500) req.log?.error({ err: safeErr(error) }, 'request failed');
   const message =
     status >= 500
       ? 'Internal server error'

@@ -3,6 +3,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { Kysely } from 'kysely';
 import type { Database } from './db/schema.js';
 import { z } from './openapi/zod.js';
+import { safeErr } from './security/log-redaction.js';
 import { HttpError, parse } from './validate.js';
 
 /**
@@ -179,7 +180,7 @@ export function idempotent(store: IdempotencyStore, options: IdempotentOptions):
       settled = true;
       return work().catch((error: unknown) => {
         // the answer still goes out; the claim then waits for ABANDONED_MS before a retry reruns
-        req.log?.warn({ err: error, scope }, 'idempotency: could not record the answer');
+        req.log?.warn({ err: safeErr(error), scope }, 'idempotency: could not record the answer');
       });
     };
     const send = res.json.bind(res);

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Express, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
-import { redactRequest } from './security/log-redaction.js';
+import { errSerializer, redactRequest } from './security/log-redaction.js';
 
 /** Probes, scrapes, the status page and the docs are never logged per request. */
 const quiet = (url: string | undefined) =>
@@ -35,8 +35,8 @@ export function requestLogging(app: Express, logger: Logger): RequestHandler {
   };
   const full = pinoHttp({
     logger,
-    // `?access_token=…` and friends never reach the log
-    serializers: { req: redactRequest },
+    // `?access_token=…` and friends never reach the log, nor an error's `command.args`
+    serializers: { req: redactRequest, err: errSerializer },
     genReqId,
     autoLogging: { ignore: (req) => quiet(req.url) },
   });

@@ -10,6 +10,7 @@ import { type AppEnv, loadAppEnv } from './env.js';
 import { createMetrics } from './metrics.js';
 import { createPlatform, type Platform } from './platform.js';
 import { assertPortFree } from './port-check.js';
+import { appLogOptions } from './security/log-redaction.js';
 import { assertProductionRedis } from './security/production-checklist.js';
 import { createStatusCollector, type StatusCollector } from './status/collector.js';
 
@@ -40,10 +41,7 @@ export async function startServer(
   options: StartServerOptions = {},
 ): Promise<RunningServer> {
   const appEnv: AppEnv = loadAppEnv(env);
-  const logOptions = {
-    level: appEnv.LOG_LEVEL,
-    redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-  };
+  const logOptions = appLogOptions(appEnv.LOG_LEVEL);
   const logger = options.logStream ? pino(logOptions, options.logStream) : pino(logOptions);
   for (const warning of appEnv.warnings) logger.warn(warning);
   const redisConfig = loadRedisConfig(appEnv.redisEnv);

@@ -1,6 +1,7 @@
 import { logSafeError, type RedisConnection } from '@redis-toolkit/connection';
 import type { Response } from 'express';
 import type { Logger } from 'pino';
+import { safeErr } from '../security/log-redaction.js';
 
 export interface CareAlert {
   id: number;
@@ -76,7 +77,7 @@ export function createAlertHub({
           try {
             deliver(JSON.parse(message) as CareAlert);
           } catch (error) {
-            logger.warn({ err: error }, 'care alerts: unreadable message ignored');
+            logger.warn({ err: safeErr(error) }, 'care alerts: unreadable message ignored');
           }
         });
         // ioredis re-subscribes by itself after a reconnect (autoResubscribe).
