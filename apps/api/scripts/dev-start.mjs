@@ -245,6 +245,7 @@ say(
     env,
     redisNote,
     startedMs: performance.now() - started,
+    throwawayRedis: redis !== undefined,
     notes: held.map((line) => {
       try {
         return JSON.parse(line).msg;
