@@ -1,5 +1,5 @@
 import type { RedisConnection } from '@redis-toolkit/connection';
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import type { Logger as PinoLogger } from 'pino';
 import type { AlertHub } from './care/alerts.js';
 import type { Presence } from './care/presence.js';
@@ -88,7 +88,17 @@ export function createApp({
   // The API routes' global + API limits in one script call (platform.ts), decided where the
   // global limit is; the global limiter below then passes those requests on. The route mounts
   // further down take no `api` limiter of their own: it would only find them decided.
-  app.use(['/dental', '/school', '/care'], platform.limiters.api);
+  // The dental and care sessions start loading alongside (`prefetch`): both commands leave in one
+  // write, one round trip instead of two; the session middleware in the routes takes the load.
+  const prefetch: Record<string, RequestHandler> = {
+    '/dental': platform.dentalSessions.prefetch,
+    '/care': platform.sessions.prefetch,
+  };
+  app.use(['/dental', '/school', '/care'], (req, res, next) => {
+    const early = prefetch[req.baseUrl];
+    if (early === undefined) return platform.limiters.api(req, res, next);
+    return early(req, res, () => platform.limiters.api(req, res, next));
+  });
   app.use(platform.limiters.global);
   app.use(requestTimeout(env.REQUEST_TIMEOUT));
   // Only requests that carry a body (has-body.ts): the parser would skip the others anyway.
