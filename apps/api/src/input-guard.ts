@@ -24,8 +24,9 @@ function problem(value: unknown, path: string, depth: number): string | undefine
 }
 
 /**
- * A safety net in front of every route, run after the body parser and before any limiter or
- * handler: strings no field accepts are a 400 here, so no later step (a rate-limit key, the
+ * A safety net in front of every route, run after the body parser and before the routes' own
+ * limiters and handlers (the global and API limits, keyed on the client address, come earlier):
+ * strings no field accepts are a 400 here, so no later step (an auth limit's e-mail key, the
  * database) can fail on them with a 500. The per-field zod schemas (`text()`) stay the contract.
  */
 export const inputGuard: RequestHandler = (req, _res, next) => {
