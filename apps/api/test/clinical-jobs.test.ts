@@ -321,7 +321,9 @@ describe('dental reminders while Redis is down', () => {
 
 describe('dental reminders with DISABLE_BACKGROUND_JOBS=true', () => {
   it('run in this process (state inline) and still show on the route', async () => {
+    const redis = await startRedis();
     const app = await startApp({
+      REDIS_URL: redis.url,
       DISABLE_BACKGROUND_JOBS: 'true',
       SEED_PATIENTS: '50',
       SEED_APPOINTMENTS: '100',
@@ -341,6 +343,7 @@ describe('dental reminders with DISABLE_BACKGROUND_JOBS=true', () => {
       );
     } finally {
       await app.shutdown();
+      await redis.stop();
     }
   });
 });

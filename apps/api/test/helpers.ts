@@ -27,6 +27,11 @@ export async function startApp(
   database?: DatabaseHandle,
   options: Omit<StartServerOptions, 'database'> = {},
 ): Promise<RunningServer> {
+  // Without any REDIS_* the app connects to 127.0.0.1:6379: the machine's own Redis, never a test's.
+  if (!Object.keys(env).some((k) => k.startsWith('REDIS_')))
+    throw new Error(
+      'startApp: pass REDIS_URL (a Redis the test started) or REDIS_ENABLED=false; without REDIS_* the app writes into 127.0.0.1:6379',
+    );
   const app = await startServer(
     { ...TEST_ENV, ...env },
     { ...options, ...(database ? { database } : {}) },

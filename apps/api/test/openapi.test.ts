@@ -60,7 +60,7 @@ describe('OpenAPI document vs the running app', () => {
 
   it('names the server it was fetched from, honouring trust proxy', async () => {
     expect(doc.servers).toEqual([{ url: `http://127.0.0.1:${app.port}` }]);
-    const proxied = await startApp({ TRUST_PROXY: '1' }, app.database);
+    const proxied = await startApp({ REDIS_URL: redis.url, TRUST_PROXY: '1' }, app.database);
     try {
       const reply = await Client.for(proxied).get('/openapi.json', {
         headers: { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'api.example.test' },
