@@ -114,6 +114,34 @@ describeEachTopology('server-assisted L1 invalidation', (ctx) => {
     expect(b.stats().invalidationsReceived).toBeGreaterThan(0);
   }, 60_000);
 
+  it('caches added to a client that already tracks are told so: they report tracking and serve memory', async () => {
+    const client = ctx.client();
+    const foreign = ctx.client();
+    const prefix = uniquePrefix();
+    const first = make(client, prefix);
+    await tracking(first);
+    // created after CLIENT TRACKING is on: a new prefix (tracking is enabled again with it), and
+    // the first cache's prefix (already tracked); 'tracking' must serve memory, 'auto' says tracking
+    const later = [
+      make(client, uniquePrefix(), { l1: { mode: 'tier', invalidation: 'tracking' } }),
+      make(client, uniquePrefix()),
+      make(client, prefix, { l1: { mode: 'tier', invalidation: 'tracking' } }),
+    ];
+    await Promise.all(later.map(tracking));
+    expect(first.stats().invalidation).toBe('tracking');
+    for (const [i, cache] of [first, ...later].entries()) {
+      const key = `k${i}`;
+      await cache.set(key, 'v1');
+      await inMemory(cache, key, 'v1');
+      expect((await cache.getWithMeta(key)).source).toBe('l1');
+      // their memory is kept by the server's invalidations, not by the toolkit's bus
+      await foreign.set(`${cache.keyPrefix}${key}`, envelope('v2'));
+      await notInMemory(cache, key);
+      expect(await cache.get(key)).toBe('v2');
+      expect(cache.stats().invalidation).toBe('tracking');
+    }
+  }, 90_000);
+
   it('a foreign tag-time write, and FLUSHDB (a null message), drop memory', async () => {
     const prefix = uniquePrefix();
     const a = make(ctx.client(), prefix);

@@ -8,7 +8,7 @@ export interface TrackingListener {
   readonly root: string;
   /** Logical keys (keyPrefix stripped) under `root`; `null`: drop everything. */
   keys(keys: string[] | null): void;
-  /** Every node tracks (true), or at least one no longer does (false). */
+  /** Every node tracks with a prefix covering `root` (true), or at least one no longer does (false). */
   state(tracking: boolean): void;
   refused(reason: string): void;
 }
@@ -25,10 +25,10 @@ const shared = new WeakMap<object, ClientTracking>();
  */
 export class ClientTracking {
   private readonly nodes = new Map<string, TrackedNode>();
-  private readonly listeners = new Set<TrackingListener>();
+  /** Each cache on the client → the state it was last told (true: its keys are tracked). */
+  private readonly listeners = new Map<TrackingListener, boolean>();
   private readonly keyPrefix: string;
   private refusedReason: string | undefined;
-  private reported = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly offCluster: (() => void) | undefined;
 
@@ -74,14 +74,20 @@ export class ClientTracking {
     return this.refusedReason;
   }
 
+  /**
+   * A cache joins. If tracking is already on it is told so as soon as its keys are tracked: at
+   * once when a tracked prefix covers them, else once every node has enabled tracking again with
+   * its prefix (a state change alone would never reach it: the nodes already track).
+   */
   add(listener: TrackingListener): () => Promise<void> {
-    this.listeners.add(listener);
+    this.listeners.set(listener, false);
     if (this.refusedReason !== undefined) {
       listener.refused(this.refusedReason);
     } else {
       const prefixes = this.prefixes();
       for (const node of this.nodes.values()) node.setPrefixes(prefixes);
       this.reconcile();
+      this.report();
     }
     return () => this.remove(listener);
   }
@@ -103,7 +109,7 @@ export class ClientTracking {
 
   /** BCAST prefixes with the keyPrefix; none may be a prefix of another (the server refuses overlaps). */
   private prefixes(): string[] {
-    const all = [...new Set([...this.listeners].map((l) => this.keyPrefix + l.root))].sort();
+    const all = [...new Set([...this.listeners.keys()].map((l) => this.keyPrefix + l.root))].sort();
     return all.filter((p, i) => !all.some((q, j) => j !== i && p.startsWith(q)));
   }
 
@@ -155,7 +161,7 @@ export class ClientTracking {
         : keys
             .filter((k) => k.startsWith(this.keyPrefix))
             .map((k) => k.slice(this.keyPrefix.length));
-    for (const listener of this.listeners) {
+    for (const listener of this.listeners.keys()) {
       if (logical === null) listener.keys(null);
       else {
         const mine = logical.filter((k) => k.startsWith(listener.root));
@@ -164,11 +170,23 @@ export class ClientTracking {
     }
   }
 
+  /** Tells each cache whose state changed: tracked = every node tracks with a prefix covering its keys. */
   private report(): void {
     const active = this.active;
-    if (active === this.reported) return;
-    this.reported = active;
-    for (const listener of this.listeners) listener.state(active);
+    for (const [listener, told] of this.listeners) {
+      const tracked = active && this.covers(listener);
+      if (tracked === told) continue;
+      this.listeners.set(listener, tracked);
+      listener.state(tracked);
+    }
+  }
+
+  private covers(listener: TrackingListener): boolean {
+    const root = this.keyPrefix + listener.root;
+    for (const node of this.nodes.values()) {
+      if (!node.applied.some((p) => root.startsWith(p))) return false;
+    }
+    return true;
   }
 
   private refuse(reason: string): void {
@@ -177,7 +195,9 @@ export class ClientTracking {
     const nodes = [...this.nodes.values()];
     this.nodes.clear();
     for (const node of nodes) void node.close();
-    this.reported = false;
-    for (const listener of this.listeners) listener.refused(reason);
+    for (const listener of this.listeners.keys()) {
+      this.listeners.set(listener, false);
+      listener.refused(reason);
+    }
   }
 }

@@ -9,7 +9,10 @@ export const INVALIDATE_CHANNEL = '__redis__:invalidate';
 export interface NodeEvents {
   /** Invalidated Redis keys (full, with the ioredis keyPrefix); `null`: everything (FLUSHALL/FLUSHDB). */
   keys(keys: string[] | null): void;
-  /** The node's tracking is now on (true) or can no longer be trusted (false). */
+  /**
+   * The node's tracking is now on (true; again each time it is enabled with a new prefix set,
+   * see `applied`) or can no longer be trusted (false).
+   */
   state(tracking: boolean): void;
   /** The server refuses tracking for good (renamed/denied CLIENT, server < 6.2, a proxy). */
   refused(reason: string): void;
@@ -48,6 +51,8 @@ export class TrackedNode {
   private readonly name = `rtk:invalidate:${randomUUID()}`;
   private subscriberId: number | undefined;
   private tracking = false;
+  /** The prefixes tracking was last enabled with (what the server invalidates while active). */
+  private appliedPrefixes: readonly string[] = [];
   private closed = false;
   private attempt = 0;
   private retry: NodeJS.Timeout | undefined;
@@ -114,6 +119,10 @@ export class TrackedNode {
     return this.tracking;
   }
 
+  get applied(): readonly string[] {
+    return this.appliedPrefixes;
+  }
+
   /** New prefix set (another cache joined the client): tracking is enabled again with it. */
   setPrefixes(prefixes: readonly string[]): void {
     this.prefixes = prefixes;
@@ -172,7 +181,8 @@ export class TrackedNode {
       }
     }
     const id = this.subscriberId;
-    const prefixArgs = this.prefixes.flatMap((p) => ['PREFIX', p]);
+    const prefixes = this.prefixes;
+    const prefixArgs = prefixes.flatMap((p) => ['PREFIX', p]);
     // one transaction on the data connection: the id must name OUR subscriber on THIS server
     // (ids are small integers and repeat across servers, e.g. mid-failover), and re-enabling
     // needs OFF first (the same prefix twice is refused as an overlap)
@@ -197,10 +207,10 @@ export class TrackedNode {
       return;
     }
     this.attempt = 0;
-    if (!this.tracking) {
-      this.tracking = true;
-      this.events.state(true);
-    }
+    this.appliedPrefixes = prefixes;
+    this.tracking = true;
+    // also when already tracking: caches whose prefix this enabling added are now covered
+    this.events.state(true);
   }
 
   private failed(error: unknown): void {
