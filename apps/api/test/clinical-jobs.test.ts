@@ -431,27 +431,34 @@ describe('care background jobs (three instances, one Redis, one database)', () =
       { what: 'the next dose’s reminder' },
     );
 
+    const day = new Date().toISOString().slice(0, 10);
+    type Adherence = { day: string; due: number; taken: number; missed: number; checkedAt: string };
+    const todayRow = async () =>
+      ((await carer.get(`/care/clients/${clientId}/adherence`)).body.items as Adherence[]).find(
+        (i) => i.day === day,
+      );
+    /** Each check rewrites the day's row: this check's row is the one newer than the row seen
+     * before it was asked for (a time window would also take the previous check's row). */
     const check = async () => {
-      const queued = await carer.post(`/care/clients/${clientId}/adherence/check`, {});
+      const seen = Date.parse((await todayRow())?.checkedAt ?? '1970-01-01T00:00:00.000Z');
+      const queued = await carer.post(`/care/clients/${clientId}/adherence/check`, { day });
       expect(queued.status).toBe(202);
-      let item: { due: number; taken: number; missed: number; checkedAt: string } | undefined;
-      const before = Date.now() - 1;
+      let item: Adherence | undefined;
       await waitUntil(async () => {
-        item = (await carer.get(`/care/clients/${clientId}/adherence`)).body.items[0];
-        return item !== undefined && Date.parse(item.checkedAt) >= before - 1_000;
+        item = await todayRow();
+        return item !== undefined && Date.parse(item.checkedAt) > seen;
       });
       return item!;
     };
     // today's 00:00 dose (the medication starts today) is due and not taken yet
     expect(await check()).toMatchObject({ due: 1, taken: 0, missed: 1 });
     // today's dose (without doseAt the latest dose is meant: tomorrow's, after 23:00)
-    const today = `${new Date().toISOString().slice(0, 10)}T00:00:00.000Z`;
+    const today = `${day}T00:00:00.000Z`;
     const taken = await carer.post(`/care/clients/${clientId}/medications/${medicationId}/taken`, {
       doseAt: today,
     });
     expect(taken.status).toBe(200);
     expect(taken.body.doseAt).toBe(today);
-    await new Promise((r) => setTimeout(r, 5));
     expect(await check()).toMatchObject({ due: 1, taken: 1, missed: 0, ratePercent: 100 });
     const wrong = await carer.post(`/care/clients/${clientId}/medications/${medicationId}/taken`, {
       doseAt: new Date(Date.now() - 7 * 60_000).toISOString(),
