@@ -1,3 +1,5 @@
+import type { Duration } from './duration.js';
+
 /** A `host:port` pair (IPv6 hosts without brackets). */
 export interface HostPort {
   host: string;
@@ -16,26 +18,67 @@ export interface RedisTlsConfig {
   rejectUnauthorized: boolean;
 }
 
-/** Behaviour settings shared by every topology (all resolved to their defaults). */
+/**
+ * Behaviour settings shared by every topology, resolved to their defaults. Durations are kept
+ * in milliseconds here (the `*Ms` fields); options and variables give them as `Duration`s.
+ */
 export interface RedisTuning {
   /** Prefix ioredis adds to every key (`REDIS_KEY_PREFIX`), e.g. `dental:`. Default `''`. */
   keyPrefix: string;
-  /** Give up a connection attempt after this long. Default 5000. */
+  /** From `connectTimeout`: give up a connection attempt after this long. Default 5000 (5 s). */
   connectTimeoutMs: number;
-  /** Reject any command, queued or sent, that has no reply after this long. Default 2000. */
+  /** From `commandTimeout`: reject any command, queued or sent, with no reply after this long. Default 2000 (2 s). */
   commandTimeoutMs: number;
   /** Reject a queued command after this many failed reconnect attempts. Default 2. */
   maxRetriesPerRequest: number;
-  /** Default timeout of `health()`. Default 1000. */
+  /** From `healthTimeout`: default deadline of `health()`. Default 1000 (1 s). */
   healthTimeoutMs: number;
-  /** `reconnecting` turns into `down` after this long without a connection. Default 5000. */
+  /** From `downAfter`: `reconnecting` turns into `down` after this long without a connection. Default 5000 (5 s). */
   downAfterMs: number;
-  /** First reconnect delay. Default 50. */
+  /** From `retryBase`: first reconnect delay. Default 50. */
   retryBaseMs: number;
-  /** Largest reconnect delay. Default 2000. */
+  /** From `retryMax`: largest reconnect delay. Default 2000 (2 s). */
   retryMaxMs: number;
   /** ioredis `enableAutoPipelining`. Default false. */
   enableAutoPipelining: boolean;
+}
+
+/**
+ * The tuning options as given: durations are `Duration`s (a number is seconds, a string carries
+ * its unit: `'2s'`, `'500ms'`). The `*Ms` names are deprecated aliases taking milliseconds;
+ * giving both names of one setting is a `RedisConfigError`.
+ */
+export interface RedisTuningInput {
+  /** Prefix ioredis adds to every key (`REDIS_KEY_PREFIX`), e.g. `dental:`. Default `''`. */
+  keyPrefix?: string;
+  /** Give up a connection attempt after this long (`REDIS_CONNECT_TIMEOUT`). Default `'5s'`. */
+  connectTimeout?: Duration;
+  /** Reject any command, queued or sent, that has no reply after this long (`REDIS_COMMAND_TIMEOUT`). Default `'2s'`. */
+  commandTimeout?: Duration;
+  /** Reject a queued command after this many failed reconnect attempts. Default 2. */
+  maxRetriesPerRequest?: number;
+  /** Default deadline of `health()` (`REDIS_HEALTH_TIMEOUT`). Default `'1s'`. */
+  healthTimeout?: Duration;
+  /** `reconnecting` turns into `down` after this long without a connection (`REDIS_DOWN_AFTER`). Default `'5s'`. */
+  downAfter?: Duration;
+  /** First reconnect delay (`REDIS_RETRY_BASE`). Default `'50ms'`. */
+  retryBase?: Duration;
+  /** Largest reconnect delay, at least `retryBase` (`REDIS_RETRY_MAX`). Default `'2s'`. */
+  retryMax?: Duration;
+  /** ioredis `enableAutoPipelining`. Default false. */
+  enableAutoPipelining?: boolean;
+  /** @deprecated Use `connectTimeout` (a `Duration`): `connectTimeoutMs: 5000` is `connectTimeout: '5s'`. */
+  connectTimeoutMs?: number;
+  /** @deprecated Use `commandTimeout` (a `Duration`): `commandTimeoutMs: 2000` is `commandTimeout: '2s'`. */
+  commandTimeoutMs?: number;
+  /** @deprecated Use `healthTimeout` (a `Duration`): `healthTimeoutMs: 1000` is `healthTimeout: '1s'`. */
+  healthTimeoutMs?: number;
+  /** @deprecated Use `downAfter` (a `Duration`): `downAfterMs: 5000` is `downAfter: '5s'`. */
+  downAfterMs?: number;
+  /** @deprecated Use `retryBase` (a `Duration`): `retryBaseMs: 50` is `retryBase: '50ms'`. */
+  retryBaseMs?: number;
+  /** @deprecated Use `retryMax` (a `Duration`): `retryMaxMs: 2000` is `retryMax: '2s'`. */
+  retryMaxMs?: number;
 }
 
 interface RedisEnabledBase extends RedisTuning {
@@ -91,7 +134,7 @@ export interface RedisTlsInput {
   rejectUnauthorized?: boolean;
 }
 
-interface RedisInputBase extends Partial<RedisTuning> {
+interface RedisInputBase extends RedisTuningInput {
   enabled?: true;
   username?: string;
   password?: string;

@@ -5,9 +5,9 @@ import type { Logger, RedisClient } from './types.js';
 /**
  * - `connecting`: created, first connection attempt under way.
  * - `ready`: connected and the ready check passed; commands run.
- * - `reconnecting`: was ready, lost the connection, retrying (for less than `downAfterMs`).
+ * - `reconnecting`: was ready, lost the connection, retrying (for less than `downAfter`).
  * - `down`: the first attempt failed, authentication failed, or reconnecting lasted longer
- *   than `downAfterMs`. Still retrying in the background.
+ *   than `downAfter`. Still retrying in the background.
  * - `closed`: `close()` was called. Final.
  * - `disabled`: the config says `enabled: false`; there is no client. Final.
  */
@@ -54,7 +54,7 @@ export interface RedisConnection {
   /** Subscribe to status changes; returns an unsubscribe function. Listener errors are logged, never thrown. */
   on(event: 'status', listener: RedisStatusListener): () => void;
   off(event: 'status', listener: RedisStatusListener): void;
-  /** PING with a deadline: resolves within `timeoutMs` (default `healthTimeoutMs`) whatever the server does. Never rejects. */
+  /** PING with a deadline: resolves within `timeoutMs` (default the `healthTimeout` setting) whatever the server does. Never rejects. */
   health(options?: { timeoutMs?: number }): Promise<RedisHealth>;
   /** A new client with the same settings (for SUBSCRIBE or blocking commands), closed by `close()`. */
   duplicate(): RedisClient;

@@ -1,10 +1,10 @@
 import type { RedisConfig, RedisConfigInput, RedisTlsInput } from './config-types.js';
 import { RedisConfigError } from './errors.js';
 import type { Field } from './fields.js';
-import { type RawConfig, resolveConfig } from './resolve.js';
+import { DURATION_ALIASES, type RawConfig, resolveConfig } from './resolve.js';
 import { nearest } from './runtime/options.js';
 
-/** Every field `defineRedisConfig` reads (a validated `RedisConfig` has only these too). */
+/** Every field `defineRedisConfig` reads, besides the deprecated `*Ms` aliases. */
 const CONFIG_FIELDS = [
   'enabled',
   'mode',
@@ -21,22 +21,32 @@ const CONFIG_FIELDS = [
   'sentinelUsername',
   'sentinelPassword',
   'nodes',
-  'connectTimeoutMs',
-  'commandTimeoutMs',
+  'connectTimeout',
+  'commandTimeout',
   'maxRetriesPerRequest',
-  'healthTimeoutMs',
-  'downAfterMs',
-  'retryBaseMs',
-  'retryMaxMs',
+  'healthTimeout',
+  'downAfter',
+  'retryBase',
+  'retryMax',
   'enableAutoPipelining',
   'warnings',
 ] as const;
+/** Still accepted (a validated `RedisConfig` carries them), never suggested. */
+const DEPRECATED_FIELDS = Object.values(DURATION_ALIASES);
 const TLS_FIELDS = ['ca', 'cert', 'key', 'caFile', 'certFile', 'keyFile', 'rejectUnauthorized'];
 
-/** Refuses a field nobody reads, naming the nearest known one; the value is never shown (it may be a secret). */
-export function refuseUnknownFields(input: object, known: readonly string[], path = ''): void {
+/**
+ * Refuses a field nobody reads, naming the nearest known one; the value is never shown (it may be
+ * a secret). `deprecated` names are accepted too but never suggested nor listed.
+ */
+export function refuseUnknownFields(
+  input: object,
+  known: readonly string[],
+  path = '',
+  deprecated: readonly string[] = [],
+): void {
   for (const name of Object.keys(input)) {
-    if (known.includes(name)) continue;
+    if (known.includes(name) || deprecated.includes(name)) continue;
     const near = nearest(name, known);
     throw new RedisConfigError(
       `${path}${name}`,
@@ -66,7 +76,7 @@ export function defineRedisConfig(input: RedisConfigInput): RedisConfig {
     );
   }
   const i = input as Record<string, unknown>;
-  refuseUnknownFields(i, CONFIG_FIELDS);
+  refuseUnknownFields(i, CONFIG_FIELDS, '', DEPRECATED_FIELDS);
   const tlsValue = i.tls as boolean | RedisTlsInput | undefined;
   const tlsObject = typeof tlsValue === 'object' && tlsValue !== null ? tlsValue : undefined;
   if (tlsObject) refuseUnknownFields(tlsObject, TLS_FIELDS, 'tls.');
@@ -94,13 +104,14 @@ export function defineRedisConfig(input: RedisConfigInput): RedisConfig {
     sentinelUsername: f('sentinelUsername', i.sentinelUsername),
     sentinelPassword: f('sentinelPassword', i.sentinelPassword, { secret: true }),
     clusterNodes: f('nodes', i.nodes),
-    connectTimeoutMs: f('connectTimeoutMs', i.connectTimeoutMs),
-    commandTimeoutMs: f('commandTimeoutMs', i.commandTimeoutMs),
+    connectTimeout: f('connectTimeout', i.connectTimeout),
+    commandTimeout: f('commandTimeout', i.commandTimeout),
     maxRetriesPerRequest: f('maxRetriesPerRequest', i.maxRetriesPerRequest),
-    healthTimeoutMs: f('healthTimeoutMs', i.healthTimeoutMs),
-    downAfterMs: f('downAfterMs', i.downAfterMs),
-    retryBaseMs: f('retryBaseMs', i.retryBaseMs),
-    retryMaxMs: f('retryMaxMs', i.retryMaxMs),
+    healthTimeout: f('healthTimeout', i.healthTimeout),
+    downAfter: f('downAfter', i.downAfter),
+    retryBase: f('retryBase', i.retryBase),
+    retryMax: f('retryMax', i.retryMax),
+    ...Object.fromEntries(DEPRECATED_FIELDS.map((name) => [name, f(name, i[name])])),
     enableAutoPipelining: f('enableAutoPipelining', i.enableAutoPipelining),
     warnings: Array.isArray(i.warnings)
       ? i.warnings.filter((w): w is string => typeof w === 'string')

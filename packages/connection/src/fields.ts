@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { HostPort } from './config-types.js';
+import { DURATION_FORM, durationToMs } from './duration.js';
 import { RedisConfigError } from './errors.js';
 import { MASK, redactUrl } from './redact.js';
 
@@ -73,6 +74,26 @@ export const readPort = (field: Field): number =>
 
 export const readMs = (field: Field, min = 1): number =>
   readInt(field, min, 3_600_000, `an integer number of milliseconds ${min}-3600000`);
+
+/** How a millisecond bound reads in an error message: `1ms`, `50ms`, `1h`. */
+const showMs = (ms: number): string =>
+  ms >= 3_600_000 && ms % 3_600_000 === 0
+    ? `${ms / 3_600_000}h`
+    : ms >= 1000 && ms % 1000 === 0
+      ? `${ms / 1000}s`
+      : `${ms}ms`;
+
+/**
+ * A `Duration` (the toolkit's rule: a number or a bare numeric string is seconds, a string may
+ * carry a unit: `'500ms'`, `'2s'`, `'1m'`), returned in milliseconds, between `min` and `max` ms.
+ */
+export function readDuration(field: Field, min = 1, max = 3_600_000): number {
+  const ms = durationToMs(field.value);
+  if (ms === undefined || ms < min || ms > max) {
+    return fail(field, `${DURATION_FORM}, from ${showMs(min)} to ${showMs(max)}`);
+  }
+  return ms;
+}
 
 export function readString(field: Field, expected = 'a non-empty string'): string {
   if (typeof field.value !== 'string') return fail(field, expected);

@@ -14,6 +14,7 @@ export type {
   RedisTlsConfig,
   RedisTlsInput,
   RedisTuning,
+  RedisTuningInput,
 } from './config-types.js';
 export type {
   CreateRedisOptions,

@@ -10,6 +10,7 @@ import {
   fail,
   isSet,
   readBool,
+  readDuration,
   readHostPorts,
   readInt,
   readKeyPrefix,
@@ -46,9 +47,16 @@ export interface RawConfig {
   sentinelUsername?: Field;
   sentinelPassword?: Field;
   clusterNodes?: Field;
+  connectTimeout?: Field;
+  commandTimeout?: Field;
+  maxRetriesPerRequest?: Field;
+  healthTimeout?: Field;
+  downAfter?: Field;
+  retryBase?: Field;
+  retryMax?: Field;
+  /** Deprecated aliases of the durations above, in integer milliseconds. */
   connectTimeoutMs?: Field;
   commandTimeoutMs?: Field;
-  maxRetriesPerRequest?: Field;
   healthTimeoutMs?: Field;
   downAfterMs?: Field;
   retryBaseMs?: Field;
@@ -179,29 +187,64 @@ function readHost(field: Field): string {
   return host;
 }
 
+/** A duration setting: its `Duration` field and its deprecated alias in milliseconds. */
+export const DURATION_ALIASES = {
+  connectTimeout: 'connectTimeoutMs',
+  commandTimeout: 'commandTimeoutMs',
+  healthTimeout: 'healthTimeoutMs',
+  downAfter: 'downAfterMs',
+  retryBase: 'retryBaseMs',
+  retryMax: 'retryMaxMs',
+} as const satisfies Partial<Record<keyof RawConfig, keyof RawConfig>>;
+
+type DurationName = keyof typeof DURATION_ALIASES;
+
+/**
+ * One duration in ms: from its `Duration` field, else from its deprecated `*Ms` alias (integer
+ * milliseconds), else the default. Both given is an error naming both.
+ */
+function readDurationSetting(
+  raw: RawConfig,
+  name: DurationName,
+  fallback: number,
+  min = 1,
+): { ms: number; field?: Field } {
+  const current = raw[name];
+  const alias = raw[DURATION_ALIASES[name]];
+  if (isSet(current) && isSet(alias)) {
+    fail(
+      alias,
+      `not to be combined with ${current.label}: ${alias.label} is its deprecated alias in milliseconds, set only ${current.label}`,
+    );
+  }
+  if (isSet(current)) return { ms: readDuration(current, min), field: current };
+  if (isSet(alias)) return { ms: readMs(alias, min), field: alias };
+  return { ms: fallback };
+}
+
 function readTuning(raw: RawConfig): RedisTuning {
-  const ms = (f: Field | undefined, fallback: number, min = 1) =>
-    isSet(f) ? readMs(f, min) : fallback;
+  const retryBase = readDurationSetting(raw, 'retryBase', DEFAULTS.retryBaseMs);
+  const retryMax = readDurationSetting(raw, 'retryMax', DEFAULTS.retryMaxMs);
   const tuning: RedisTuning = {
     keyPrefix: isSet(raw.keyPrefix) ? readKeyPrefix(raw.keyPrefix) : DEFAULTS.keyPrefix,
-    connectTimeoutMs: ms(raw.connectTimeoutMs, DEFAULTS.connectTimeoutMs),
-    commandTimeoutMs: ms(raw.commandTimeoutMs, DEFAULTS.commandTimeoutMs),
+    connectTimeoutMs: readDurationSetting(raw, 'connectTimeout', DEFAULTS.connectTimeoutMs).ms,
+    commandTimeoutMs: readDurationSetting(raw, 'commandTimeout', DEFAULTS.commandTimeoutMs).ms,
     maxRetriesPerRequest: isSet(raw.maxRetriesPerRequest)
       ? readInt(raw.maxRetriesPerRequest, 0, 1000, 'an integer 0-1000')
       : DEFAULTS.maxRetriesPerRequest,
-    healthTimeoutMs: ms(raw.healthTimeoutMs, DEFAULTS.healthTimeoutMs),
-    downAfterMs: ms(raw.downAfterMs, DEFAULTS.downAfterMs, 0),
-    retryBaseMs: ms(raw.retryBaseMs, DEFAULTS.retryBaseMs),
-    retryMaxMs: ms(raw.retryMaxMs, DEFAULTS.retryMaxMs),
+    healthTimeoutMs: readDurationSetting(raw, 'healthTimeout', DEFAULTS.healthTimeoutMs).ms,
+    downAfterMs: readDurationSetting(raw, 'downAfter', DEFAULTS.downAfterMs, 0).ms,
+    retryBaseMs: retryBase.ms,
+    retryMaxMs: retryMax.ms,
     enableAutoPipelining: isSet(raw.enableAutoPipelining)
       ? readBool(raw.enableAutoPipelining)
       : DEFAULTS.enableAutoPipelining,
   };
-  if (tuning.retryMaxMs < tuning.retryBaseMs && raw.retryMaxMs) {
-    fail(raw.retryMaxMs, `at least the base retry delay (${tuning.retryBaseMs} ms)`);
+  if (tuning.retryMaxMs < tuning.retryBaseMs && retryMax.field) {
+    fail(retryMax.field, `at least the base retry delay (${tuning.retryBaseMs} ms)`);
   }
-  if (tuning.retryMaxMs < tuning.retryBaseMs && raw.retryBaseMs) {
-    fail(raw.retryBaseMs, `at most the largest retry delay (${tuning.retryMaxMs} ms)`);
+  if (tuning.retryMaxMs < tuning.retryBaseMs && retryBase.field) {
+    fail(retryBase.field, `at most the largest retry delay (${tuning.retryMaxMs} ms)`);
   }
   return tuning;
 }

@@ -1,13 +1,16 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
+  type Duration,
   defineRedisConfig,
   errors,
   loadRedisConfig,
   type RedisConfig,
   RedisConfigError,
+  type RedisConfigInput,
+  type RedisTuningInput,
 } from '../src/index.js';
 
 const SECRET = 'Sup3r-Secret-pw';
@@ -212,10 +215,41 @@ const bad: BadCase[] = [
     expected: /an integer 0-1000/,
   },
   {
+    env: { REDIS_RETRY_MAX: '10ms' },
+    variable: 'REDIS_RETRY_MAX',
+    value: '10ms',
+    expected: /at least the base retry delay \(50 ms\)/,
+  },
+  {
     env: { REDIS_RETRY_MAX_MS: '10' },
     variable: 'REDIS_RETRY_MAX_MS',
     value: '10',
     expected: /at least the base retry delay \(50 ms\)/,
+  },
+  {
+    env: { REDIS_COMMAND_TIMEOUT: '2 weeks' },
+    variable: 'REDIS_COMMAND_TIMEOUT',
+    value: '2 weeks',
+    expected: /seconds as a number, or a string like '500ms', '30s'.*from 1ms to 1h/,
+  },
+  {
+    env: { REDIS_COMMAND_TIMEOUT: '0' },
+    variable: 'REDIS_COMMAND_TIMEOUT',
+    value: '0',
+    expected: /from 1ms to 1h/,
+  },
+  {
+    env: { REDIS_CONNECT_TIMEOUT: '10000' }, // seconds: over the 1 h bound (the guides meant ms)
+    variable: 'REDIS_CONNECT_TIMEOUT',
+    value: '10000',
+    expected: /from 1ms to 1h/,
+  },
+  {
+    env: { REDIS_COMMAND_TIMEOUT: '2s', REDIS_COMMAND_TIMEOUT_MS: '2000' },
+    variable: 'REDIS_COMMAND_TIMEOUT_MS',
+    value: '2000',
+    expected:
+      /not to be combined with REDIS_COMMAND_TIMEOUT: REDIS_COMMAND_TIMEOUT_MS is its deprecated alias/,
   },
   {
     env: { REDIS_USERNAME: 'two words' },
@@ -358,13 +392,13 @@ describe('loadRedisConfig accepts good input', () => {
         REDIS_TLS: 'yes',
         REDIS_TLS_CA_FILE: pemFile,
         REDIS_TLS_REJECT_UNAUTHORIZED: 'off',
-        REDIS_CONNECT_TIMEOUT_MS: '1000',
-        REDIS_COMMAND_TIMEOUT_MS: '250',
+        REDIS_CONNECT_TIMEOUT: '1',
+        REDIS_COMMAND_TIMEOUT: '250ms',
         REDIS_MAX_RETRIES_PER_REQUEST: '0',
-        REDIS_HEALTH_TIMEOUT_MS: '300',
-        REDIS_DOWN_AFTER_MS: '0',
-        REDIS_RETRY_BASE_MS: '10',
-        REDIS_RETRY_MAX_MS: '500',
+        REDIS_HEALTH_TIMEOUT: '0.3',
+        REDIS_DOWN_AFTER: '0',
+        REDIS_RETRY_BASE: '10 ms',
+        REDIS_RETRY_MAX: '0.5s',
         REDIS_AUTO_PIPELINING: 'true',
       }),
     );
@@ -383,6 +417,7 @@ describe('loadRedisConfig accepts good input', () => {
       retryBaseMs: 10,
       retryMaxMs: 500,
       enableAutoPipelining: true,
+      warnings: [],
     });
   });
 
@@ -465,5 +500,170 @@ describe('defineRedisConfig validates options the same way', () => {
     const tls = defineRedisConfig({ host: 'h', tls: { caFile: pemFile } });
     expect(defineRedisConfig(tls)).toEqual(tls);
     expect(defineRedisConfig({ enabled: false })).toEqual({ enabled: false });
+  });
+});
+
+describe('durations: the toolkit vocabulary, with the *Ms names as deprecated aliases', () => {
+  const enabled = (config: RedisConfig) => {
+    if (!config.enabled) throw new Error('expected an enabled config');
+    return config;
+  };
+  const refusal = (field: string, message: RegExp) =>
+    expect.objectContaining({
+      code: 'E_REDIS_CONFIG',
+      field,
+      message: expect.stringMatching(message),
+    });
+
+  it('types: the durations take a Duration, the *Ms aliases a number', () => {
+    expectTypeOf<RedisTuningInput['commandTimeout']>().toEqualTypeOf<Duration | undefined>();
+    expectTypeOf<RedisTuningInput['commandTimeoutMs']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf({
+      host: 'h',
+      commandTimeout: '2s',
+      retryBase: 0.05,
+    } as const).toExtend<RedisConfigInput>();
+    const typo: RedisTuningInput = {
+      // @ts-expect-error 'weeks' is not a unit
+      commandTimeout: '2 weeks',
+    };
+    expect(() => defineRedisConfig(typo)).toThrow(RedisConfigError);
+  });
+
+  it('an option given as a number is seconds, a string carries its unit', () => {
+    expect(
+      defineRedisConfig({
+        connectTimeout: 3,
+        commandTimeout: 0.25,
+        healthTimeout: '750ms',
+        downAfter: '1m',
+        retryBase: '20ms',
+        retryMax: '1.5 s',
+      }),
+    ).toMatchObject({
+      connectTimeoutMs: 3000,
+      commandTimeoutMs: 250,
+      healthTimeoutMs: 750,
+      downAfterMs: 60_000,
+      retryBaseMs: 20,
+      retryMaxMs: 1500,
+      warnings: [],
+    });
+    expect(defineRedisConfig({ commandTimeout: '2' })).toMatchObject({ commandTimeoutMs: 2000 });
+    expect(defineRedisConfig({ downAfter: 0 })).toMatchObject({ downAfterMs: 0 });
+  });
+
+  it('a variable without a unit is seconds; with one, that unit', () => {
+    expect(
+      enabled(
+        loadRedisConfig({
+          REDIS_COMMAND_TIMEOUT: '2',
+          REDIS_CONNECT_TIMEOUT: '10s',
+          REDIS_HEALTH_TIMEOUT: '500ms',
+          REDIS_DOWN_AFTER: '1m',
+          REDIS_RETRY_BASE: '0.1',
+          REDIS_RETRY_MAX: '3s',
+        }),
+      ),
+    ).toMatchObject({
+      commandTimeoutMs: 2000,
+      connectTimeoutMs: 10_000,
+      healthTimeoutMs: 500,
+      downAfterMs: 60_000,
+      retryBaseMs: 100,
+      retryMaxMs: 3000,
+      warnings: [],
+    });
+  });
+
+  it('refuses a value that is no duration, or out of range, naming the option', () => {
+    for (const value of [-1, '5 weeks', true, '0ms', '2h', Number.NaN]) {
+      expect(() => defineRedisConfig({ commandTimeout: value as never })).toThrow(
+        refusal(
+          'commandTimeout',
+          /^commandTimeout=.* is invalid: expected seconds as a number, or a string like '500ms'.*from 1ms to 1h/,
+        ),
+      );
+    }
+    expect(() => defineRedisConfig({ retryBase: '1s', retryMax: '500ms' })).toThrow(
+      refusal('retryMax', /at least the base retry delay \(1000 ms\)/),
+    );
+  });
+
+  it('the deprecated *Ms options still work, in milliseconds, without a warning', () => {
+    expect(
+      defineRedisConfig({
+        connectTimeoutMs: 3000,
+        commandTimeoutMs: 250,
+        healthTimeoutMs: 750,
+        downAfterMs: 0,
+        retryBaseMs: 20,
+        retryMaxMs: 1500,
+      }),
+    ).toMatchObject({
+      connectTimeoutMs: 3000,
+      commandTimeoutMs: 250,
+      healthTimeoutMs: 750,
+      downAfterMs: 0,
+      retryBaseMs: 20,
+      retryMaxMs: 1500,
+      warnings: [],
+    });
+    expect(() => defineRedisConfig({ commandTimeoutMs: 1.5 })).toThrow(
+      refusal('commandTimeoutMs', /integer number of milliseconds 1-3600000/),
+    );
+  });
+
+  it('the deprecated REDIS_*_MS variables still work, each with a warning naming the new variable', () => {
+    const config = enabled(
+      loadRedisConfig({ REDIS_COMMAND_TIMEOUT_MS: '250', REDIS_DOWN_AFTER_MS: '0' }),
+    );
+    expect(config).toMatchObject({ commandTimeoutMs: 250, downAfterMs: 0 });
+    expect(config.warnings).toEqual([
+      'REDIS_COMMAND_TIMEOUT_MS is deprecated: use REDIS_COMMAND_TIMEOUT, a duration (REDIS_COMMAND_TIMEOUT_MS=250 is REDIS_COMMAND_TIMEOUT=250ms; a bare number there is seconds)',
+      'REDIS_DOWN_AFTER_MS is deprecated: use REDIS_DOWN_AFTER, a duration (REDIS_DOWN_AFTER_MS=0 is REDIS_DOWN_AFTER=0ms; a bare number there is seconds)',
+    ]);
+    // a loaded config passes through defineRedisConfig again unchanged (its warnings too)
+    expect(defineRedisConfig(config)).toEqual(config);
+  });
+
+  it('both names of one setting are an error naming both', () => {
+    const pairs = [
+      ['connectTimeout', 'connectTimeoutMs'],
+      ['commandTimeout', 'commandTimeoutMs'],
+      ['healthTimeout', 'healthTimeoutMs'],
+      ['downAfter', 'downAfterMs'],
+      ['retryBase', 'retryBaseMs'],
+      ['retryMax', 'retryMaxMs'],
+    ] as const;
+    for (const [name, alias] of pairs) {
+      expect(() => defineRedisConfig({ [name]: 1, [alias]: 1000 })).toThrow(
+        refusal(
+          alias,
+          new RegExp(
+            `^${alias}="1000" is invalid: expected not to be combined with ${name}: ${alias} is its deprecated alias in milliseconds, set only ${name}$`,
+          ),
+        ),
+      );
+    }
+    expect(() => loadRedisConfig({ REDIS_RETRY_MAX: '1s', REDIS_RETRY_MAX_MS: '1000' })).toThrow(
+      refusal('REDIS_RETRY_MAX_MS', /not to be combined with REDIS_RETRY_MAX:/),
+    );
+  });
+
+  it('an unknown option suggests the new name and lists only the new names', () => {
+    for (const typo of ['comandTimeout', 'commandTimeoutMS', 'connectTimout', 'retryMaxms']) {
+      let caught: unknown;
+      try {
+        defineRedisConfig({ host: 'h', [typo]: 1 } as never);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught, typo).toBeInstanceOf(RedisConfigError);
+      const message = (caught as Error).message;
+      expect(message, typo).toMatch(/did you mean `(commandTimeout|connectTimeout|retryMax)`\?/);
+      expect(message, typo).toMatch(/known: .*commandTimeout, maxRetriesPerRequest, healthTimeout/);
+      expect(message, typo).not.toMatch(/TimeoutMs|retryMaxMs|downAfterMs/);
+    }
   });
 });
