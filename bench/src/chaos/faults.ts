@@ -1,7 +1,7 @@
 import type { RedisServer, SentinelHandle } from '@redis-toolkit/testing';
 import type { Recorder } from './http.js';
 import type { AppInstance } from './instance.js';
-import type { Ledger, Target } from './load.js';
+import type { CareSession, Ledger, Target, TokenPair } from './load.js';
 import { malformedBurst } from './malformed.js';
 
 export interface FaultContext {
@@ -29,6 +29,11 @@ export interface FaultWindow {
   hang?: boolean;
   /** A was killed: verify on B and a fresh A. */
   replacedA?: boolean;
+  /**
+   * Logouts A acknowledged during the outage, before its SIGKILL (instance death): each must be
+   * enforced by B (and a fresh A) after Redis returns, replayed from the database outbox.
+   */
+  outageRevocations?: object[];
   malformed?: { sent: number; fiveXx: number; examples: string[] };
 }
 
@@ -102,20 +107,24 @@ export const FAULTS: Fault[] = [
       while (ctx.rec.now() < before && viaA() < 3) await sleep(100);
       const start = ctx.rec.now();
       await redis.kill();
-      const ackedOnA = () =>
-        ctx.ledger.loggedOutTokens.filter((p) => p.via === 'A' && p.at > start).length +
-        ctx.ledger.loggedOutCare.filter((s) => s.via === 'A' && s.at > start).length;
+      // The load logs out spare pairs whenever a login is refused with 503 (no credentials are
+      // issued while Redis is down), so A acknowledges logouts into its outbox during the outage.
+      const ackedOnA = (): (TokenPair | CareSession)[] => [
+        ...ctx.ledger.loggedOutTokens.filter((p) => p.via === 'A' && p.at > start),
+        ...ctx.ledger.loggedOutCare.filter((s) => s.via === 'A' && s.at > start),
+      ];
       const deadline = start + ctx.durationMs * 0.4;
-      while (ctx.rec.now() < deadline && ackedOnA() < 5) await sleep(100);
+      while (ctx.rec.now() < deadline && ackedOnA().length < 5) await sleep(100);
+      ctx.setTargets([ctx.b]);
+      // anything A acknowledges until it dies counts (a request in flight may still be answered)
+      await ctx.a.kill('SIGKILL');
       const acked = ackedOnA();
       ctx.notes.push(
-        `A acknowledged ${viaA() - acked} logout(s) before the outage and ${acked} during it, before its SIGKILL at ${((ctx.rec.now() - start) / 1000).toFixed(1)} s`,
+        `A acknowledged ${viaA() - acked.length} logout(s) before the outage and ${acked.length} during it (${acked.filter((p) => 'duringOutage' in p && p.duringOutage).length} after a login refused with 503; ${ctx.ledger.refusedLogins} school logins refused with 503 by then, ${ctx.ledger.noSpare} of them with no spare pair left to log out), before its SIGKILL at ${((ctx.rec.now() - start) / 1000).toFixed(1)} s`,
       );
-      ctx.setTargets([ctx.b]);
-      await ctx.a.kill('SIGKILL');
       await sleep(1_000);
       await redis.restart();
-      return { start, end: ctx.rec.now(), replacedA: true };
+      return { start, end: ctx.rec.now(), replacedA: true, outageRevocations: acked };
     },
   },
   {

@@ -11,6 +11,8 @@ export interface TokenPair {
   /** Instance that acknowledged it, and when (ms on the recorder's clock). */
   via: string;
   at: number;
+  /** A logout sent because a login was refused with 503 (Redis down): it went to the outbox. */
+  duringOutage?: boolean;
 }
 
 export interface CareSession {
@@ -31,6 +33,18 @@ export class Ledger {
   readonly liveCare = new Set<CareSession>();
   readonly loggedOutCare: CareSession[] = [];
   acknowledgedLogins = 0;
+  /**
+   * Live pairs set aside (up to the load's concurrency) to be logged out during an outage: no
+   * pair can be obtained then (login and refresh answer 503), so without these no logout would
+   * reach the revocation outbox. Every other kept pair, and every other pair due to log out
+   * while the pool is short; a spare never spent is verified as a kept login.
+   */
+  readonly spare: TokenPair[] = [];
+  kept = 0;
+  setAside = 0;
+  /** School logins refused with 503, and how many of them found no spare pair to log out. */
+  refusedLogins = 0;
+  noSpare = 0;
 }
 
 const PASSWORD = 'demo-password';
@@ -51,6 +65,7 @@ export interface LoadOptions {
 export function startLoad(rec: Recorder, ledger: Ledger, options: LoadOptions) {
   let running = true;
   const keepEvery = options.keepEvery ?? 3;
+  const spareMax = options.concurrency;
   const pick = (i: number): Target => {
     const all = options.targets();
     return all[i % all.length] as Target;
@@ -90,6 +105,12 @@ export function startLoad(rec: Recorder, ledger: Ledger, options: LoadOptions) {
     const login = await rec.send(x, '/school/auth/login', 'school', 'login', {
       json: { email, password: PASSWORD },
     });
+    if (login.status === 503) {
+      // Redis is down: no new credentials, but a logout must still be accepted (outbox); sent
+      // to the first target, A, the instance the instance-death fault kills during the outage
+      await logoutSpare(options.targets()[0] ?? x);
+      return;
+    }
     if (login.status !== 200) return;
     const first = login.body as { accessToken: string; refreshToken: string };
     let pair: TokenPair = { ...pick2(first), via: x.name, at: rec.now() };
@@ -106,7 +127,15 @@ export function startLoad(rec: Recorder, ledger: Ledger, options: LoadOptions) {
     ledger.rotatedRefresh.push({ refreshToken: pair.refreshToken, via: y.name, at: rec.now() });
     pair = { ...pick2(refresh.body as TokenPair), via: y.name, at: rec.now() };
     ledger.liveTokens.add(pair);
-    if (Math.floor(k / 3) % keepEvery === 0 || !running) return;
+    if (Math.floor(k / 3) % keepEvery === 0 || !running) {
+      if (running && ledger.kept++ % 2 === 1 && ledger.spare.length < spareMax)
+        ledger.spare.push(pair);
+      return;
+    }
+    if (ledger.spare.length < spareMax && ledger.setAside++ % 2 === 0) {
+      ledger.spare.push(pair);
+      return;
+    }
     const z = pick(w + k);
     const logout = await rec.send(z, '/school/auth/logout', 'school', 'logout', {
       token: pair.accessToken,
@@ -115,6 +144,24 @@ export function startLoad(rec: Recorder, ledger: Ledger, options: LoadOptions) {
     ledger.liveTokens.delete(pair);
     if (logout.status >= 200 && logout.status < 300)
       ledger.loggedOutTokens.push({ ...pair, via: z.name, at: rec.now() });
+  };
+
+  /** Logs out one spare pair on `x` (during an outage); an acknowledged one is verified like any logout. */
+  const logoutSpare = async (x: Target) => {
+    ledger.refusedLogins++;
+    let pair = ledger.spare.pop();
+    while (pair && !ledger.liveTokens.has(pair)) pair = ledger.spare.pop();
+    if (!pair) {
+      ledger.noSpare++;
+      return;
+    }
+    const logout = await rec.send(x, '/school/auth/logout', 'school', 'logout', {
+      token: pair.accessToken,
+      json: { refreshToken: pair.refreshToken },
+    });
+    ledger.liveTokens.delete(pair);
+    if (logout.status >= 200 && logout.status < 300)
+      ledger.loggedOutTokens.push({ ...pair, via: x.name, at: rec.now(), duringOutage: true });
   };
 
   const care = async (w: number, k: number) => {

@@ -40,7 +40,7 @@ export async function runChaos(options: {
     `App: ${appIdentity()}.`,
     `Two app instances (\`node apps/api/dist/main.js\`, NODE_ENV=${process.env.CHAOS_NODE_ENV ?? 'production'}, limits raised far above the load) on ${database.description}.`,
     'Each fault runs on a fresh topology: a standalone redis-server with `appendonly yes, appendfsync always` (kill, pause, instance death, malformed) or one master, one replica and three sentinels (failover).',
-    `Load: ${options.concurrency} concurrent loops for ${(options.durationMs / 1000).toFixed(0)} s from the fault's start (${(options.warmupMs / 1000).toFixed(0)} s before it), alternating instances: dental cached reads, school login → /me → refresh → logout (JWT), care login → /me → logout (cookie session); one cycle in three keeps its login.`,
+    `Load: ${options.concurrency} concurrent loops for ${(options.durationMs / 1000).toFixed(0)} s from the fault's start (${(options.warmupMs / 1000).toFixed(0)} s before it), alternating instances: dental cached reads, school login → /me → refresh → logout (JWT), care login → /me → logout (cookie session); one cycle in three keeps its login. A school login refused with 503 (Redis down: no new credentials) logs out, on A, a pair set aside before the outage (a pool of up to one per loop), so logouts reach the outbox during an outage.`,
   ];
   return { results, markdown: markdown(results, setup) };
 }

@@ -31,6 +31,8 @@ export interface FaultResult {
   timeToReadyMs: number | undefined;
   warn: Record<string, string[]>;
   notes: string[];
+  /** Instance death: logouts A acknowledged during the outage, and how many B or A' still honour. */
+  outageRevocations?: { acknowledged: number; lost: number };
 }
 
 /** Everything an instance needs apart from Redis. High limits keep the limiters in the path without refusing the load. */
@@ -152,7 +154,25 @@ export async function runFault(fault: Fault, options: SuiteOptions): Promise<Fau
     const verdict = await verify(rec, ledger, verifyOn);
     const warn: Record<string, string[]> = {};
     for (const i of instances) warn[i.name] = i.warnLines();
-    return { fault, rec, window, verdict, timeToReadyMs, warn, notes };
+    const revoked = window.outageRevocations;
+    const outageRevocations = revoked && {
+      acknowledged: revoked.length,
+      lost: revoked.filter((r) => verdict.lostLogouts.has(r)).length,
+    };
+    if (outageRevocations)
+      notes.push(
+        `logouts A acknowledged during the outage: ${outageRevocations.acknowledged}, still honoured on ${verifyOn.map((t) => t.name).join(' or ')} after recovery: ${outageRevocations.lost}${outageRevocations.lost ? ' ✗' : ''}`,
+      );
+    return {
+      fault,
+      rec,
+      window,
+      verdict,
+      timeToReadyMs,
+      warn,
+      notes,
+      ...(outageRevocations ? { outageRevocations } : {}),
+    };
   } finally {
     await Promise.all(instances.map((i) => i.kill('SIGKILL')));
     await sentinel?.stop();

@@ -5,6 +5,8 @@ export interface Verdict {
   logoutsAcknowledged: number;
   /** Acknowledged logouts (school pairs + care sessions) that some instance still honours. */
   logoutsLost: number;
+  /** Those logouts themselves (ledger entries), for counting a subset. */
+  lostLogouts: ReadonlySet<object>;
   rotationsAcknowledged: number;
   /** Refresh tokens rotated away by an acknowledged refresh that some instance still exchanges. */
   rotationsLost: number;
@@ -39,7 +41,7 @@ export async function verify(rec: Recorder, ledger: Ledger, on: Target[]): Promi
     if (examples.length < 6) examples.push(line);
   };
   const lostLogins = new Set<unknown>();
-  const lostLogouts = new Set<unknown>();
+  const lostLogouts = new Set<object>();
   let rotationsLost = 0;
 
   await pool([...ledger.liveTokens], 10, async (pair) => {
@@ -121,6 +123,7 @@ export async function verify(rec: Recorder, ledger: Ledger, on: Target[]): Promi
   return {
     logoutsAcknowledged: ledger.loggedOutTokens.length + ledger.loggedOutCare.length,
     logoutsLost: lostLogouts.size,
+    lostLogouts,
     rotationsAcknowledged: ledger.rotatedRefresh.length,
     rotationsLost,
     loginsKept: ledger.liveTokens.size + ledger.liveCare.size,
