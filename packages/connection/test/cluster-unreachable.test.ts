@@ -10,7 +10,7 @@ it('a Cluster that was never reachable: commands and pipelines settle within com
   const redis = createRedis(
     loadRedisConfig({
       REDIS_CLUSTER_NODES: ports.map((p) => `127.0.0.1:${p}`).join(','),
-      REDIS_COMMAND_TIMEOUT_MS: '400',
+      REDIS_COMMAND_TIMEOUT: '400ms',
     }),
     { logger },
   );

@@ -200,7 +200,7 @@ describe('failure behaviour', () => {
     const { logger, lines } = captureLogger();
     const started = performance.now();
     const redis = connect(
-      { REDIS_HOST: '127.0.0.1', REDIS_PORT: String(port), REDIS_COMMAND_TIMEOUT_MS: '500' },
+      { REDIS_HOST: '127.0.0.1', REDIS_PORT: String(port), REDIS_COMMAND_TIMEOUT: '500ms' },
       { logger },
     );
     expect(performance.now() - started).toBeLessThan(200);
@@ -222,7 +222,7 @@ describe('failure behaviour', () => {
     const redis = connect({
       REDIS_HOST: '127.0.0.1',
       REDIS_PORT: String(port),
-      REDIS_COMMAND_TIMEOUT_MS: '400',
+      REDIS_COMMAND_TIMEOUT: '400ms',
       REDIS_MAX_RETRIES_PER_REQUEST: '1000',
     });
     const results = await Promise.all(
@@ -241,7 +241,7 @@ describe('failure behaviour', () => {
     onTestFinished(() => server.stop());
     const { logger, lines } = captureLogger();
     const redis = connect(
-      { REDIS_URL: server.url, REDIS_DOWN_AFTER_MS: '500', REDIS_RETRY_MAX_MS: '100' },
+      { REDIS_URL: server.url, REDIS_DOWN_AFTER: '500ms', REDIS_RETRY_MAX: '100ms' },
       { logger },
     );
     await redis.waitUntilReady(10_000);
@@ -252,7 +252,7 @@ describe('failure behaviour', () => {
 
     await server.kill();
     await waitUntil(() => redis.status === 'down', {
-      what: 'status down after downAfterMs',
+      what: 'status down after downAfter',
       timeoutMs: 10_000,
     });
     await waitUntil(() => retries >= 15, { what: 'many reconnect attempts', timeoutMs: 20_000 });
@@ -301,7 +301,7 @@ describe('failure behaviour', () => {
       server.resume();
       await server.stop();
     });
-    const redis = connect({ REDIS_URL: server.url, REDIS_COMMAND_TIMEOUT_MS: '600' });
+    const redis = connect({ REDIS_URL: server.url, REDIS_COMMAND_TIMEOUT: '600ms' });
     await redis.waitUntilReady(10_000);
     server.pause();
     const health = await timed(redis.health({ timeoutMs: 300 }));

@@ -97,7 +97,7 @@ describeEachTopology('createRedis', (ctx) => {
       if (!cluster) throw new Error('expected cluster');
       const { logger, lines } = captureLogger();
       const redis = connect(
-        { REDIS_COMMAND_TIMEOUT_MS: '500', REDIS_DOWN_AFTER_MS: '300' },
+        { REDIS_COMMAND_TIMEOUT: '500ms', REDIS_DOWN_AFTER: '300ms' },
         logger,
       );
       await redis.waitUntilReady(15_000);
