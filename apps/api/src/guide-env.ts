@@ -1,3 +1,4 @@
+import { durationToMs } from '@redis-toolkit/connection';
 import { AppConfigError } from './env.js';
 
 type Env = Record<string, string | undefined>;
@@ -18,20 +19,58 @@ const set = (env: Env, name: string) => env[name] !== undefined && env[name] !==
 
 const INTEGER_MS = /^\d{1,7}$/;
 
-/** `from` (milliseconds in the guides) feeds `to`; both set and different is a conflict. */
-function alias(env: Env, out: Env, notes: string[], from: string, to: string, what: string) {
-  if (!set(env, from)) return;
-  const value = String(env[from]).trim();
+function guideMs(env: Env, name: string, what: string, feeds: string): string {
+  const value = String(env[name]).trim();
   if (!INTEGER_MS.test(value) || Number(value) < 1 || Number(value) > 3_600_000)
     throw new AppConfigError(
-      `${from}=${JSON.stringify(env[from])} is invalid: expected ${what} as milliseconds 1-3600000 (it feeds ${to}; prefer ${to})`,
+      `${name}=${JSON.stringify(env[name])} is invalid: expected ${what} as milliseconds 1-3600000 (it feeds ${feeds}; prefer ${feeds}, a duration such as ${feeds}=500ms)`,
     );
-  if (set(env, to) && String(env[to]).trim() !== value)
+  return value;
+}
+
+/**
+ * The guides' `REDIS_CONNECT_TIMEOUT` is milliseconds without a unit; the toolkit's variable of
+ * the same name reads a bare number as seconds. A bare integer is the guides' (read as ms, with
+ * a note), a value with a unit is the toolkit's, and a bare decimal is ambiguous: refused.
+ */
+function guideTimeout(env: Env, out: Env, notes: string[], name: string, what: string) {
+  if (!set(env, name)) return;
+  const value = String(env[name]).trim();
+  if (/^\d*\.\d+$/.test(value))
     throw new AppConfigError(
-      `${from}=${value} conflicts with ${to}=${env[to]}: set only ${to} (the toolkit's name)`,
+      `${name}=${value} has no unit: the guides mean milliseconds, redis-toolkit seconds; write it with a unit (${value}s or ${value}ms)`,
     );
-  out[to] = value;
-  notes.push(`${from}=${value} read as ${to} (rename it: ${from} is the guides' name)`);
+  if (!/^\d+$/.test(value)) return; // with a unit: the toolkit's own variable
+  if (!INTEGER_MS.test(value) || Number(value) < 1 || Number(value) > 3_600_000)
+    throw new AppConfigError(
+      `${name}=${value} is invalid: expected ${what} as milliseconds 1-3600000 without a unit (the guides' form), or a duration with a unit (redis-toolkit's, e.g. ${name}=10s)`,
+    );
+  out[name] = `${value}ms`;
+  notes.push(
+    `${name}=${value} has no unit: read as ${value}ms, the guides' unit (redis-toolkit reads a bare number as seconds: write ${name}=${value}ms)`,
+  );
+}
+
+/**
+ * `from` (milliseconds in the guides) feeds the toolkit's duration `to`; both set with different
+ * values is a conflict, and so is `to`'s deprecated `${to}_MS` alias.
+ */
+function alias(env: Env, out: Env, notes: string[], from: string, to: string, what: string) {
+  if (!set(env, from)) return;
+  const value = guideMs(env, from, what, to);
+  for (const other of [to, `${to}_MS`]) {
+    if (!set(env, other)) continue;
+    const given = String(env[other]).trim();
+    const ms = other === to ? durationToMs(given) : Number(given);
+    if (ms !== Number(value))
+      throw new AppConfigError(
+        `${from}=${value} conflicts with ${other}=${env[other]}: set only ${to} (the toolkit's name)`,
+      );
+    notes.push(`${from}=${value} is ignored: ${other} gives the same delay (remove ${from})`);
+    return;
+  }
+  out[to] = `${value}ms`;
+  notes.push(`${from}=${value} read as ${to}=${value}ms (rename it: ${from} is the guides' name)`);
 }
 
 function refuse(env: Env, name: string, instead: string) {
@@ -43,10 +82,10 @@ export function translateGuideEnv(env: Env): GuideTranslation {
   const out: Env = { ...env };
   const notes: string[] = [];
 
-  alias(env, out, notes, 'REDIS_CONNECT_TIMEOUT', 'REDIS_CONNECT_TIMEOUT_MS', 'a connect timeout');
+  guideTimeout(env, out, notes, 'REDIS_CONNECT_TIMEOUT', 'a connect timeout');
   // Guide 003 passes REDIS_RETRY_DELAY as the step of a retry delay capped at 2 s: the toolkit's
-  // base of an exponential backoff capped by REDIS_RETRY_MAX_MS (default 2 s) is the same knob.
-  alias(env, out, notes, 'REDIS_RETRY_DELAY', 'REDIS_RETRY_BASE_MS', 'the first retry delay');
+  // base of an exponential backoff capped by REDIS_RETRY_MAX (default 2 s) is the same knob.
+  alias(env, out, notes, 'REDIS_RETRY_DELAY', 'REDIS_RETRY_BASE', 'the first retry delay');
 
   // In the guides REDIS_MAX_RETRIES is ioredis' maxRetriesPerRequest; the connection itself
   // reconnects forever, so a count of reconnect attempts has no equivalent.
@@ -70,10 +109,10 @@ export function translateGuideEnv(env: Env): GuideTranslation {
     const value = String(env.REDIS_RETRY_STRATEGY).trim().toLowerCase();
     if (value !== 'exponential')
       throw new AppConfigError(
-        `REDIS_RETRY_STRATEGY=${JSON.stringify(env.REDIS_RETRY_STRATEGY)} is not supported: redis-toolkit always reconnects with exponential backoff and jitter; tune it with REDIS_RETRY_BASE_MS and REDIS_RETRY_MAX_MS`,
+        `REDIS_RETRY_STRATEGY=${JSON.stringify(env.REDIS_RETRY_STRATEGY)} is not supported: redis-toolkit always reconnects with exponential backoff and jitter; tune it with REDIS_RETRY_BASE and REDIS_RETRY_MAX`,
       );
     notes.push(
-      "REDIS_RETRY_STRATEGY=exponential is the toolkit's only strategy (REDIS_RETRY_BASE_MS / REDIS_RETRY_MAX_MS tune it)",
+      "REDIS_RETRY_STRATEGY=exponential is the toolkit's only strategy (REDIS_RETRY_BASE / REDIS_RETRY_MAX tune it)",
     );
   }
 

@@ -105,6 +105,10 @@ describe("the guides' REDIS_* / CACHE_* variables", () => {
       REDIS_RETRY_DELAY: '500',
       REDIS_RETRY_STRATEGY: 'exponential',
     };
+    // REDIS_CONNECT_TIMEOUT is also the toolkit's name: the guides' bare ms still gets a note
+    expect(loadAppEnv({ REDIS_CONNECT_TIMEOUT: '10000' }).warnings.join('\n')).toContain(
+      'REDIS_CONNECT_TIMEOUT=10000 has no unit',
+    );
     for (const name of used) {
       if (toolkit.has(name)) continue;
       if (name in translated) {
@@ -159,29 +163,69 @@ describe("the guides' REDIS_* / CACHE_* variables", () => {
       connectTimeoutMs: 10_000,
       retryBaseMs: 500,
       maxRetriesPerRequest: 3,
+      warnings: [],
     });
-    const warnings = loadAppEnv({ REDIS_CONNECT_TIMEOUT: '10000' }).warnings.join('\n');
-    expect(warnings).toMatch(/REDIS_CONNECT_TIMEOUT=10000 read as REDIS_CONNECT_TIMEOUT_MS/);
+    const warnings = loadAppEnv({
+      REDIS_CONNECT_TIMEOUT: '10000',
+      REDIS_RETRY_DELAY: '500',
+    }).warnings.join('\n');
+    // the guides write milliseconds without a unit; the toolkit would read seconds
+    expect(warnings).toMatch(
+      /REDIS_CONNECT_TIMEOUT=10000 has no unit: read as 10000ms, the guides' unit .*write REDIS_CONNECT_TIMEOUT=10000ms/,
+    );
+    expect(warnings).toMatch(/REDIS_RETRY_DELAY=500 read as REDIS_RETRY_BASE=500ms/);
+  });
+
+  it("REDIS_CONNECT_TIMEOUT with a unit is the toolkit's duration, passed on without a note", () => {
+    expect(redis({ REDIS_CONNECT_TIMEOUT: '10s' })).toMatchObject({ connectTimeoutMs: 10_000 });
+    expect(redis({ REDIS_CONNECT_TIMEOUT: '750ms' })).toMatchObject({ connectTimeoutMs: 750 });
+    expect(loadAppEnv({ REDIS_CONNECT_TIMEOUT: '10s' }).warnings.join('\n')).not.toMatch(
+      /REDIS_CONNECT_TIMEOUT/,
+    );
+    // the deprecated toolkit variable still works, with the toolkit's deprecation warning
+    expect(redis({ REDIS_CONNECT_TIMEOUT_MS: '500' })).toMatchObject({
+      connectTimeoutMs: 500,
+      warnings: [
+        expect.stringMatching(/REDIS_CONNECT_TIMEOUT_MS is deprecated: use REDIS_CONNECT_TIMEOUT/),
+      ],
+    });
   });
 
   it('bad or conflicting guide values name both variables', () => {
-    expect(() => loadAppEnv({ REDIS_CONNECT_TIMEOUT: '10s' })).toThrow(
-      /REDIS_CONNECT_TIMEOUT="10s" is invalid.*REDIS_CONNECT_TIMEOUT_MS/,
+    expect(() => loadAppEnv({ REDIS_CONNECT_TIMEOUT: '1.5' })).toThrow(
+      /REDIS_CONNECT_TIMEOUT=1.5 has no unit: the guides mean milliseconds, redis-toolkit seconds/,
+    );
+    expect(() => loadAppEnv({ REDIS_CONNECT_TIMEOUT: '99999999' })).toThrow(
+      /REDIS_CONNECT_TIMEOUT=99999999 is invalid: expected a connect timeout as milliseconds/,
     );
     expect(() =>
-      loadAppEnv({ REDIS_CONNECT_TIMEOUT: '10000', REDIS_CONNECT_TIMEOUT_MS: '5000' }),
-    ).toThrow(/conflicts with REDIS_CONNECT_TIMEOUT_MS=5000/);
+      redis({ REDIS_CONNECT_TIMEOUT: '10000', REDIS_CONNECT_TIMEOUT_MS: '5000' }),
+    ).toThrow(
+      /REDIS_CONNECT_TIMEOUT_MS="5000" is invalid: expected not to be combined with REDIS_CONNECT_TIMEOUT/,
+    );
+    expect(() => loadAppEnv({ REDIS_RETRY_DELAY: '5s' })).toThrow(
+      /REDIS_RETRY_DELAY="5s" is invalid.*milliseconds.*REDIS_RETRY_BASE/,
+    );
+    expect(() => loadAppEnv({ REDIS_RETRY_DELAY: '500', REDIS_RETRY_BASE: '1s' })).toThrow(
+      /REDIS_RETRY_DELAY=500 conflicts with REDIS_RETRY_BASE=1s/,
+    );
+    expect(() => loadAppEnv({ REDIS_RETRY_DELAY: '500', REDIS_RETRY_BASE_MS: '200' })).toThrow(
+      /REDIS_RETRY_DELAY=500 conflicts with REDIS_RETRY_BASE_MS=200/,
+    );
     expect(() =>
       loadAppEnv({ REDIS_MAX_RETRIES: '3', REDIS_MAX_RETRIES_PER_REQUEST: '1' }),
     ).toThrow(/REDIS_MAX_RETRIES=3 conflicts with REDIS_MAX_RETRIES_PER_REQUEST=1/);
     expect(() => loadAppEnv({ REDIS_MAX_RETRIES: 'many' })).toThrow(/REDIS_MAX_RETRIES="many"/);
     expect(() => loadAppEnv({ REDIS_RETRY_STRATEGY: 'linear' })).toThrow(
-      /REDIS_RETRY_STRATEGY="linear" is not supported.*REDIS_RETRY_BASE_MS/,
+      /REDIS_RETRY_STRATEGY="linear" is not supported.*REDIS_RETRY_BASE and REDIS_RETRY_MAX/,
     );
     expect(() => loadAppEnv({ CACHE_TTL_SHORT: '300' })).toThrow(
       /CACHE_TTL_SHORT is not supported by redis-toolkit/,
     );
     // Matching values are not a conflict.
+    expect(redis({ REDIS_RETRY_DELAY: '200', REDIS_RETRY_BASE: '200ms' })).toMatchObject({
+      retryBaseMs: 200,
+    });
     expect(redis({ REDIS_RETRY_DELAY: '200', REDIS_RETRY_BASE_MS: '200' })).toMatchObject({
       retryBaseMs: 200,
     });

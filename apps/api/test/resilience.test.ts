@@ -29,7 +29,7 @@ describe('started while Redis is down, then Redis comes up', () => {
         RATE_LIMIT_ENABLED: 'true',
         GLOBAL_RATE_LIMIT: '100000',
         API_RATE_LIMIT: '100000',
-        REDIS_CONNECT_TIMEOUT_MS: '500',
+        REDIS_CONNECT_TIMEOUT: '500ms',
       },
       database,
     );
