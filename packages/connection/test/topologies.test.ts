@@ -96,10 +96,7 @@ describeEachTopology('createRedis', (ctx) => {
       const cluster = ctx.cluster;
       if (!cluster) throw new Error('expected cluster');
       const { logger, lines } = captureLogger();
-      const redis = connect(
-        { REDIS_COMMAND_TIMEOUT: '500ms', REDIS_DOWN_AFTER: '300ms' },
-        logger,
-      );
+      const redis = connect({ REDIS_COMMAND_TIMEOUT: '500ms', REDIS_DOWN_AFTER: '300ms' }, logger);
       await redis.waitUntilReady(15_000);
       const client = redis.client as Cluster;
       for (const node of cluster.nodes) await node.kill();
