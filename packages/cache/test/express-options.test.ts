@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
+  type CacheResponseHandler,
   type CacheResponseOptions,
   cacheResponse,
   type InvalidateOptions,
@@ -35,7 +36,9 @@ describe('express helpers: options', () => {
 
   it('types', () => {
     expectTypeOf(cacheResponse).parameter(0).toEqualTypeOf<CacheResponseOptions>();
-    expectTypeOf(cacheResponse).returns.toEqualTypeOf<RequestHandler>();
+    expectTypeOf(cacheResponse).returns.toEqualTypeOf<CacheResponseHandler>();
+    expectTypeOf(cacheResponse).returns.toMatchTypeOf<RequestHandler>();
+    expectTypeOf<CacheResponseHandler['prefetch']>().toEqualTypeOf<RequestHandler>();
     expectTypeOf<CacheResponseOptions['cache']>().toEqualTypeOf<Cache>();
     expectTypeOf(invalidate).parameter(0).toEqualTypeOf<InvalidateOptions>();
     expectTypeOf(invalidate).returns.toEqualTypeOf<RequestHandler>();

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { RedisRuntime } from '@redis-toolkit/connection';
 import { describeEachTopology, waitUntil } from '@redis-toolkit/testing';
 import express from 'express';
 import type { Cluster, Redis } from 'ioredis';
@@ -187,6 +188,53 @@ describeEachTopology('cache round trips', (ctx) => {
         await new Promise((r) => server.close(r));
         await cache.close();
       }
+    }
+  });
+
+  it('response cache prefetch: the read leaves with what runs before the route, one round trip for both', async () => {
+    const client = ctx.client();
+    const cache: Cache = createCache({
+      redis: client,
+      prefix: uniquePrefix(),
+      commandTimeout: LOADED,
+      maxMemoryEntries: 0,
+    });
+    const staffCache = cacheResponse({ cache, ttl: 60, tags: ['staff'] });
+    const runtime = RedisRuntime.for(client);
+    let runs = 0;
+    const app = express();
+    app.get('/staff', staffCache.prefetch);
+    // stands for a limiter (its own command) and an auth check that may answer first
+    app.use(async (req, res, next) => {
+      await runtime.run('get', () => client.get('{rt}:limit'));
+      if (req.query.anonymous !== undefined) res.status(401).json({ error: 'sign in' });
+      else next();
+    });
+    app.get('/staff', staffCache, (_req, res) => {
+      runs++;
+      res.json({ runs });
+    });
+    const server = app.listen(0);
+    await new Promise<void>((r) => server.once('listening', () => r()));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      expect((await fetch(`${base}/staff`)).headers.get('x-cache')).toBe('MISS');
+      await new Promise((r) => setTimeout(r, 50));
+      const t = trace(client);
+      const hit = await t.during(() => fetch(`${base}/staff`));
+      expect(hit.result.headers.get('x-cache')).toBe('HIT');
+      expect(await hit.result.json()).toEqual({ runs: 1 });
+      // the limiter's GET and the entry's MGET, both sent before either was answered
+      if (ctx.name !== 'cluster') expect(hit.commands, hit.sent).toEqual(['mget', 'get']);
+      expect(hit.roundTrips, hit.sent).toBe(1);
+      // answered before the route: the read is dropped with its request, nothing served
+      const anonymous = await fetch(`${base}/staff?anonymous`);
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers.get('x-cache')).toBeNull();
+      expect(runs).toBe(1);
+    } finally {
+      await new Promise((r) => server.close(r));
+      await cache.close();
     }
   });
 });

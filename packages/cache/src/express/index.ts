@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Duration, encodeKeySegment, refuseUnknownOptions } from '@redis-toolkit/connection';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Cache } from '../cache.js';
+import type { Cache, GetMeta } from '../cache.js';
 import { CacheConfigError } from '../errors.js';
 import { ms } from '../options/resolve.js';
 
@@ -103,27 +103,67 @@ function isPrivate(res: Response): boolean {
   return /\b(private|no-store)\b/.test(cc);
 }
 
+export interface CacheResponseHandler extends RequestHandler {
+  /**
+   * Starts the cached response's read at once, for the handler further down to take: mount it
+   * ahead of what runs before the route (a rate limiter, the session), e.g.
+   * `app.get('/staff', staffCache.prefetch)`, and their commands leave in one write. The read is
+   * taken only for the same key and tags; the route's own checks still decide whether it is
+   * served. Does nothing with `varyBy` (its user is known only later) or for other methods.
+   */
+  readonly prefetch: RequestHandler;
+}
+
+interface EarlyRead {
+  key: string;
+  tags: string;
+  read: Promise<GetMeta<StoredResponse>>;
+}
+
+const tagList = (tags: readonly string[] | undefined): string => (tags ? tags.join('\n') : '');
+const noop = (): void => {};
+
 /**
  * Caches GET/HEAD JSON responses: `X-Cache: HIT | MISS | STALE`, ETag + If-None-Match → 304,
  * query parameters sorted in the key. Never caches non-2xx responses, nor responses with
  * Set-Cookie or Cache-Control private/no-store unless `varyBy` names the user.
  */
-export function cacheResponse(options: CacheResponseOptions): RequestHandler {
+export function cacheResponse(options: CacheResponseOptions): CacheResponseHandler {
   refuseUnknownOptions(options, RESPONSE_OPTIONS, configError);
   const ttlMs = ms(options.ttl, 'ttl', 0);
   if (!(ttlMs > 0)) throw new CacheConfigError('ttl', 'expected a positive duration');
   const graceMs = ms(options.grace, 'grace', 0);
   const store = options.cache.namespace('http');
-  return (req: Request, res: Response, next: NextFunction): void => {
+  // the tags' invalidation times are read with the entry: a hit is one round trip
+  const read = (key: string, expected: readonly string[] | undefined) =>
+    store.getWithMeta<StoredResponse>(key, expected ? { tags: expected } : undefined);
+  // keyed by request: a read nobody takes goes with its request
+  const early = new WeakMap<Request, EarlyRead>();
+  const prefetch: RequestHandler = (req, _res, next) => {
+    if ((req.method === 'GET' || req.method === 'HEAD') && !options.varyBy && !early.has(req)) {
+      const { key } = requestKey(req, options);
+      const expected = resolve(options.tags, req);
+      const started = read(key, expected);
+      // observed here too: a request answered before the route never takes it
+      started.catch(noop);
+      early.set(req, { key, tags: tagList(expected), read: started });
+    }
+    next();
+  };
+  const handler = (req: Request, res: Response, next: NextFunction): void => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       next();
       return;
     }
     const { key, varied } = requestKey(req, options);
-    // the tags' invalidation times are read with the entry: a hit is one round trip
     const expected = resolve(options.tags, req);
-    store
-      .getWithMeta<StoredResponse>(key, expected ? { tags: expected } : undefined)
+    const taken = early.get(req);
+    if (taken !== undefined) early.delete(req);
+    const reading =
+      taken !== undefined && taken.key === key && taken.tags === tagList(expected)
+        ? taken.read
+        : read(key, expected);
+    reading
       .then(
         ({ value: stored, source }) => {
           const now = Date.now();
@@ -165,6 +205,7 @@ export function cacheResponse(options: CacheResponseOptions): RequestHandler {
         if (!res.headersSent) next(error);
       });
   };
+  return Object.assign(handler, { prefetch });
 }
 
 export interface InvalidateOptions {
