@@ -144,6 +144,8 @@ export function createApp({
   const csrf = csrfProtection({ secret: `csrf:${env.SESSION_SECRET}`, production });
   app.use(csrf.routes);
   const { db } = database;
+  // One Idempotency-Key store for the routes that take the header (dental bookings, school).
+  const idempotency = idempotencyStore(db);
   // The dental and care background jobs: handlers registered here, the routes schedule them.
   const clinical = clinicalJobs({
     db,
@@ -166,6 +168,7 @@ export function createApp({
       audit: auditRepository(db),
       sessions: platform.dentalSessions,
       authLimiter: platform.limiters.dentalAuth,
+      idempotency,
       ...clinical.dental,
     }),
   );
@@ -182,7 +185,7 @@ export function createApp({
       jobs: platform.jobs,
       mailLimiter: platform.mailLimiter,
       signupLimiter: platform.limiters.schoolSignup,
-      idempotency: idempotencyStore(db),
+      idempotency,
     }),
   );
   app.use(

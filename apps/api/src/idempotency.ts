@@ -9,9 +9,11 @@ import { HttpError, parse } from './validate.js';
 /**
  * The `Idempotency-Key` request header, one contract for every route that takes it: the same key
  * within its window gets the first answer, marked `Idempotent-Replayed: true`, and repeats none
- * of the first request's effects. Where the request creates a row, the row carries the key and
- * its unique index decides (dental bookings); otherwise `idempotent()` keeps the first answer in
- * `idempotency_keys`, the same first-insert-wins rule.
+ * of the first request's effects; the same key with another request is a 422, a copy arriving
+ * while the first still runs a 409. `idempotent()` keeps the first answer in `idempotency_keys`
+ * (first insert wins). Where the request also creates a row (dental bookings), the row carries the
+ * key too, with its fingerprint and time: a retry after an error answer (none is kept) finds that
+ * row instead of creating a second one, under the same window and the same 422.
  */
 export const idempotencyHeaders = z.object({
   'idempotency-key': z
@@ -39,6 +41,27 @@ export const idempotencyKeyOf = (req: Request): string | undefined =>
 export const markReplayed = (res: Response): void => {
   res.setHeader('Idempotent-Replayed', 'true');
 };
+
+/** The stored form of a request's fingerprint (never the text itself: it may hold an address). */
+export const fingerprintOf = (text: string): string =>
+  createHash('sha256').update(text).digest('hex');
+
+/** The 422 of a key used before for another request. */
+export const keyReused = (): HttpError =>
+  new HttpError(
+    422,
+    'idempotency_key_reused',
+    'This Idempotency-Key was used for a different request: send a new key',
+  );
+
+/** The 409 of a key whose first request is still running. */
+export const keyInProgress = (): HttpError =>
+  new HttpError(
+    409,
+    'idempotency_key_in_progress',
+    'A request with this Idempotency-Key is still running: retry shortly',
+    { 'Retry-After': '1' },
+  );
 
 /** How long a key keeps its answer. */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
@@ -141,11 +164,11 @@ export interface IdempotentOptions {
 }
 
 /**
- * Middleware for a route without a row to carry the key (its effects are tokens and e-mails):
- * with an `Idempotency-Key`, the first request's 2xx JSON answer is stored before it is sent and
- * replayed to every repeat within IDEMPOTENCY_WINDOW_MS, without running the route again. An
- * error answer stores nothing (a retry runs the route again). Put it before rate limiters, so a
- * replay spends no budget.
+ * Middleware for the routes that take an `Idempotency-Key` (school signup, reset and invites,
+ * whose effects are tokens and e-mails; dental bookings): the first request's 2xx JSON answer is
+ * stored before it is sent and replayed to every repeat within IDEMPOTENCY_WINDOW_MS, without
+ * running the route again. An error answer stores nothing (a retry runs the route again). Put it
+ * before rate limiters, so a replay spends no budget.
  */
 export function idempotent(store: IdempotencyStore, options: IdempotentOptions): RequestHandler {
   return async (req, res, next) => {
@@ -155,26 +178,15 @@ export function idempotent(store: IdempotencyStore, options: IdempotentOptions):
       return;
     }
     const scope = typeof options.scope === 'string' ? options.scope : options.scope(req);
-    const fingerprint = createHash('sha256').update(options.fingerprint(req)).digest('hex');
+    const fingerprint = fingerprintOf(options.fingerprint(req));
     const claim = await store.claim(scope, key, fingerprint);
     if (claim.kind === 'replay') {
       markReplayed(res);
       res.status(claim.status).json(claim.body);
       return;
     }
-    if (claim.kind === 'other-request')
-      throw new HttpError(
-        422,
-        'idempotency_key_reused',
-        'This Idempotency-Key was used for a different request: send a new key',
-      );
-    if (claim.kind === 'in-progress')
-      throw new HttpError(
-        409,
-        'idempotency_key_in_progress',
-        'A request with this Idempotency-Key is still running: retry shortly',
-        { 'Retry-After': '1' },
-      );
+    if (claim.kind === 'other-request') throw keyReused();
+    if (claim.kind === 'in-progress') throw keyInProgress();
     let settled = false;
     const settle = (work: () => Promise<void>) => {
       settled = true;

@@ -81,6 +81,7 @@ describe('dental authorization matrix (every route × every role × anonymous)',
       audit: {} as never,
       reminders: {} as never,
       followUps: {} as never,
+      idempotency: {} as never,
       sessions: app.platform.dentalSessions,
       authLimiter: (_req, _res, next) => next(),
     });

@@ -153,6 +153,20 @@ const migrations: Record<string, Migration> = {
       );
     },
   },
+  // A booking's Idempotency-Key on its row, with what the request was and when (src/idempotency.ts):
+  // a retry after an error answer finds the row only within the key's window and for the same
+  // request. Rows keyed before this have no time: their keys count as expired.
+  '008_appointment_idempotency': {
+    async up(db) {
+      await runStatements(
+        db,
+        `
+        alter table appointments add column idempotency_fingerprint text;
+        alter table appointments add column idempotency_at timestamptz;
+      `,
+      );
+    },
+  },
 };
 
 /** PGlite's extended protocol takes one statement per query, so split on statement ends. */

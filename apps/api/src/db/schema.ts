@@ -32,8 +32,12 @@ export interface AppointmentsTable {
   reason: string;
   /** When the appointment-reminder job is due; null: none planned (dental/reminders.ts). */
   reminder_due_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
-  /** The booking request's Idempotency-Key: a retried POST returns this row. */
+  /** The booking request's Idempotency-Key: a retried POST returns this row (within its window). */
   idempotency_key: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The hash of what the keyed request was: the same key for another request is a 422. */
+  idempotency_fingerprint: ColumnType<string | null, string | null | undefined, string | null>;
+  /** When the key was used; after IDEMPOTENCY_WINDOW_MS it no longer names this row. */
+  idempotency_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface TreatmentsTable {

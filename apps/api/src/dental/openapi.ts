@@ -257,14 +257,15 @@ export function registerDentalPaths(registry: OpenAPIRegistry): void {
     request: { body: jsonBody(appointmentBody), headers: idempotencyHeaders },
     responses: {
       201: ok(
-        'Booked (or, with an Idempotency-Key used before, the first booking)',
+        'Booked (or, with an Idempotency-Key used before for the same request within 24 h, the first booking again, `Idempotent-Replayed: true`, nothing booked or enqueued twice)',
         BookedAppointment,
         { headers: replayedHeaders },
       ),
       ...errors({
         400: `${INVALID_BODY}; also an Idempotency-Key of the wrong form`,
         ...BODY_LIMITS,
-        422: 'patientId or staffId names no record (`E_API_INVALID_REFERENCE`)',
+        409: 'A request with this Idempotency-Key is still running (`E_API_IDEMPOTENCY_KEY_IN_PROGRESS`, `Retry-After: 1`)',
+        422: 'patientId or staffId names no record (`E_API_INVALID_REFERENCE`); or this Idempotency-Key was used for a different request (`E_API_IDEMPOTENCY_KEY_REUSED`: another booking or another caller)',
       }),
     },
   });

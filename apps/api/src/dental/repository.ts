@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { IDEMPOTENCY_WINDOW_MS } from '../idempotency.js';
 
 export interface Page<T> {
   items: T[];
@@ -131,34 +132,66 @@ export function dentalRepository(db: Kysely<Database>) {
         .executeTakeFirst();
     },
     /**
-     * With `idempotencyKey`, a second booking under the same key inserts nothing and returns the
-     * first one (`created: false`), concurrent retries included (the unique index decides).
+     * With `idempotency`, the row carries the key, the request's fingerprint and the time: a
+     * second booking under the same key within IDEMPOTENCY_WINDOW_MS inserts nothing and returns
+     * the first one (`existing`), concurrent retries included (the unique index decides), or
+     * `other-request` when its fingerprint differs. An older key no longer names its row: it is
+     * taken off it and the booking is made.
      */
     async createAppointment(
       input: AppointmentInput,
-      idempotencyKey?: string,
-    ): Promise<{ appointment: AppointmentRow; created: boolean }> {
-      const inserted = await db
-        .insertInto('appointments')
-        .values({
-          patient_id: input.patientId,
-          staff_id: input.staffId,
-          starts_at: input.startsAt,
-          duration_min: input.durationMin,
-          reason: input.reason,
-          status: 'scheduled',
-          idempotency_key: idempotencyKey ?? null,
-        })
-        .onConflict((oc) => oc.column('idempotency_key').doNothing())
-        .returning(appointmentColumns)
-        .executeTakeFirst();
-      if (inserted) return { appointment: inserted, created: true };
-      const first = await db
-        .selectFrom('appointments')
-        .select(appointmentColumns)
-        .where('idempotency_key', '=', idempotencyKey ?? '')
-        .executeTakeFirstOrThrow();
-      return { appointment: first, created: false };
+      idempotency?: { key: string; fingerprint: string },
+    ): Promise<
+      | { kind: 'created'; appointment: AppointmentRow }
+      | { kind: 'existing'; appointment: AppointmentRow }
+      | { kind: 'other-request' }
+      | { kind: 'in-progress' }
+    > {
+      const at = new Date();
+      // two rounds: a key taken off an expired row (by us or a concurrent retry) is free again
+      for (let round = 0; round < 2; round++) {
+        const inserted = await db
+          .insertInto('appointments')
+          .values({
+            patient_id: input.patientId,
+            staff_id: input.staffId,
+            starts_at: input.startsAt,
+            duration_min: input.durationMin,
+            reason: input.reason,
+            status: 'scheduled',
+            idempotency_key: idempotency?.key ?? null,
+            idempotency_fingerprint: idempotency?.fingerprint ?? null,
+            idempotency_at: idempotency ? at : null,
+          })
+          .onConflict((oc) => oc.column('idempotency_key').doNothing())
+          .returning(appointmentColumns)
+          .executeTakeFirst();
+        if (inserted) return { kind: 'created', appointment: inserted };
+        if (!idempotency) break; // no key, no conflict: not reached
+        const first = await db
+          .selectFrom('appointments')
+          .select([
+            ...appointmentColumns,
+            'appointments.idempotency_fingerprint as fingerprint',
+            'appointments.idempotency_at as keyAt',
+          ])
+          .where('idempotency_key', '=', idempotency.key)
+          .executeTakeFirst();
+        if (!first) continue;
+        const { fingerprint, keyAt, ...appointment } = first;
+        if (keyAt === null || at.getTime() - new Date(keyAt).getTime() > IDEMPOTENCY_WINDOW_MS) {
+          await db
+            .updateTable('appointments')
+            .set({ idempotency_key: null })
+            .where('id', '=', first.id)
+            .where('idempotency_key', '=', idempotency.key)
+            .execute();
+          continue;
+        }
+        if (fingerprint !== idempotency.fingerprint) return { kind: 'other-request' };
+        return { kind: 'existing', appointment };
+      }
+      return { kind: 'in-progress' };
     },
     /** A status change and/or a move; undefined when there is no such appointment. */
     updateAppointment(

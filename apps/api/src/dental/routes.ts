@@ -3,7 +3,15 @@ import { cacheResponse } from '@redis-toolkit/cache/express';
 import type { SessionMiddleware } from '@redis-toolkit/session';
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { cached, invalidate } from '../cached.js';
-import { idempotencyKeyOf, markReplayed } from '../idempotency.js';
+import {
+  fingerprintOf,
+  type IdempotencyStore,
+  idempotencyKeyOf,
+  idempotent,
+  keyInProgress,
+  keyReused,
+  markReplayed,
+} from '../idempotency.js';
 import { body, HttpError, params, query } from '../validate.js';
 import type { AuditAction, AuditRepository } from './audit.js';
 import { allow, dentalAuthRoutes, requireStaff, staffOf } from './auth.js';
@@ -38,6 +46,8 @@ export interface DentalDeps {
   reminders: DentalReminders;
   /** The follow-up-monitor jobs after treatments (follow-ups.ts). */
   followUps: DentalFollowUps;
+  /** The Idempotency-Key answers of bookings (src/idempotency.ts). */
+  idempotency: IdempotencyStore;
 }
 
 /**
@@ -53,6 +63,7 @@ export function dentalRoutes({
   authLimiter,
   reminders,
   followUps,
+  idempotency,
 }: DentalDeps): Router {
   const router = Router();
   const invalidateTags = (tags: string[]) => invalidate(cache, tags);
@@ -257,17 +268,52 @@ export function dentalRoutes({
     res.setHeader('X-Cache', cache ? 'MISS' : 'BYPASS').json(appointment);
   });
 
-  router.post('/appointments', allow('POST /appointments'), async (req, res) => {
-    const input = body(req, appointmentBody);
-    const retryKey = idempotencyKeyOf(req);
-    const { appointment, created } = await repo.createAppointment(input, retryKey);
-    if (created)
-      await invalidateTags([Tags.appointmentsOn(utcDate(appointment.startsAt)), Tags.dashboard]);
-    // A retry plans again from the row as it is now: same job key, so nothing is enqueued twice.
-    const reminder = await reminders.plan(appointment, false);
-    if (!created) markReplayed(res);
-    res.status(201).json({ ...appointment, reminder });
-  });
+  /**
+   * What makes two bookings under one Idempotency-Key the same request: the caller and the
+   * booking as validated (defaults filled in, the start as one instant).
+   */
+  const bookingFingerprint = (req: Request) => {
+    const parsed = appointmentBody.safeParse(req.body);
+    const caller = staffOf(req).id;
+    if (!parsed.success) return JSON.stringify([caller, req.body ?? null]);
+    const { patientId, staffId, startsAt, durationMin, reason } = parsed.data;
+    return JSON.stringify([
+      caller,
+      patientId,
+      staffId,
+      new Date(startsAt).toISOString(),
+      durationMin,
+      reason,
+    ]);
+  };
+  // The one Idempotency-Key contract (src/idempotency.ts): a retry within 24 h gets the first 201
+  // again without running this route; another request under the key is a 422, a copy while the
+  // first runs a 409. The row carries the key too, for a retry after an error answer (a 503 from
+  // the reminder, say): it finds the booking and plans its reminder again under the same job key.
+  router.post(
+    '/appointments',
+    allow('POST /appointments'),
+    idempotent(idempotency, { scope: 'dental-booking', fingerprint: bookingFingerprint }),
+    async (req, res) => {
+      const input = body(req, appointmentBody);
+      const retryKey = idempotencyKeyOf(req);
+      const booked = await repo.createAppointment(
+        input,
+        retryKey === undefined
+          ? undefined
+          : { key: retryKey, fingerprint: fingerprintOf(bookingFingerprint(req)) },
+      );
+      if (booked.kind === 'other-request') throw keyReused();
+      if (booked.kind === 'in-progress') throw keyInProgress();
+      const { appointment } = booked;
+      if (booked.kind === 'created')
+        await invalidateTags([Tags.appointmentsOn(utcDate(appointment.startsAt)), Tags.dashboard]);
+      // A retry plans again from the row as it is now: same job key, so nothing is enqueued twice.
+      const reminder = await reminders.plan(appointment, false);
+      if (booked.kind === 'existing') markReplayed(res);
+      res.status(201).json({ ...appointment, reminder });
+    },
+  );
 
   router.get(
     '/appointments/:id/reminders',
