@@ -1,6 +1,6 @@
 /** One call waiting for its reply; `settle()` claims it (the reply or the sweep, whichever is first). */
 export abstract class Deadline {
-  /** performance.now() value at which the call is late. */
+  /** performance.now() value at which the call is late, less the sweeper's stall credit when it was set. */
   deadline = 0;
   private done = false;
 
@@ -83,12 +83,21 @@ export class DeadlineSweeper {
   private readonly lanes = new Map<number, Lane>();
   private timer: NodeJS.Timeout | undefined;
   private pending = 0;
+  /**
+   * Milliseconds the event loop was stalled while calls were pending (a long synchronous task, a
+   * starved CPU). They do not count against a deadline: the reply may be waiting in the socket,
+   * and after a stall Node runs timers before it reads sockets, so without this a healthy server
+   * would be declared down. Deadlines are stored less the credit at the time they were set and
+   * compared with `now - credit`, so a stall extends every pending call without touching them.
+   */
+  private credit = 0;
+  private lastSweep = 0;
 
   constructor(private readonly tickMs = 25) {}
 
   /** Registers `entry` to expire `ms` from now unless it is settled first. Call `done()` when it settles. */
   add(entry: Deadline, ms: number): void {
-    entry.deadline = performance.now() + ms;
+    entry.deadline = performance.now() + ms - this.credit;
     let lane = this.lanes.get(ms);
     if (lane === undefined) {
       lane = new Lane(ms);
@@ -142,14 +151,20 @@ export class DeadlineSweeper {
   }
 
   private start(): void {
+    this.lastSweep = performance.now();
     this.timer = setInterval(() => this.sweep(), this.tickMs);
     this.timer.unref?.();
   }
 
   private sweep(): void {
     const now = performance.now();
+    const gap = now - this.lastSweep;
+    this.lastSweep = now;
+    // a sweep this late means the loop could not run: that time is nobody's answer being slow
+    if (gap > 2 * this.tickMs) this.credit += gap - this.tickMs;
+    const due = now - this.credit;
     for (const [ms, lane] of this.lanes) {
-      this.pending -= lane.sweep(now);
+      this.pending -= lane.sweep(due);
       if (lane.empty) this.lanes.delete(ms);
     }
     if (this.lanes.size === 0 && this.timer !== undefined) {
