@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { defineScript } from '@redis-toolkit/connection';
 import type { Core } from '../core.js';
+import { l2Get } from '../core-read.js';
 import type { GetOrSetOptions, WithMeta } from '../options/types.js';
 import type { Found } from '../tiers/memory.js';
 import { FAIL } from '../tiers/redis.js';
@@ -14,7 +15,7 @@ const RELEASE_LOCK = defineScript({
 });
 
 async function freshInRedis<T>(core: Core, full: string): Promise<WithMeta<T> | undefined> {
-  const found = await core.l2Get(full);
+  const found = await l2Get(core, full);
   if (found && found !== FAIL && found.e > Date.now())
     return { value: found.value as T, source: 'redis' };
   return undefined;

@@ -1,4 +1,5 @@
 import type { Core } from '../core.js';
+import { checked, decode, decodeThen, l2Get, readThen } from '../core-read.js';
 import type { CacheSource } from '../options/types.js';
 import type { Serializer } from '../serializer.js';
 import type { Found } from '../tiers/memory.js';
@@ -27,9 +28,9 @@ export function l2Read(
 ): Promise<Maybe<Found | undefined>> {
   if (!core.redis) return failed;
   const usable = core.usable();
-  if (usable === true) return core.l2Get(full, hint);
+  if (usable === true) return l2Get(core, full, hint);
   if (usable === false) return failed;
-  return usable.then((ok) => (ok ? core.l2Get(full, hint) : FAIL));
+  return usable.then((ok) => (ok ? l2Get(core, full, hint) : FAIL));
 }
 
 const fresh = (found: Found | undefined): boolean => found !== undefined && found.e > Date.now();
@@ -98,9 +99,9 @@ export function quickGet<R>(
         if (env === undefined || tagged) {
           const settle = (l2: Maybe<Found | undefined>): R =>
             projected(settled(core, full, operation, l2, undefined), project);
-          if (env === undefined) return core.decodeThen(full, raw, undefined, settle);
+          if (env === undefined) return decodeThen(core, full, raw, undefined, settle);
           // tagged: the general tag check, on the envelope already parsed
-          const found = core.checked(full, env, raw, undefined);
+          const found = checked(core, full, env, raw, undefined);
           return found instanceof Promise ? found.then(settle) : settle(found);
         }
         const now = Date.now();
@@ -150,9 +151,9 @@ export function lookup<R = Lookup>(
   const settle = (l2: Maybe<Found | undefined>): R =>
     project(settled(core, full, operation, l2, stale));
   const usable = core.usable();
-  if (usable === true) return core.read(full, hint, settle);
+  if (usable === true) return readThen(core, full, hint, settle);
   if (usable === false) return Promise.resolve(settle(FAIL));
-  return usable.then((ok) => (ok ? core.read(full, hint, settle) : settle(FAIL)));
+  return usable.then((ok) => (ok ? readThen(core, full, hint, settle) : settle(FAIL)));
 }
 
 /** What a lookup answers once Redis answered (or could not: FAIL). */
@@ -232,7 +233,7 @@ export async function mget(core: Core, fulls: string[]): Promise<unknown[]> {
       const left: number[] = [];
       // tagged entries whose tag times are not at hand fetch them concurrently: one more round trip, not one per entry
       const decoded = await Promise.all(
-        missing.map((i, j) => core.decode(fulls[i] as string, raws[j] ?? null)),
+        missing.map((i, j) => decode(core, fulls[i] as string, raws[j] ?? null)),
       );
       for (let j = 0; j < missing.length; j++) {
         const i = missing[j] as number;
