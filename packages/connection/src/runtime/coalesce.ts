@@ -16,14 +16,34 @@ import type { RedisClient } from '../types.js';
  * Standalone and Sentinel clients only: a Cluster client's commands go to the sockets of its
  * node clients, which are chosen per key inside ioredis.
  */
+/**
+ * Commands per write at most. Redis starts on a batch while the client writes the next: one
+ * unbounded batch per turn made the two sides take turns, and a limiter script at concurrency 100
+ * fell to 0.84× of uncoalesced writes; batches of 16 measured 1.41× (8: 1.44×, 32: 1.34×), with
+ * GETs as fast as unbounded.
+ */
+const MAX_BATCH = 16;
+
 export class WriteCoalescer {
   private corked: Writable | undefined;
 
   constructor(private readonly client: RedisClient) {}
 
+  /** Commands held in the current batch. */
+  private held = 0;
+
   /** Called before a command is handed to ioredis. */
   hold(): void {
-    if (this.corked !== undefined) return;
+    const corked = this.corked;
+    if (corked !== undefined) {
+      if (++this.held >= MAX_BATCH) {
+        this.held = 0;
+        corked.uncork();
+        corked.cork();
+      }
+      return;
+    }
+    this.held = 0;
     const client = this.client as { stream?: Writable; status: string };
     // not while connecting: the handshake (AUTH, SELECT, ready check) must not wait for a turn
     if (client.status !== 'ready') return;
