@@ -17,7 +17,7 @@ import { inSequence } from './in-sequence.js';
 import { inputGuard } from './input-guard.js';
 import { jobsAdminGuard } from './jobs/admin-guard.js';
 import { jobsBoard } from './jobs/board.js';
-import { clinicalJobs } from './jobs/clinical.js';
+import type { ClinicalJobs } from './jobs/clinical.js';
 import { emailHandler } from './jobs/email.js';
 import { MailSink } from './jobs/mail-sink.js';
 import type { Metrics } from './metrics.js';
@@ -48,6 +48,11 @@ export interface AppDependencies {
   metrics: Metrics;
   presence: Presence;
   alerts: AlertHub;
+  /**
+   * The dental and care background jobs (jobs/clinical.ts): their handlers are registered, the
+   * routes schedule them; whoever created them stops them at shutdown (server.ts).
+   */
+  clinical: ClinicalJobs;
   /** The status page's data (`/`, `/status.json`); absent: no status page. */
   status?: StatusCollector;
 }
@@ -61,6 +66,7 @@ export function createApp({
   metrics,
   presence,
   alerts,
+  clinical,
   status,
 }: AppDependencies): Express {
   const app = express();
@@ -146,19 +152,6 @@ export function createApp({
   const { db } = database;
   // One Idempotency-Key store for the routes that take the header (dental bookings, school).
   const idempotency = idempotencyStore(db);
-  // The dental and care background jobs: handlers registered here, the routes schedule them.
-  const clinical = clinicalJobs({
-    db,
-    jobs: platform.jobs,
-    alerts,
-    logger: logger.child({ component: 'clinical-jobs' }),
-    settings: {
-      reminderLeadMs: env.DENTAL_REMINDER_LEAD,
-      followUpAfterMs: env.DENTAL_FOLLOW_UP_AFTER,
-      medicationLeadMs: env.CARE_MEDICATION_REMINDER_LEAD,
-      adherenceCron: env.CARE_ADHERENCE_CRON,
-    },
-  });
   app.use(
     '/dental',
     csrf.protect,

@@ -7,6 +7,7 @@ import { createAlertHub } from './care/alerts.js';
 import { createPresence } from './care/presence.js';
 import { type DatabaseHandle, openDatabase } from './db/connect.js';
 import { type AppEnv, loadAppEnv } from './env.js';
+import { clinicalJobs } from './jobs/clinical.js';
 import { createMetrics } from './metrics.js';
 import { createPlatform, type Platform } from './platform.js';
 import { assertPortFree } from './port-check.js';
@@ -98,7 +99,22 @@ export async function startServer(
     databaseKind: database.kind,
     environment: appEnv.NODE_ENV,
   });
+  // The dental and care background jobs; stopped at shutdown (the adherence scheduler's retry
+  // while Redis is down would otherwise keep firing after the app has closed).
+  const clinical = clinicalJobs({
+    db: database.db,
+    jobs: platform.jobs,
+    alerts,
+    logger: logger.child({ component: 'clinical-jobs' }),
+    settings: {
+      reminderLeadMs: appEnv.DENTAL_REMINDER_LEAD,
+      followUpAfterMs: appEnv.DENTAL_FOLLOW_UP_AFTER,
+      medicationLeadMs: appEnv.CARE_MEDICATION_REMINDER_LEAD,
+      adherenceCron: appEnv.CARE_ADHERENCE_CRON,
+    },
+  });
   const app = createApp({
+    clinical,
     status,
     env: appEnv,
     redis,
@@ -133,6 +149,7 @@ export async function startServer(
   const shutdown = (reason = 'shutdown') => {
     closing ??= (async () => {
       logger.info({ reason }, 'shutting down: draining requests');
+      clinical.stop();
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       // SSE streams never finish by themselves: end them so the drain can complete.
       const alertsClosed = alerts.close();

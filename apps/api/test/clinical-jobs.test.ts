@@ -1,7 +1,7 @@
 import { type RedisServer, startRedis, waitUntil } from '@redis-toolkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/index.js';
-import { Client, dentalClient, startApp } from './helpers.js';
+import { Client, dentalClient, logCapture, startApp } from './helpers.js';
 import { sharedServers } from './shared-servers.js';
 import { openStream } from './sse.js';
 
@@ -560,4 +560,40 @@ describe('care background jobs (three instances, one Redis, one database)', () =
     );
     await stream.close();
   });
+});
+
+describe('the adherence scheduler after shutdown', () => {
+  it('an instance that could not store it (Redis down) stops retrying when it shuts down', async () => {
+    const redis = await startRedis();
+    const log = logCapture();
+    await redis.kill();
+    const app = await startApp(
+      { REDIS_URL: redis.url, LOG_LEVEL: 'info', SEED_PATIENTS: '50', SEED_APPOINTMENTS: '100' },
+      undefined,
+      { logStream: log.stream },
+    );
+    const attempts: string[] = [];
+    try {
+      await waitUntil(
+        () =>
+          log.lines.some((l) =>
+            String(l.msg).startsWith('adherence-check scheduler not stored yet'),
+          ),
+        { what: 'the scheduler to wait for Redis', timeoutMs: 20_000 },
+      );
+    } finally {
+      await app.shutdown();
+      await redis.stop();
+    }
+    // every attempt to store it is a `repeat` on the queue (an error event while Redis is away)
+    const off = app.platform.jobs.events.on((e) => {
+      if (e.operation === 'repeat') attempts.push(`${e.type} ${e.name}`);
+    });
+    const closedAt = log.lines.length;
+    // its retry was due 30 s after the failed attempt: none runs, nothing is logged
+    await new Promise((r) => setTimeout(r, 31_000));
+    off();
+    expect(attempts).toEqual([]);
+    expect(log.lines.slice(closedAt)).toEqual([]);
+  }, 90_000);
 });

@@ -31,39 +31,38 @@ const DAY_MS = 86_400_000;
  */
 export function careAdherence(db: Kysely<Database>, jobs: AdherenceQueues) {
   return {
-    /** Stores the daily scheduler; retried every 30 s while Redis cannot take it. */
-    startScheduler(pattern: string, logger: Logger): { stop(): void; ready: Promise<void> } {
+    /** Stores the daily scheduler; retried every 30 s while Redis cannot take it, until `stop()`. */
+    startScheduler(pattern: string, logger: Logger): { stop(): void } {
       let timer: NodeJS.Timeout | undefined;
       let stopped = false;
       let warned = false;
-      const ready = new Promise<void>((resolve) => {
-        const attempt = () => {
-          if (stopped) return resolve();
-          jobs
-            .repeat('adherence-check', { pattern, tz: 'UTC' }, {}, { id: ADHERENCE_SCHEDULER_ID })
-            .then(resolve, (error: unknown) => {
-              // only an outage is worth waiting out (a closed instance or a bad pattern is not)
-              if (!(error instanceof JobsUnavailableError)) {
-                logger.error(
-                  { err: error instanceof Error ? error.message : String(error) },
-                  'adherence-check scheduler not stored',
-                );
-                return resolve();
-              }
-              if (!warned)
-                logger.warn(
-                  { err: error instanceof Error ? error.message : String(error) },
-                  'adherence-check scheduler not stored yet (Redis unavailable); retrying every 30 s',
-                );
-              warned = true;
-              timer = setTimeout(attempt, 30_000);
-              timer.unref();
-            });
-        };
-        attempt();
-      });
+      const attempt = () => {
+        if (stopped) return;
+        jobs
+          .repeat('adherence-check', { pattern, tz: 'UTC' }, {}, { id: ADHERENCE_SCHEDULER_ID })
+          .catch((error: unknown) => {
+            // an attempt still out when the instance stopped: nothing more to do or say
+            if (stopped) return;
+            // only an outage is worth waiting out (a closed instance or a bad pattern is not)
+            if (!(error instanceof JobsUnavailableError)) {
+              logger.error(
+                { err: error instanceof Error ? error.message : String(error) },
+                'adherence-check scheduler not stored',
+              );
+              return;
+            }
+            if (!warned)
+              logger.warn(
+                { err: error instanceof Error ? error.message : String(error) },
+                'adherence-check scheduler not stored yet (Redis unavailable); retrying every 30 s',
+              );
+            warned = true;
+            timer = setTimeout(attempt, 30_000);
+            timer.unref();
+          });
+      };
+      attempt();
       return {
-        ready,
         stop() {
           stopped = true;
           if (timer) clearTimeout(timer);

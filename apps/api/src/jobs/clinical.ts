@@ -51,8 +51,7 @@ export function clinicalJobs(options: {
   return {
     dental: { reminders, followUps },
     care: { medication, adherence, appointments },
-    /** Resolves once the daily adherence scheduler is stored (or the instance stopped trying). */
-    schedulerReady: scheduler.ready,
+    /** Stops storing the daily adherence scheduler (its 30 s retry while Redis is down): at shutdown. */
     stop: scheduler.stop,
   };
 }
