@@ -30,7 +30,8 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, next
     return;
   }
   const status = httpStatusOf(error);
-  // A toolkit error that carries its status (BlacklistUnavailableError 503, TokenInputError 401):
+  // A toolkit error that carries its status (BlacklistUnavailableError and JobsUnavailableError
+  // 503, TokenInputError 401, JobsInputError 400):
   // its own code and message, and its Retry-After.
   if (error instanceof ToolkitError && status !== 500) {
     if (status === 503) res.setHeader('Retry-After', String(retryAfterOf(error)));
@@ -65,19 +66,11 @@ function retryAfterOf(error: ToolkitError): number {
     : 1;
 }
 
-/** Package errors that carry no `status` of their own (the jobs package's). */
-const STATUS_BY_CODE: Record<string, number> = { E_JOBS_UNAVAILABLE: 503, E_JOBS_INPUT: 400 };
-
 function httpStatusOf(error: unknown): number {
   if (typeof error === 'object' && error !== null) {
-    const { status, statusCode, code } = error as {
-      status?: unknown;
-      statusCode?: unknown;
-      code?: unknown;
-    };
+    const { status, statusCode } = error as { status?: unknown; statusCode?: unknown };
     const candidate = status ?? statusCode;
     if (typeof candidate === 'number' && candidate >= 400 && candidate < 600) return candidate;
-    if (typeof code === 'string' && STATUS_BY_CODE[code]) return STATUS_BY_CODE[code];
   }
   return 500;
 }

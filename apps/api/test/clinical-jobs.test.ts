@@ -319,6 +319,39 @@ describe('dental reminders while Redis is down', () => {
   }, 90_000);
 });
 
+describe('a jobs error reaching the app’s error handler', () => {
+  it('a move while Redis is down is answered with the error’s own status: 503 E_JOBS_UNAVAILABLE, Retry-After', async () => {
+    const redis = await startRedis();
+    const app = await startApp({
+      REDIS_URL: redis.url,
+      SEED_PATIENTS: '50',
+      SEED_APPOINTMENTS: '100',
+    });
+    try {
+      await redis.kill();
+      // SESSION_ON_REDIS_ERROR=memory (the test default): a staff session on this instance
+      const desk = await dentalClient(app, 'receptionist');
+      const startsAt = Date.now() + 48 * HOUR;
+      const booked = await desk.post('/dental/appointments', {
+        patientId: 3,
+        staffId: 1,
+        startsAt: new Date(startsAt).toISOString(),
+        reason: 'check-up',
+      });
+      expect(booked.body.reminder.state).toBe('outbox');
+      // moving its reminder needs Redis (the jobs package's JobsUnavailableError, status 503)
+      const later = new Date(startsAt + 24 * HOUR).toISOString();
+      const moved = await desk.patch(`/dental/appointments/${booked.body.id}`, { startsAt: later });
+      expect(moved.status).toBe(503);
+      expect(moved.body.error.code).toBe('E_JOBS_UNAVAILABLE');
+      expect(Number(moved.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    } finally {
+      await app.shutdown();
+      await redis.stop();
+    }
+  }, 60_000);
+});
+
 describe('dental reminders with DISABLE_BACKGROUND_JOBS=true', () => {
   it('run in this process (state inline) and still show on the route', async () => {
     const redis = await startRedis();

@@ -11,6 +11,9 @@ export class JobsConfigError extends ToolkitError {
 /** A call names a queue that `createQueues` was not given, or passes a bad key/time (a caller bug: 4xx). */
 export class JobsInputError extends ToolkitError {
   static override readonly code = 'E_JOBS_INPUT';
+  /** HTTP status a framework should use if this error reaches its error handler. */
+  readonly status = 400;
+  readonly statusCode = 400;
   constructor(field: string, message: string) {
     super(`jobs: ${message}`, { field });
   }
@@ -18,10 +21,13 @@ export class JobsInputError extends ToolkitError {
 
 /**
  * Redis is unavailable and no outbox accepted the job (`onRedisError: 'deny'`, or the outbox is
- * full): the job was NOT enqueued. An HTTP layer answers 503 with `Retry-After: retryAfterSeconds`.
+ * full): the job was NOT enqueued. Carries `status = 503`: an HTTP layer answers 503 with
+ * `Retry-After: retryAfterSeconds`.
  */
 export class JobsUnavailableError extends ToolkitError {
   static override readonly code = 'E_JOBS_UNAVAILABLE';
+  readonly status = 503;
+  readonly statusCode = 503;
   constructor(
     message: string,
     readonly retryAfterSeconds: number,

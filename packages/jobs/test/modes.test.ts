@@ -9,6 +9,7 @@ import {
   type JobQueues,
   JobsConfigError,
   JobsInputError,
+  JobsUnavailableError,
   type JobWorker,
   type QueueConfig,
 } from '../src/index.js';
@@ -128,6 +129,31 @@ describe('options', () => {
     ).rejects.toMatchObject({ code: 'E_JOBS_INPUT', field: 'delay' });
     await expect(queues.repeat('report', {}, { day: 'x' })).rejects.toBeInstanceOf(JobsInputError);
     await queues.close();
+  });
+
+  it('errors carry the HTTP status an error handler should answer (status and statusCode)', async () => {
+    const queues = createQueues<Jobs>({ queues: QUEUES, fallback: 'drop' });
+    const input = await queues.add('email', { to: 'x' }, { key: '' }).catch((e: unknown) => e);
+    expect(input).toBeInstanceOf(JobsInputError);
+    expect(input).toMatchObject({ code: 'E_JOBS_INPUT', status: 400, statusCode: 400 });
+    await queues.close();
+    const unavailable = new JobsUnavailableError('jobs: redis unavailable', 2);
+    expect(unavailable).toMatchObject({
+      code: 'E_JOBS_UNAVAILABLE',
+      status: 503,
+      statusCode: 503,
+      retryAfterSeconds: 2,
+    });
+    // a bad option at creation is a programming error, not an answer: no status
+    const config = (() => {
+      try {
+        createQueues({ queues: {} });
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(config).toBeInstanceOf(JobsConfigError);
+    expect(config).not.toHaveProperty('status');
   });
 
   it('types: queue names and job data are checked', () => {

@@ -43,7 +43,7 @@ describeEachTopology(
       const first = performance.now();
       const error = await queues.add('work', { n: 1 }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(JobsUnavailableError);
-      expect((error as JobsUnavailableError).code).toBe('E_JOBS_UNAVAILABLE');
+      expect(error).toMatchObject({ code: 'E_JOBS_UNAVAILABLE', status: 503, statusCode: 503 });
       expect((error as JobsUnavailableError).retryAfterSeconds).toBeGreaterThanOrEqual(1);
       expect(performance.now() - first).toBeLessThan(3000);
       for (let i = 0; i < 5; i++) {
