@@ -5,13 +5,23 @@ import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { errSerializer, redactRequest } from './security/log-redaction.js';
 
-/** Probes, scrapes, the status page and the docs are never logged per request. */
-const quiet = (url: string | undefined) =>
-  url === '/health' ||
-  url === '/metrics' ||
-  url === '/status.json' ||
-  Boolean(url?.startsWith('/status/')) ||
-  Boolean(url?.startsWith('/docs'));
+/**
+ * Probes, scrapes, the status page, the docs and the job board (bull-board polls every few
+ * seconds) are never logged per request.
+ */
+const quiet = (url: string | undefined) => {
+  const path = url?.split('?', 1)[0] ?? '';
+  return (
+    path === '/health' ||
+    path === '/ready' ||
+    path === '/metrics' ||
+    path === '/status.json' ||
+    path.startsWith('/status/') ||
+    path.startsWith('/docs') ||
+    path === '/admin/queues' ||
+    path.startsWith('/admin/queues/')
+  );
+};
 
 const REQUEST_ID = /^[\w-]{1,64}$/;
 

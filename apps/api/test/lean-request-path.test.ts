@@ -176,4 +176,33 @@ describe('lean request path', () => {
     await fetch(`${base}/ok`);
     expect(log.lines.filter((l) => l.msg === 'request completed')).toHaveLength(2);
   });
+
+  it('level info: probes, scrapes, the status page, the docs and the job board get no line', async () => {
+    const { app, log } = loggedApp('info');
+    const quietPaths = [
+      '/health',
+      '/ready',
+      '/ready?verbose=1',
+      '/metrics',
+      '/status.json',
+      '/status/app.js',
+      '/docs',
+      '/admin/queues',
+      '/admin/queues/api/queues?activeQueue=email',
+    ];
+    for (const path of [...quietPaths, '/admin/queuesx', '/readyz']) {
+      app.get(path.split('?')[0]!, (_req, res) => {
+        res.json({ ok: true });
+      });
+    }
+    const base = await serve(app);
+    for (const path of quietPaths) expect((await fetch(`${base}${path}`)).status).toBe(200);
+    expect(log.lines.filter((l) => l.msg === 'request completed')).toEqual([]);
+    // the rest is logged, paths that only start like a quiet one included
+    for (const path of ['/ok', '/admin/queuesx', '/readyz']) await fetch(`${base}${path}`);
+    const urls = log.lines
+      .filter((l) => l.msg === 'request completed')
+      .map((l) => (l.req as { url: string }).url);
+    expect(urls).toEqual(['/ok', '/admin/queuesx', '/readyz']);
+  });
 });
