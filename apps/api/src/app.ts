@@ -1,5 +1,5 @@
 import type { RedisConnection } from '@redis-toolkit/connection';
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express } from 'express';
 import type { Logger as PinoLogger } from 'pino';
 import type { AlertHub } from './care/alerts.js';
 import type { Presence } from './care/presence.js';
@@ -94,16 +94,30 @@ export function createApp({
   // The API routes' global + API limits in one script call (platform.ts), decided where the
   // global limit is; the global limiter below then passes those requests on. The route mounts
   // further down take no `api` limiter of their own: it would only find them decided.
-  // The dental and care sessions start loading alongside (`prefetch`): both commands leave in one
-  // write, one round trip instead of two; the session middleware in the routes takes the load.
-  const prefetch: Record<string, RequestHandler> = {
-    '/dental': platform.dentalSessions.prefetch,
-    '/care': platform.sessions.prefetch,
-  };
+  const { db } = database;
+  // One Idempotency-Key store for the routes that take the header (dental bookings, school).
+  const idempotency = idempotencyStore(db);
+  const dental = dentalRoutes({
+    repo: dentalRepository(db),
+    cache: platform.caches.dental,
+    audit: auditRepository(db),
+    sessions: platform.dentalSessions,
+    authLimiter: platform.limiters.dentalAuth,
+    idempotency,
+    ...clinical.dental,
+  });
+  // The dental and care sessions start loading alongside (`prefetch`), and on dental the cached
+  // staff list's read too: their commands leave in one write, one round trip instead of three.
+  // Each prefetch calls `next` at once; the session middleware and the route take the loads.
+  const dentalPrefetch = platform.dentalSessions.prefetch;
+  const carePrefetch = platform.sessions.prefetch;
   app.use(['/dental', '/school', '/care'], (req, res, next) => {
-    const early = prefetch[req.baseUrl];
-    if (early === undefined) return platform.limiters.api(req, res, next);
-    return early(req, res, () => platform.limiters.api(req, res, next));
+    const limit = () => platform.limiters.api(req, res, next);
+    if (req.baseUrl === '/dental') {
+      return dentalPrefetch(req, res, () => dental.prefetch(req, res, limit));
+    }
+    if (req.baseUrl === '/care') return carePrefetch(req, res, limit);
+    return limit();
   });
   app.use(platform.limiters.global);
   app.use(requestTimeout(env.REQUEST_TIMEOUT));
@@ -149,22 +163,7 @@ export function createApp({
 
   const csrf = csrfProtection({ secret: `csrf:${env.SESSION_SECRET}`, production });
   app.use(csrf.routes);
-  const { db } = database;
-  // One Idempotency-Key store for the routes that take the header (dental bookings, school).
-  const idempotency = idempotencyStore(db);
-  app.use(
-    '/dental',
-    csrf.protect,
-    dentalRoutes({
-      repo: dentalRepository(db),
-      cache: platform.caches.dental,
-      audit: auditRepository(db),
-      sessions: platform.dentalSessions,
-      authLimiter: platform.limiters.dentalAuth,
-      idempotency,
-      ...clinical.dental,
-    }),
-  );
+  app.use('/dental', csrf.protect, dental);
   app.use(
     '/school',
     schoolRoutes({

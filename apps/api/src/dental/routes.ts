@@ -64,7 +64,7 @@ export function dentalRoutes({
   reminders,
   followUps,
   idempotency,
-}: DentalDeps): Router {
+}: DentalDeps): Router & { prefetch: RequestHandler } {
   const router = Router();
   const invalidateTags = (tags: string[]) => invalidate(cache, tags);
   /** Recorded before the answer leaves, for cache hits and misses alike. */
@@ -345,12 +345,15 @@ export function dentalRoutes({
   });
 
   // ---- staff (response cache with ETag) and dashboard ----
-  const staffCache: RequestHandler = cache
+  const staffResponses = cache
     ? cacheResponse({ cache, ttl: DentalTtl.staff, tags: [Tags.staff] })
-    : (_req, res, next) => {
-        res.setHeader('X-Cache', 'BYPASS');
-        next();
-      };
+    : undefined;
+  const staffCache: RequestHandler =
+    staffResponses ??
+    ((_req, res, next) => {
+      res.setHeader('X-Cache', 'BYPASS');
+      next();
+    });
   router.get('/staff', allow('GET /staff'), staffCache, async (_req, res) => {
     res.json({ items: await repo.listStaff() });
   });
@@ -379,5 +382,11 @@ export function dentalRoutes({
 
   // The session package's own answer for its errors (503 E_SESSION_UNAVAILABLE + Retry-After).
   router.use(sessions.errorHandler);
-  return router;
+  // Started by app.ts with the limit decision and the session load: the cached staff list's read
+  // leaves in the same write, so a HIT costs one round trip in all. The route still decides.
+  const prefetch: RequestHandler = (req, res, next) => {
+    if (staffResponses && req.path === '/staff') staffResponses.prefetch(req, res, next);
+    else next();
+  };
+  return Object.assign(router, { prefetch });
 }
