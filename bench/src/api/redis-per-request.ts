@@ -3,8 +3,7 @@
 // loopback TCP proxy between the app and that server, which counts "flights": bytes the app sends
 // after Redis last answered on that connection (commands sent together, or pipelined, are one).
 
-import type { AddressInfo } from 'node:net';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { startFlightCounter } from '@redis-toolkit/testing';
 import { Redis } from 'ioredis';
 
 const median = (xs: number[]): number => {
@@ -24,36 +23,8 @@ export interface RedisCounter {
 }
 
 export async function redisCounter(target: { host: string; port: number }): Promise<RedisCounter> {
-  let flights = 0;
-  const sockets = new Set<Socket>();
-  const proxy: Server = createServer((client) => {
-    const upstream = connect(target.port, target.host);
-    sockets.add(client);
-    sockets.add(upstream);
-    // true once Redis has answered since the app last wrote: the next write is a new flight
-    let answered = true;
-    client.on('data', (chunk) => {
-      if (answered) flights++;
-      answered = false;
-      upstream.write(chunk);
-    });
-    upstream.on('data', (chunk) => {
-      answered = true;
-      client.write(chunk);
-    });
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on('close', end);
-    upstream.on('close', end);
-    client.on('error', end);
-    upstream.on('error', end);
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const port = (proxy.address() as AddressInfo).port;
+  const proxy = await startFlightCounter(target);
+  const port = proxy.port;
 
   const admin = new Redis({ host: target.host, port: target.port, lazyConnect: true });
   await admin.connect();
@@ -68,12 +39,12 @@ export async function redisCounter(target: { host: string; port: number }): Prom
     // MONITOR lines arrive asynchronously: settle before and after each window
     await new Promise((resolve) => setTimeout(resolve, 150));
     const c0 = seen.length;
-    const f0 = flights;
+    const f0 = proxy.flights;
     const started = performance.now();
     await fn();
     const ms = performance.now() - started;
     await new Promise((resolve) => setTimeout(resolve, 150));
-    return { names: seen.slice(c0), flights: flights - f0, ms };
+    return { names: seen.slice(c0), flights: proxy.flights - f0, ms };
   };
 
   return {
@@ -114,8 +85,7 @@ export async function redisCounter(target: { host: string; port: number }): Prom
     async close() {
       monitor.disconnect();
       admin.disconnect();
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+      await proxy.close();
     },
   };
 }

@@ -20,6 +20,7 @@ export {
   type TestKitErrorCode,
   WaitTimeoutError,
 } from './errors.js';
+export { type FlightCounter, startFlightCounter } from './flight-counter.js';
 export { type Instance, type Instances, startInstances } from './instances.js';
 export { type Listening, type ListenOptions, listen } from './listen.js';
 export {
