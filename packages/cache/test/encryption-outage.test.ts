@@ -1,29 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { type RedisServer, startRedis, waitUntil } from '@redis-toolkit/testing';
+import { waitUntil } from '@redis-toolkit/testing';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createCache } from '../src/index.js';
+import { redisServerForFile } from './helpers.js';
 
-let server: RedisServer;
-beforeAll(async () => {
-  server = await startRedis();
-});
-afterAll(async () => {
-  try {
-    server?.resume();
-  } catch {
-    // not paused
-  }
-  await server?.stop();
-});
+const server = redisServerForFile();
 
 const patient = { name: 'Ada Lovelace', diagnosis: 'hypertension' };
 
 it('an outage serves the decoded memory copy, and nothing readable reaches Redis afterwards', async () => {
   const prefix = `eo${Date.now().toString(36)}:`;
-  const redis = new Redis({ host: server.host, port: server.port, retryStrategy: () => 100 });
+  const redis = new Redis({ host: server().host, port: server().port, retryStrategy: () => 100 });
   redis.on('error', () => {});
-  const raw = new Redis({ host: server.host, port: server.port, retryStrategy: () => 100 });
+  const raw = new Redis({ host: server().host, port: server().port, retryStrategy: () => 100 });
   raw.on('error', () => {});
   const cache = createCache({
     redis,
@@ -35,7 +25,7 @@ it('an outage serves the decoded memory copy, and nothing readable reaches Redis
     await cache.set('a', patient, { tags: ['patients'] });
     await cache.set('gone', patient);
     expect(await cache.get('a')).toEqual(patient);
-    server.pause();
+    server().pause();
     try {
       expect(await cache.getWithMeta('a')).toEqual({ value: patient, source: 'stale' });
       expect(await cache.set('b', { ...patient, name: 'Grace Hopper' })).toBe(false);
@@ -43,7 +33,7 @@ it('an outage serves the decoded memory copy, and nothing readable reaches Redis
       expect(await cache.invalidateTags(['other'])).toBe(false);
       expect(await cache.getWithMeta('b')).toMatchObject({ source: 'l1' });
     } finally {
-      server.resume();
+      server().resume();
     }
     await waitUntil(
       async () => (await cache.getWithMeta('a')).source === 'redis' && !cache.stats().degraded,

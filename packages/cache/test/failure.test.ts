@@ -1,20 +1,10 @@
-import { type RedisServer, startRedis, waitUntil } from '@redis-toolkit/testing';
+import { waitUntil } from '@redis-toolkit/testing';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createCache } from '../src/index.js';
+import { redisServerForFile } from './helpers.js';
 
-let server: RedisServer;
-beforeAll(async () => {
-  server = await startRedis();
-});
-afterAll(async () => {
-  try {
-    server?.resume();
-  } catch {
-    // not paused
-  }
-  await server?.stop();
-});
+const server = redisServerForFile();
 
 const timed = async <T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> => {
   const started = performance.now();
@@ -25,8 +15,8 @@ const timed = async <T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }>
 for (const fault of ['SIGKILL (server killed)', 'SIGSTOP (server hung)'] as const) {
   it(`answers from L1 / loader within the timeout and recovers: ${fault}`, async () => {
     const redis = new Redis({
-      host: server.host,
-      port: server.port,
+      host: server().host,
+      port: server().port,
       maxRetriesPerRequest: 1,
       retryStrategy: () => 100,
     });
@@ -40,8 +30,8 @@ for (const fault of ['SIGKILL (server killed)', 'SIGSTOP (server hung)'] as cons
     });
     await cache.set('warm', { ok: true });
     await cache.ready();
-    if (fault.startsWith('SIGKILL')) await server.kill();
-    else await server.pause();
+    if (fault.startsWith('SIGKILL')) await server().kill();
+    else await server().pause();
     try {
       // the first call that needs Redis costs at most one command timeout (plus slack)…
       const first = await timed(() => cache.get('cold'));
@@ -70,8 +60,8 @@ for (const fault of ['SIGKILL (server killed)', 'SIGSTOP (server hung)'] as cons
       // get cold + getOrSet + set + del + invalidateTags per round, all answered from memory
       expect(stats.fallback).toBeGreaterThanOrEqual(10 * 5);
     } finally {
-      if (fault.startsWith('SIGKILL')) await server.restart();
-      else await server.resume();
+      if (fault.startsWith('SIGKILL')) await server().restart();
+      else await server().resume();
     }
     // recovers by itself
     await waitUntil(

@@ -1,27 +1,14 @@
-import { captureLogger, type RedisServer, startRedis, waitUntil } from '@redis-toolkit/testing';
+import { captureLogger, waitUntil } from '@redis-toolkit/testing';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { type CacheOptions, createCache } from '../src/index.js';
+import { redisServerForFile, uniquePrefix } from './helpers.js';
 
 // Issue 10, item 6 and its target "≤ 2 log lines per outage per package instance": a 31 s outage
 // once gave 33 warnings from one cache. Here a cache keeps serving calls through one outage of
 // each kind; every line it logs at info or above is counted (the runtime's own outage lines,
 // which it logs once per connection, are counted apart).
-let server: RedisServer;
-beforeAll(async () => {
-  server = await startRedis();
-});
-afterAll(async () => {
-  try {
-    server?.resume();
-  } catch {
-    // not paused
-  }
-  await server?.stop();
-});
-
-let n = 0;
-const uniquePrefix = (): string => `l${++n}${Date.now().toString(36)}:`;
+const server = redisServerForFile();
 
 const RUNTIME_LINE = /^redis outage|outage started|outage ended/;
 
@@ -39,12 +26,12 @@ describe('cache log lines per outage', () => {
       // measured 2026-12-02. They are debug detail of the runtime's outage now.
       it(`${label}, ${fault}: at most 2 lines at info or above from the cache, for a whole outage with traffic`, async () => {
         const log = captureLogger('debug'); // debug kept: the detail must still be there
-        const redis = new Redis({ host: server.host, port: server.port });
+        const redis = new Redis({ host: server().host, port: server().port });
         redis.on('error', () => {});
         onTestFinished(() => redis.disconnect());
         const cache = createCache({
           redis,
-          prefix: uniquePrefix(),
+          prefix: uniquePrefix('l'),
           defaultTtl: '1m',
           commandTimeout: '1s', // a slow call on a loaded machine must not start a second outage
           logger: log,
@@ -56,8 +43,8 @@ describe('cache log lines per outage', () => {
         for (let i = 0; i < 20; i++) expect(await cache.get(`k${i}`)).toBe(i);
         const before = log.entries.length;
 
-        if (fault === 'SIGSTOP') server.pause();
-        else await server.kill();
+        if (fault === 'SIGSTOP') server().pause();
+        else await server().kill();
         let calls = 0;
         try {
           await cache.get('k0'); // the first call pays one timeout (or fails at once after a kill)
@@ -76,8 +63,8 @@ describe('cache log lines per outage', () => {
             await new Promise((r) => setTimeout(r, 10));
           }
         } finally {
-          if (fault === 'SIGSTOP') server.resume();
-          else await server.restart();
+          if (fault === 'SIGSTOP') server().resume();
+          else await server().restart();
         }
         await waitUntil(() => cache.stats().redis === 'up' && !cache.stats().degraded, {
           timeoutMs: 20_000,

@@ -1,7 +1,7 @@
-import { listen, type RedisServer, startRedis, waitUntil } from '@redis-toolkit/testing';
+import { listen, waitUntil } from '@redis-toolkit/testing';
 import express from 'express';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { cacheResponse } from '../src/express/index.js';
 import {
   type Cache,
@@ -10,26 +10,14 @@ import {
   createCache,
   type ToolkitEvent,
 } from '../src/index.js';
+import { redisServerForFile, uniquePrefix } from './helpers.js';
 
-let server: RedisServer;
-beforeAll(async () => {
-  server = await startRedis();
-});
-afterAll(async () => {
-  try {
-    server?.resume();
-  } catch {
-    // not paused
-  }
-  await server?.stop();
-});
+const server = redisServerForFile();
 
-let n = 0;
-const uniquePrefix = (): string => `r${++n}${Date.now().toString(36)}:`;
 const TIMEOUT_MS = 250;
 
 function client(): Redis {
-  const redis = new Redis({ host: server.host, port: server.port });
+  const redis = new Redis({ host: server().host, port: server().port });
   redis.on('error', () => {});
   onTestFinished(() => redis.disconnect());
   return redis;
@@ -55,11 +43,11 @@ const timed = async <T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }>
 
 /** Pauses the server for the duration of `fn`, then waits until `caches` use Redis again. */
 async function whilePaused(caches: Cache[], fn: () => Promise<void>): Promise<void> {
-  server.pause();
+  server().pause();
   try {
     await fn();
   } finally {
-    server.resume();
+    server().resume();
   }
   await waitUntil(() => caches.every((c) => c.stats().redis === 'up' && !c.stats().degraded), {
     timeoutMs: 15_000,
@@ -69,7 +57,7 @@ async function whilePaused(caches: Cache[], fn: () => Promise<void>): Promise<vo
 
 describe('outage start without a stampede (fallback mode)', () => {
   it('serves the memory copy of what Redis served, marked stale; never a deleted or tag-invalidated entry', async () => {
-    const prefix = uniquePrefix();
+    const prefix = uniquePrefix('r');
     const writer = make(client(), prefix, { maxMemoryEntries: 0 });
     const a = make(client(), prefix); // default: l1.mode 'fallback', maxMemoryEntries 10 000
     for (let i = 0; i < 20; i++) await writer.set(`p${i}`, { i }, { tags: [`t${i % 2}`] });
@@ -111,7 +99,7 @@ describe('outage start without a stampede (fallback mode)', () => {
   }, 60_000);
 
   it('the express response cache answers X-Cache: STALE from the copy during an outage', async () => {
-    const prefix = uniquePrefix();
+    const prefix = uniquePrefix('r');
     const cache = make(client(), prefix);
     let handled = 0;
     const app = express();
@@ -140,8 +128,8 @@ describe('one runtime per client', () => {
   it('two caches on one client share the outage: one timeout in total', async () => {
     const redis = client();
     // no bus: a batched PUBLISH in flight when the server hangs would be one more timeout
-    const a = make(redis, uniquePrefix(), { maxMemoryEntries: 0, bus: false });
-    const b = make(redis, uniquePrefix(), { maxMemoryEntries: 0, bus: false });
+    const a = make(redis, uniquePrefix('r'), { maxMemoryEntries: 0, bus: false });
+    const b = make(redis, uniquePrefix('r'), { maxMemoryEntries: 0, bus: false });
     await a.set('k', 1);
     await b.set('k', 2);
     const bErrors: string[] = [];
@@ -167,7 +155,7 @@ describe('one runtime per client', () => {
   }, 60_000);
 
   it("onRedisError 'deny' throws the typed error, at once after the first timeout", async () => {
-    const cache = make(client(), uniquePrefix(), { onRedisError: 'deny' });
+    const cache = make(client(), uniquePrefix('r'), { onRedisError: 'deny' });
     await cache.set('k', 1);
     await whilePaused([cache], async () => {
       await expect(cache.get('k')).rejects.toBeInstanceOf(CacheUnavailableError);
@@ -185,7 +173,7 @@ describe('one runtime per client', () => {
 
 describe('counters', () => {
   it('incr is atomic across instances, gets its TTL when created, reads with get', async () => {
-    const prefix = uniquePrefix();
+    const prefix = uniquePrefix('r');
     const a = make(client(), prefix, { l1: { mode: 'tier' } });
     const b = make(client(), prefix);
     const results = await Promise.all(
@@ -218,7 +206,7 @@ describe('counters', () => {
 
 describe('memory-only (no redis)', () => {
   it('is a first-class mode: tiers, counters, tags, patterns, sources', async () => {
-    const cache = make(undefined, uniquePrefix(), { maxMemoryEntries: 100 });
+    const cache = make(undefined, uniquePrefix('r'), { maxMemoryEntries: 100 });
     expect(cache.stats().redis).toBe('absent');
     expect(await cache.set('a', 1, { tags: ['t'] })).toBe(true);
     expect(await cache.getWithMeta('a')).toEqual({ value: 1, source: 'l1' });
@@ -237,7 +225,7 @@ describe('memory-only (no redis)', () => {
 
 describe('events', () => {
   it('every operation emits in the shared shape; stats() sums them', async () => {
-    const prefix = uniquePrefix();
+    const prefix = uniquePrefix('r');
     const cache = make(client(), prefix, { maxMemoryEntries: 0 });
     const seen: ToolkitEvent[] = [];
     const off = cache.events.on((e) => seen.push(e));
