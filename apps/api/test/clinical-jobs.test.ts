@@ -1,7 +1,7 @@
 import { type RedisServer, startRedis, waitUntil } from '@redis-toolkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/index.js';
-import { Client, dentalClient, logCapture, startApp } from './helpers.js';
+import { appOnOwnRedis, Client, dentalClient, logCapture, startApp } from './helpers.js';
 import { sharedServers } from './shared-servers.js';
 import { openStream } from './sse.js';
 
@@ -269,115 +269,84 @@ describe('dental background jobs: appointment reminders and follow-ups', () => {
 
 describe('dental reminders while Redis is down', () => {
   it('a booking is answered with reminder state outbox; the job is in Redis, once, when it is back', async () => {
-    const redis = await startRedis();
-    const app = await startApp({
-      REDIS_URL: redis.url,
-      SEED_PATIENTS: '50',
-      SEED_APPOINTMENTS: '100',
+    const { redis, app } = await appOnOwnRedis();
+    await redis.kill();
+    // SESSION_ON_REDIS_ERROR=memory (the test default): a staff session on this instance
+    const desk = await dentalClient(app, 'receptionist');
+    const startsAt = Date.now() + 48 * HOUR;
+    const body = {
+      patientId: 3,
+      staffId: 1,
+      startsAt: new Date(startsAt).toISOString(),
+      reason: 'check-up',
+    };
+    const res = await desk.request('POST', '/dental/appointments', {
+      body,
+      headers: { 'idempotency-key': 'outage-booking-1' },
     });
-    try {
-      await redis.kill();
-      // SESSION_ON_REDIS_ERROR=memory (the test default): a staff session on this instance
-      const desk = await dentalClient(app, 'receptionist');
-      const startsAt = Date.now() + 48 * HOUR;
-      const body = {
-        patientId: 3,
-        staffId: 1,
-        startsAt: new Date(startsAt).toISOString(),
-        reason: 'check-up',
-      };
-      const res = await desk.request('POST', '/dental/appointments', {
-        body,
-        headers: { 'idempotency-key': 'outage-booking-1' },
-      });
-      expect(res.status).toBe(201);
-      expect(res.body.reminder).toEqual({
-        state: 'outbox',
-        dueAt: new Date(startsAt - 24 * HOUR).toISOString(),
-      });
-      // the client's retry during the outage: the same booking, the same outbox entry
-      const retry = await desk.request('POST', '/dental/appointments', {
-        body,
-        headers: { 'idempotency-key': 'outage-booking-1' },
-      });
-      expect(retry.body).toMatchObject({ id: res.body.id, reminder: { state: 'outbox' } });
-      await redis.restart();
-      await waitUntil(
-        async () =>
-          (await delayedDue(redis, 'appointment-reminder', reminderJob(res.body.id))) !== undefined,
-        { what: 'the outbox replayed', timeoutMs: 30_000 },
-      );
-      expectNear(
-        await delayedDue(redis, 'appointment-reminder', reminderJob(res.body.id)),
-        startsAt - 24 * HOUR,
-      );
-      expect(await redis.cli('ZCARD', `${P}:appointment-reminder:delayed`)).toBe('1');
-    } finally {
-      await app.shutdown();
-      await redis.stop();
-    }
+    expect(res.status).toBe(201);
+    expect(res.body.reminder).toEqual({
+      state: 'outbox',
+      dueAt: new Date(startsAt - 24 * HOUR).toISOString(),
+    });
+    // the client's retry during the outage: the same booking, the same outbox entry
+    const retry = await desk.request('POST', '/dental/appointments', {
+      body,
+      headers: { 'idempotency-key': 'outage-booking-1' },
+    });
+    expect(retry.body).toMatchObject({ id: res.body.id, reminder: { state: 'outbox' } });
+    await redis.restart();
+    await waitUntil(
+      async () =>
+        (await delayedDue(redis, 'appointment-reminder', reminderJob(res.body.id))) !== undefined,
+      { what: 'the outbox replayed', timeoutMs: 30_000 },
+    );
+    expectNear(
+      await delayedDue(redis, 'appointment-reminder', reminderJob(res.body.id)),
+      startsAt - 24 * HOUR,
+    );
+    expect(await redis.cli('ZCARD', `${P}:appointment-reminder:delayed`)).toBe('1');
   }, 90_000);
 });
 
 describe('a jobs error reaching the app’s error handler', () => {
   it('a move while Redis is down is answered with the error’s own status: 503 E_JOBS_UNAVAILABLE, Retry-After', async () => {
-    const redis = await startRedis();
-    const app = await startApp({
-      REDIS_URL: redis.url,
-      SEED_PATIENTS: '50',
-      SEED_APPOINTMENTS: '100',
+    const { redis, app } = await appOnOwnRedis();
+    await redis.kill();
+    // SESSION_ON_REDIS_ERROR=memory (the test default): a staff session on this instance
+    const desk = await dentalClient(app, 'receptionist');
+    const startsAt = Date.now() + 48 * HOUR;
+    const booked = await desk.post('/dental/appointments', {
+      patientId: 3,
+      staffId: 1,
+      startsAt: new Date(startsAt).toISOString(),
+      reason: 'check-up',
     });
-    try {
-      await redis.kill();
-      // SESSION_ON_REDIS_ERROR=memory (the test default): a staff session on this instance
-      const desk = await dentalClient(app, 'receptionist');
-      const startsAt = Date.now() + 48 * HOUR;
-      const booked = await desk.post('/dental/appointments', {
-        patientId: 3,
-        staffId: 1,
-        startsAt: new Date(startsAt).toISOString(),
-        reason: 'check-up',
-      });
-      expect(booked.body.reminder.state).toBe('outbox');
-      // moving its reminder needs Redis (the jobs package's JobsUnavailableError, status 503)
-      const later = new Date(startsAt + 24 * HOUR).toISOString();
-      const moved = await desk.patch(`/dental/appointments/${booked.body.id}`, { startsAt: later });
-      expect(moved.status).toBe(503);
-      expect(moved.body.error.code).toBe('E_JOBS_UNAVAILABLE');
-      expect(Number(moved.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    } finally {
-      await app.shutdown();
-      await redis.stop();
-    }
+    expect(booked.body.reminder.state).toBe('outbox');
+    // moving its reminder needs Redis (the jobs package's JobsUnavailableError, status 503)
+    const later = new Date(startsAt + 24 * HOUR).toISOString();
+    const moved = await desk.patch(`/dental/appointments/${booked.body.id}`, { startsAt: later });
+    expect(moved.status).toBe(503);
+    expect(moved.body.error.code).toBe('E_JOBS_UNAVAILABLE');
+    expect(Number(moved.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
   }, 60_000);
 });
 
 describe('dental reminders with DISABLE_BACKGROUND_JOBS=true', () => {
   it('run in this process (state inline) and still show on the route', async () => {
-    const redis = await startRedis();
-    const app = await startApp({
-      REDIS_URL: redis.url,
-      DISABLE_BACKGROUND_JOBS: 'true',
-      SEED_PATIENTS: '50',
-      SEED_APPOINTMENTS: '100',
+    const { app } = await appOnOwnRedis({ DISABLE_BACKGROUND_JOBS: 'true' });
+    const desk = await dentalClient(app, 'receptionist');
+    const res = await desk.post('/dental/appointments', {
+      patientId: 3,
+      staffId: 1,
+      startsAt: new Date(Date.now() + HOUR).toISOString(),
+      reason: 'check-up',
     });
-    try {
-      const desk = await dentalClient(app, 'receptionist');
-      const res = await desk.post('/dental/appointments', {
-        patientId: 3,
-        staffId: 1,
-        startsAt: new Date(Date.now() + HOUR).toISOString(),
-        reason: 'check-up',
-      });
-      expect(res.body.reminder.state).toBe('inline');
-      await waitUntil(
-        async () =>
-          (await desk.get(`/dental/appointments/${res.body.id}/reminders`)).body.sent.length === 1,
-      );
-    } finally {
-      await app.shutdown();
-      await redis.stop();
-    }
+    expect(res.body.reminder.state).toBe('inline');
+    await waitUntil(
+      async () =>
+        (await desk.get(`/dental/appointments/${res.body.id}/reminders`)).body.sent.length === 1,
+    );
   });
 });
 

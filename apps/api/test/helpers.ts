@@ -1,3 +1,5 @@
+import { type RedisServer, startRedis } from '@redis-toolkit/testing';
+import { onTestFinished } from 'vitest';
 import type { DatabaseHandle } from '../src/db/connect.js';
 import { type RunningServer, type StartServerOptions, startServer } from '../src/index.js';
 
@@ -40,6 +42,29 @@ export async function startApp(
   // answers; tests that sign in right away wait for it (false, after 2 s, while Redis is down).
   await app.platform.blacklist.ready('2s');
   return app;
+}
+
+/**
+ * A Redis server of the test's own (free to kill and restart) and an app on it with the smallest
+ * seed (50 patients, 100 appointments) plus `env`; the app is shut down and the server stopped
+ * when the test ends.
+ */
+export async function appOnOwnRedis(
+  env: Record<string, string> = {},
+): Promise<{ redis: RedisServer; app: RunningServer }> {
+  const redis = await startRedis();
+  let app: RunningServer | undefined;
+  onTestFinished(async () => {
+    await app?.shutdown();
+    await redis.stop();
+  });
+  app = await startApp({
+    REDIS_URL: redis.url,
+    SEED_PATIENTS: '50',
+    SEED_APPOINTMENTS: '100',
+    ...env,
+  });
+  return { redis, app };
 }
 
 /** The app's JSON log lines, for `startApp(..., { logStream: log.stream })`. */

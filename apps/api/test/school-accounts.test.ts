@@ -1,7 +1,13 @@
-import { startRedis } from '@redis-toolkit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../src/index.js';
-import { Client, type Loose, logCapture, PRODUCTION_ENV, startApp } from './helpers.js';
+import {
+  appOnOwnRedis,
+  Client,
+  type Loose,
+  logCapture,
+  PRODUCTION_ENV,
+  startApp,
+} from './helpers.js';
 import { sharedServers } from './shared-servers.js';
 
 const PASSWORD = 'a-new-password-1';
@@ -458,59 +464,49 @@ describe('school accounts: limits and fallbacks', () => {
 
 describe('school e-mail during a Redis outage', () => {
   it('an e-mail and a logout taken during the outage share the outbox table; both replay once', async () => {
-    const redis = await startRedis();
-    const app = await startApp({
-      REDIS_URL: redis.url,
-      SEED_PATIENTS: '50',
-      SEED_APPOINTMENTS: '100',
-    });
-    try {
-      const c = Client.for(app);
-      const session = (
-        await c.post('/school/auth/login', {
-          email: 'office@school.test',
-          password: 'demo-password',
-        })
-      ).body;
-      await redis.kill();
-      const to = address();
-      const data = {
-        to,
-        subject: 'during the outage',
-        text: 'kept in the database',
-        template: 'test',
-      };
-      const queued = await app.platform.jobs.add('email', data, { key: 'outage:1' });
-      expect(queued.state).toBe('outbox');
-      // a revocation lands in the same table (kind `blacklist`)
-      expect(
-        (await c.post('/school/auth/logout', undefined, { token: session.accessToken })).status,
-      ).toBe(204);
-      const kinds = await app.database.db.selectFrom('outbox').select('kind').execute();
-      expect(kinds.map((k) => k.kind).sort()).toEqual(['blacklist', 'job']);
+    const { redis, app } = await appOnOwnRedis();
+    const c = Client.for(app);
+    const session = (
+      await c.post('/school/auth/login', {
+        email: 'office@school.test',
+        password: 'demo-password',
+      })
+    ).body;
+    await redis.kill();
+    const to = address();
+    const data = {
+      to,
+      subject: 'during the outage',
+      text: 'kept in the database',
+      template: 'test',
+    };
+    const queued = await app.platform.jobs.add('email', data, { key: 'outage:1' });
+    expect(queued.state).toBe('outbox');
+    // a revocation lands in the same table (kind `blacklist`)
+    expect(
+      (await c.post('/school/auth/logout', undefined, { token: session.accessToken })).status,
+    ).toBe(204);
+    const kinds = await app.database.db.selectFrom('outbox').select('kind').execute();
+    expect(kinds.map((k) => k.kind).sort()).toEqual(['blacklist', 'job']);
 
-      await redis.restart();
-      // the e-mail is delivered once, and the revocation holds: neither replayer dropped the other's entry
-      const mails = await mailsFor(c, to);
-      expect(mails).toHaveLength(1);
-      await expect
-        .poll(
-          async () => (await app.database.db.selectFrom('outbox').select('id').execute()).length,
-          {
-            timeout: 20_000,
-          },
-        )
-        .toBe(0);
-      await expect
-        .poll(async () => (await c.get('/school/me', { token: session.accessToken })).status, {
-          timeout: 10_000,
-        })
-        .toBe(401);
-      await new Promise((r) => setTimeout(r, 500));
-      expect((await c.get(`/dev/mail?to=${to}`)).body.mails).toHaveLength(1);
-    } finally {
-      await app.shutdown();
-      await redis.stop();
-    }
+    await redis.restart();
+    // the e-mail is delivered once, and the revocation holds: neither replayer dropped the other's entry
+    const mails = await mailsFor(c, to);
+    expect(mails).toHaveLength(1);
+    await expect
+      .poll(
+        async () => (await app.database.db.selectFrom('outbox').select('id').execute()).length,
+        {
+          timeout: 20_000,
+        },
+      )
+      .toBe(0);
+    await expect
+      .poll(async () => (await c.get('/school/me', { token: session.accessToken })).status, {
+        timeout: 10_000,
+      })
+      .toBe(401);
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await c.get(`/dev/mail?to=${to}`)).body.mails).toHaveLength(1);
   }, 90_000);
 });
