@@ -40,14 +40,18 @@ export interface Incident {
   message: string;
 }
 
-/** A care alert as the stream saw it (the API's `CareAlert` plus when this instance received it). */
-export interface AlertStatus {
+/** A care alert as the API publishes it to every instance and sends it on the carer's stream. */
+export interface CareAlert {
   id: number;
   clientId: number;
   carerId: number;
   severity: 'info' | 'warning' | 'critical';
   message: string;
   createdAt: string;
+}
+
+/** A care alert as the stream saw it (the `CareAlert` plus when this instance received it). */
+export interface AlertStatus extends CareAlert {
   receivedAt: number;
 }
 

@@ -1,16 +1,11 @@
 import { logSafeError, type RedisConnection } from '@redis-toolkit/connection';
+import type { CareAlert } from '@redis-toolkit/status-ui/types';
 import type { Response } from 'express';
 import type { Logger } from 'pino';
 import { safeErr } from '../security/log-redaction.js';
 
-export interface CareAlert {
-  id: number;
-  clientId: number;
-  carerId: number;
-  severity: 'info' | 'warning' | 'critical';
-  message: string;
-  createdAt: string;
-}
+// Written once, with the status page's types (the page shows the recent alerts).
+export type { CareAlert };
 
 interface Stream {
   carerId: number;

@@ -1,10 +1,17 @@
 import type { Cache } from '@redis-toolkit/cache';
 import type { RedisConfig, RedisConnection } from '@redis-toolkit/connection';
 import type { Limiter } from '@redis-toolkit/rate-limit';
-import type { AlertHub, CareAlert } from '../care/alerts.js';
+import type { AlertHub } from '../care/alerts.js';
 import type { Presence } from '../care/presence.js';
 import type { Platform } from '../platform.js';
-import type { CacheStatus, Incident, JobsStatus, LatencySample, StatusSnapshot } from './types.js';
+import type {
+  AlertStatus,
+  CacheStatus,
+  Incident,
+  JobsStatus,
+  LatencySample,
+  StatusSnapshot,
+} from './types.js';
 
 /** Anything shaped like `@redis-toolkit/jobs` queues (optional: the app may not wire jobs). */
 export interface JobsSource {
@@ -77,7 +84,7 @@ export function createStatusCollector(o: StatusCollectorOptions) {
   const ratios = new Map<string, Ring<{ t: number; ratio: number | null }>>();
   const lastCounts = new Map<string, { hit: number; total: number }>();
   const incidents = new Ring<Incident>(INCIDENTS);
-  const recentAlerts = new Ring<CareAlert & { receivedAt: number }>(RECENT_ALERTS);
+  const recentAlerts = new Ring<AlertStatus>(RECENT_ALERTS);
   let activeSessions: number | null = null;
   let jobs: JobsStatus | null = null;
   let online: StatusSnapshot['presence'] = { online: [], source: 'memory' };
