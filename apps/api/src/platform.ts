@@ -24,6 +24,7 @@ import { createAppCache } from './app-cache.js';
 import type { DatabaseHandle } from './db/connect.js';
 import { databaseOutbox } from './db/outbox.js';
 import type { AppEnv } from './env.js';
+import { isInfraPath } from './infra-paths.js';
 import { type AppJobQueues, createAppJobs } from './jobs/app-jobs.js';
 import type { Metrics } from './metrics.js';
 import { SCHOOL_TOKEN_PURPOSES, type SchoolTokenPurpose } from './school/one-time.js';
@@ -60,18 +61,13 @@ export interface Platform {
 }
 
 const passThrough: RequestHandler = (_req, _res, next) => next();
-/** Probes and scrapes are never limited. */
+/**
+ * Probes, scrapes, the status page, the docs and the job board are never limited (infra-paths.ts,
+ * the paths the request log skips), and two more than the log skips: the status page itself (`/`)
+ * and anything that starts like the job board (`/admin/queuesx`, a 404, too).
+ */
 const isInfra = (path: string) =>
-  path === '/health' ||
-  path === '/ready' ||
-  path === '/metrics' ||
-  // the status page polls every 2 s; docs load a dozen assets
-  path === '/' ||
-  path === '/status.json' ||
-  path.startsWith('/status/') ||
-  path.startsWith('/docs') ||
-  // bull-board polls every few seconds; it is behind the admin check
-  path.startsWith('/admin/queues');
+  path === '/' || path.startsWith('/admin/queues') || isInfraPath(path);
 
 /**
  * Every package gets the connection, or — with `REDIS_ENABLED=false` — no `redis` at all: each

@@ -3,25 +3,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Express, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import { isInfraPath } from './infra-paths.js';
 import { errSerializer, redactRequest } from './security/log-redaction.js';
 
-/**
- * Probes, scrapes, the status page, the docs and the job board (bull-board polls every few
- * seconds) are never logged per request.
- */
-const quiet = (url: string | undefined) => {
-  const path = url?.split('?', 1)[0] ?? '';
-  return (
-    path === '/health' ||
-    path === '/ready' ||
-    path === '/metrics' ||
-    path === '/status.json' ||
-    path.startsWith('/status/') ||
-    path.startsWith('/docs') ||
-    path === '/admin/queues' ||
-    path.startsWith('/admin/queues/')
-  );
-};
+/** Probes, scrapes, the status page, the docs and the job board are never logged per request. */
+const quiet = (url: string | undefined) => isInfraPath(url?.split('?', 1)[0] ?? '');
 
 const REQUEST_ID = /^[\w-]{1,64}$/;
 
