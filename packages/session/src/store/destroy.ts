@@ -3,7 +3,7 @@ import { decodeSession, userIdIn } from '../codec/codec.js';
 import { onUnavailable } from '../outage/policy.js';
 import type { UserSessions } from '../user-index/user-sessions.js';
 import type { StoreContext } from './context.js';
-import { isValidSid } from './keys.js';
+import { isValidSid, markOf, tombstoneOf } from './keys.js';
 import * as lua from './scripts.js';
 
 /**
@@ -23,13 +23,14 @@ export async function destroySession(
     ctx.events.emit('revocation', operation);
     return;
   }
-  const sessionKeys = [keys.session(sid), keys.tombstone(sid), keys.indexMark(sid)];
+  const key = keys.session(sid);
+  const sessionKeys = [key, tombstoneOf(key), markOf(key)];
   let old: unknown;
   try {
     old = await durableWrite(
       runtime,
       operation,
-      sessionKeys[0] as string,
+      key,
       (c: RedisClient) => evalScriptOn(c, lua.destroy, sessionKeys, [opts.tombstoneTtlMs]),
       opts.durability,
     );
