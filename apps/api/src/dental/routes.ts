@@ -19,7 +19,7 @@ import { auditQuery } from './auth-schemas.js';
 import type { DentalFollowUps } from './follow-ups.js';
 import { CacheKeys, DentalTtl, Tags } from './keys.js';
 import type { DentalReminders } from './reminders.js';
-import type { DentalRepository } from './repository.js';
+import type { AppointmentInput, DentalRepository } from './repository.js';
 import {
   appointmentBody,
   appointmentPatchBody,
@@ -272,12 +272,11 @@ export function dentalRoutes({
    * What makes two bookings under one Idempotency-Key the same request: the caller and the
    * booking as validated (defaults filled in, the start as one instant).
    */
-  const bookingFingerprint = (req: Request) => {
-    const parsed = appointmentBody.safeParse(req.body);
-    const caller = staffOf(req).id;
-    if (!parsed.success) return JSON.stringify([caller, req.body ?? null]);
-    const { patientId, staffId, startsAt, durationMin, reason } = parsed.data;
-    return JSON.stringify([
+  const bookingText = (
+    caller: number,
+    { patientId, staffId, startsAt, durationMin, reason }: AppointmentInput,
+  ) =>
+    JSON.stringify([
       caller,
       patientId,
       staffId,
@@ -285,6 +284,11 @@ export function dentalRoutes({
       durationMin,
       reason,
     ]);
+  const bookingFingerprint = (req: Request) => {
+    const parsed = appointmentBody.safeParse(req.body);
+    const caller = staffOf(req).id;
+    if (!parsed.success) return JSON.stringify([caller, req.body ?? null]);
+    return bookingText(caller, parsed.data);
   };
   // The one Idempotency-Key contract (src/idempotency.ts): a retry within 24 h gets the first 201
   // again without running this route; another request under the key is a 422, a copy while the
@@ -301,7 +305,7 @@ export function dentalRoutes({
         input,
         retryKey === undefined
           ? undefined
-          : { key: retryKey, fingerprint: fingerprintOf(bookingFingerprint(req)) },
+          : { key: retryKey, fingerprint: fingerprintOf(bookingText(staffOf(req).id, input)) },
       );
       if (booked.kind === 'other-request') throw keyReused();
       if (booked.kind === 'in-progress') throw keyInProgress();
