@@ -98,8 +98,8 @@ export class SessionStoreImpl extends CallbackStore implements RedisSessionStore
   // ---- promise API ----
 
   /**
-   * Load. The hot path is one guarded command and one reply handler, no `async` layer: every
-   * promise hop here is paid on every request.
+   * Load: the early load `prefetch` started for this id if there is one, else `loadSession`
+   * (load.ts, the hot path). No `async` layer: every promise hop here is paid on every request.
    */
   read(sid: string): Promise<SessionData | null> {
     const early = this.early;
