@@ -10,7 +10,7 @@ import {
 } from '../src/dental/permissions.js';
 import { dentalRoutes } from '../src/dental/routes.js';
 import type { RunningServer } from '../src/index.js';
-import { Client, dentalClient, startApp } from './helpers.js';
+import { appOnOwnRedis, Client, dentalClient, startApp } from './helpers.js';
 
 /** One valid request per route (ids of seeded rows), so an allowed role gets past validation. */
 function sample(route: DentalRoute, n: number): { path: string; body?: unknown } {
@@ -221,20 +221,14 @@ describe('dental authorization matrix (every route × every role × anonymous)',
 
 describe('dental sessions while Redis is down (SESSION_ON_REDIS_ERROR=deny)', () => {
   it('a signed-in call is 503 E_SESSION_UNAVAILABLE with Retry-After, never served unverified', async () => {
-    const redis = await startRedis();
-    const app = await startApp({ REDIS_URL: redis.url, SESSION_ON_REDIS_ERROR: 'deny' });
-    try {
-      const staff = await dentalClient(app, 'dentist');
-      expect((await staff.get('/dental/patients/1')).status).toBe(200);
-      await redis.kill();
-      const res = await staff.get('/dental/patients/1');
-      expect(res.status).toBe(503);
-      expect(res.body.error.code).toBe('E_SESSION_UNAVAILABLE');
-      expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    } finally {
-      await app.shutdown();
-      await redis.stop();
-    }
+    const { redis, app } = await appOnOwnRedis({ SESSION_ON_REDIS_ERROR: 'deny' });
+    const staff = await dentalClient(app, 'dentist');
+    expect((await staff.get('/dental/patients/1')).status).toBe(200);
+    await redis.kill();
+    const res = await staff.get('/dental/patients/1');
+    expect(res.status).toBe(503);
+    expect(res.body.error.code).toBe('E_SESSION_UNAVAILABLE');
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
   });
 });
 
