@@ -26,7 +26,7 @@ import type { Platform } from './platform.js';
 import { requestLogging } from './request-log.js';
 import { requestTimeout } from './request-timeout.js';
 import { devMailRoutes } from './routes/dev-mail.js';
-import { healthRoutes } from './routes/health.js';
+import { registerHealthRoutes } from './routes/health.js';
 import { schoolRepository } from './school/repository.js';
 import { schoolRoutes } from './school/routes.js';
 import { tokenService } from './school/tokens.js';
@@ -86,7 +86,7 @@ export function createApp({
   // Probes and scrapes answer before the limiter, the body parser and the input guard (the
   // limiters skip them anyway; they take no body and read no query). A POST to them falls
   // through to the parser and the 404 like any unknown route.
-  app.use(healthRoutes(redis, database));
+  registerHealthRoutes(app, redis, database);
   app.get('/metrics', async (_req, res) => {
     res.setHeader('Content-Type', metrics.registry.contentType);
     res.send(await metrics.registry.metrics());
@@ -125,6 +125,40 @@ export function createApp({
   const json = express.json({ limit: '100kb' });
   app.use((req, res, next) => (hasBody(req) ? json(req, res, next) : next()));
   app.use(inputGuard);
+  const csrf = csrfProtection({ secret: `csrf:${env.SESSION_SECRET}`, production });
+  app.use('/dental', csrf.protect, dental);
+  app.use(
+    '/school',
+    schoolRoutes({
+      repo: schoolRepository(db),
+      tokens: tokenService(env.JWT_SECRET),
+      blacklist: platform.blacklist,
+      refreshTokens: platform.refreshTokens,
+      cache: platform.caches.school,
+      authLimiter: platform.limiters.schoolAuth,
+      oneTimeTokens: platform.oneTimeTokens,
+      jobs: platform.jobs,
+      mailLimiter: platform.mailLimiter,
+      signupLimiter: platform.limiters.schoolSignup,
+      idempotency,
+    }),
+  );
+  app.use(
+    '/care',
+    csrf.protect,
+    careRoutes({
+      repo: careRepository(db),
+      sessions: platform.sessions,
+      authLimiter: platform.limiters.careAuth,
+      cache: platform.caches.care,
+      presence,
+      alerts,
+      metrics,
+      ...clinical.care,
+    }),
+  );
+  // The pages and tools beside the API, after it: an API request never enters their routers.
+  app.use(csrf.routes);
   app.get('/openapi.json', openApiHandler());
   app.use(docsRoutes({ production }));
   // The `email` queue's worker; outside production what it "sends" is readable at GET /dev/mail.
@@ -161,39 +195,6 @@ export function createApp({
     ),
   );
 
-  const csrf = csrfProtection({ secret: `csrf:${env.SESSION_SECRET}`, production });
-  app.use(csrf.routes);
-  app.use('/dental', csrf.protect, dental);
-  app.use(
-    '/school',
-    schoolRoutes({
-      repo: schoolRepository(db),
-      tokens: tokenService(env.JWT_SECRET),
-      blacklist: platform.blacklist,
-      refreshTokens: platform.refreshTokens,
-      cache: platform.caches.school,
-      authLimiter: platform.limiters.schoolAuth,
-      oneTimeTokens: platform.oneTimeTokens,
-      jobs: platform.jobs,
-      mailLimiter: platform.mailLimiter,
-      signupLimiter: platform.limiters.schoolSignup,
-      idempotency,
-    }),
-  );
-  app.use(
-    '/care',
-    csrf.protect,
-    careRoutes({
-      repo: careRepository(db),
-      sessions: platform.sessions,
-      authLimiter: platform.limiters.careAuth,
-      cache: platform.caches.care,
-      presence,
-      alerts,
-      metrics,
-      ...clinical.care,
-    }),
-  );
   app.use(notFound);
   app.use(errorHandler);
   return app;

@@ -6,7 +6,7 @@ import { errorHandler } from '../src/errors.js';
 import { hasBody } from '../src/has-body.js';
 import { inSequence } from '../src/in-sequence.js';
 import { requestLogging } from '../src/request-log.js';
-import { helmetHeaders, securityHeaders } from '../src/security/headers.js';
+import { jsonHeaders, pageHeaders, securityHeaders } from '../src/security/headers.js';
 import { logCapture } from './helpers.js';
 
 // The per-request shortcuts of the request path (bench/results/api.md measures them) must not
@@ -54,17 +54,37 @@ function loggedApp(level: string) {
 }
 
 describe('lean request path', () => {
-  it('precomputed security headers are exactly helmet’s, in development and production', async () => {
+  it('precomputed security headers are exactly helmet’s, pages and JSON, in development and production', async () => {
     for (const production of [false, true]) {
-      const withHelmet = express().use(helmetHeaders(production));
       const recorded = express().use(securityHeaders({ production }));
-      for (const app of [withHelmet, recorded]) app.get('/', (_req, res) => res.json({}));
-      const [a, b] = await Promise.all(
-        [withHelmet, recorded].map(async (app) => headersOf(await fetch(await serve(app)))),
-      );
-      expect(b).toEqual(a);
-      expect(b?.['content-security-policy']).toContain("frame-ancestors 'none'");
-      expect(Boolean(b?.['strict-transport-security'])).toBe(production);
+      recorded.get(['/', '/docs/x', '/dental/staff'], (_req, res) => res.json({}));
+      const base = await serve(recorded);
+      for (const [path, helmetOf] of [
+        ['/', pageHeaders],
+        ['/docs/x?y=1', pageHeaders],
+        ['/dental/staff', jsonHeaders],
+        ['/dental/staff?docs=1', jsonHeaders],
+      ] as const) {
+        const withHelmet = express().use(helmetOf(production));
+        withHelmet.use((_req, res) => res.json({}));
+        const [a, b] = await Promise.all([
+          fetch(`${await serve(withHelmet)}${path}`).then(headersOf),
+          fetch(`${base}${path}`).then(headersOf),
+        ]);
+        expect(b, path).toEqual(a);
+        expect(b?.['content-security-policy']).toContain("frame-ancestors 'none'");
+        expect(Boolean(b?.['strict-transport-security'])).toBe(production);
+      }
+      // JSON: the OWASP REST set; the document-only headers stay on pages
+      const json = headersOf(await fetch(`${base}/dental/staff`));
+      expect(json['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
+      expect(json['x-frame-options']).toBe('DENY');
+      expect(json['x-content-type-options']).toBe('nosniff');
+      expect(json['cross-origin-resource-policy']).toBe('same-origin');
+      expect(json['referrer-policy']).toBeUndefined();
+      const page = headersOf(await fetch(`${base}/`));
+      expect(page['referrer-policy']).toBe('no-referrer');
+      expect(page['content-security-policy']).toContain("script-src 'self'");
     }
   });
 

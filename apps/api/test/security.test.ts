@@ -154,7 +154,7 @@ describe('security of the reference app (one Redis, PGlite)', () => {
     expect(real.headers.get('access-control-allow-credentials')).toBe('true');
   });
 
-  it('security headers: CSP for the status page and docs, nosniff, frame-ancestors none', async () => {
+  it('security headers: CSP for the status page and docs, a none CSP on JSON, nosniff, frame-ancestors none', async () => {
     const res = await Client.for(app).get('/');
     const csp = res.headers.get('content-security-policy') ?? '';
     expect(csp).toContain("default-src 'self'");
@@ -163,7 +163,13 @@ describe('security of the reference app (one Redis, PGlite)', () => {
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('strict-transport-security')).toBeNull(); // not production
     const api = await Client.for(app).get('/dental/staff');
-    expect(api.headers.get('content-security-policy')).toBeTruthy();
+    expect(api.headers.get('content-security-policy')).toBe(
+      "default-src 'none';frame-ancestors 'none'",
+    );
+    expect(api.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(api.headers.get('x-frame-options')).toBe('DENY');
+    const docs = await Client.for(app).get('/docs/');
+    expect(docs.headers.get('content-security-policy')).toContain("script-src 'self'");
   });
 
   it('query-string tokens are redacted from the request log', async () => {

@@ -1,5 +1,5 @@
 import { logSafeError, type RedisConnection } from '@redis-toolkit/connection';
-import { Router } from 'express';
+import type { Express } from 'express';
 import type { DatabaseHandle } from '../db/connect.js';
 
 const PING_TIMEOUT_MS = 500;
@@ -54,18 +54,28 @@ async function redisCheck(redis: RedisConnection): Promise<RedisCheck> {
  * `/health` is liveness: the process answers. `/ready` is readiness: 503 when the database does
  * not answer (this instance cannot serve), 200 `degraded` while only Redis is unusable (the app
  * keeps serving from memory, so a load balancer must not take every instance out during a Redis
- * outage), 200 `ok` otherwise.
+ * outage), 200 `ok` otherwise. Neither answer may be stored by a cache between the probe and the
+ * app (`no-store`), nor is revalidated (no ETag).
+ *
+ * Registered on the app itself, not as a router: a router mounted at `/` would be entered, and its
+ * routes tried, by every request the app serves.
  */
-export function healthRoutes(redis: RedisConnection, database: DatabaseHandle): Router {
-  const router = Router();
-  router.get('/health', (_req, res) => {
-    res.json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) });
+export function registerHealthRoutes(
+  app: Express,
+  redis: RedisConnection,
+  database: DatabaseHandle,
+): void {
+  app.get('/health', (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.end(JSON.stringify({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) }));
   });
-  router.get('/ready', async (_req, res) => {
+  app.get('/ready', async (_req, res) => {
     const started = Date.now();
     const [check, dbUp] = await Promise.all([redisCheck(redis), database.ping(1_000)]);
     const dbLatencyMs = Date.now() - started;
     const status = !dbUp ? 'unavailable' : check.healthy ? 'ok' : 'degraded';
+    res.setHeader('Cache-Control', 'no-store');
     res.status(dbUp ? 200 : 503).json({
       status,
       checks: {
@@ -74,5 +84,4 @@ export function healthRoutes(redis: RedisConnection, database: DatabaseHandle): 
       },
     });
   });
-  return router;
 }
