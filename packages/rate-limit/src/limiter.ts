@@ -309,8 +309,7 @@ export function buildLimiter(options: LimiterOptions, known?: readonly string[])
       });
     };
     // Preload once the client is connected; never forces a lazyConnect client to connect.
-    if (rt.client.status === 'ready') load();
-    else rt.client.once('ready', load);
+    rt.whenReady(load);
   }
   return limiter;
 }

@@ -165,3 +165,28 @@ describeEachTopology('createLimiter', (ctx) => {
     expect((await limiter.peek('k')).source).toBe('redis');
   });
 });
+
+describeEachTopology('limiters on a client that is still connecting', (ctx) => {
+  it('a dozen of them add one ready listener, preload on ready, and raise no listener warning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    const redis = ctx.client({ lazyConnect: true });
+    try {
+      const before = redis.listenerCount('ready');
+      const limiters = Array.from({ length: 12 }, (_, i) =>
+        createLimiter({ redis, name: uniqueName(`connecting-${i}`), window: '1m', limit: 2 }),
+      );
+      // the runtime's own listener and one shared queue for the twelve preloads
+      expect(redis.listenerCount('ready') - before).toBeLessThanOrEqual(2);
+      // (a Cluster client starts connecting when created)
+      if (redis.status === 'wait') await redis.connect();
+      for (const limiter of limiters) expect((await limiter.consume('k')).source).toBe('redis');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+      redis.disconnect();
+    }
+  });
+});

@@ -100,6 +100,32 @@ export class RedisRuntime extends RuntimeHealth {
     if (isAvailabilityError(error)) this.start('error', operation, error);
   }
 
+  private readyQueue: (() => void)[] | undefined;
+
+  /**
+   * Runs `fn` once the client is ready: now if it is, else on its next `ready`. However many wait
+   * (a limiter per route, a cache per domain), the client gets one listener, so an app with a
+   * dozen limiters on one client does not trip Node's 10-listener warning. Never connects a
+   * `lazyConnect` client.
+   */
+  whenReady(fn: () => void): void {
+    if (this.client.status === 'ready') {
+      fn();
+      return;
+    }
+    let queue = this.readyQueue;
+    if (!queue) {
+      const waiting: (() => void)[] = [];
+      queue = waiting;
+      this.readyQueue = waiting;
+      this.client.once('ready', () => {
+        this.readyQueue = undefined;
+        for (const run of waiting) run();
+      });
+    }
+    queue.push(fn);
+  }
+
   /** Number of calls waiting for an answer. */
   get inFlight(): number {
     return this.sweeper.size;
