@@ -7,6 +7,7 @@ import {
   type InvalidateOptions,
   invalidate,
   invalidateResponses,
+  normalizedPathAndQuery,
 } from '../src/express/index.js';
 import { type Cache, createCache } from '../src/index.js';
 
@@ -32,6 +33,35 @@ describe('express helpers: options', () => {
     expect(typeof cacheResponse({ cache, ttl: 60, grace: 5, tags: ['x'] })).toBe('function');
     expect(typeof invalidate({ cache, tags: ['x'], paths: ['/x'] })).toBe('function');
     await cache.close();
+  });
+
+  it('a plain path keys as URL parsing would (the fast path changes no key)', () => {
+    const parsed = (raw: string) => {
+      const url = new URL(raw, 'http://x');
+      const params = [...url.searchParams.entries()].sort(([a, av], [b, bv]) =>
+        a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0,
+      );
+      return { path: url.pathname, query: new URLSearchParams(params).toString() };
+    };
+    for (const raw of [
+      '/dental/staff',
+      '/',
+      '/a//b',
+      '/a/b/',
+      '/x_y-z~1/42',
+      '/a/./b',
+      '/a/../b',
+      '/a%2Fb',
+      '/é',
+      '/a b',
+      '/a?',
+      '/a?b=2&a=1',
+      '/a#frag',
+      '/a;b',
+    ]) {
+      const req = { originalUrl: raw, url: raw } as Parameters<typeof normalizedPathAndQuery>[0];
+      expect(normalizedPathAndQuery(req), raw).toEqual(parsed(raw));
+    }
   });
 
   it('types', () => {

@@ -43,9 +43,16 @@ function resolve<T>(value: PerRequest<T> | undefined, req: Request): T | undefin
   return typeof value === 'function' ? (value as (req: Request) => T)(req) : value;
 }
 
+/** Letters, digits, `/`, `-`, `_` and `~` only: nothing URL parsing would decode, resolve or reorder. */
+const PLAIN_PATH = /^\/[A-Za-z0-9/_~-]*$/;
+
 /** `/patients?b=2&a=1` → `/patients` + `a=1&b=2` (order of query parameters never splits the cache). */
 export function normalizedPathAndQuery(req: Request): { path: string; query: string } {
-  const url = new URL(req.originalUrl || req.url, 'http://x');
+  const raw = req.originalUrl || req.url;
+  // A path of plain characters and no query is its own normal form (what URL parsing would give):
+  // the common case skips the parse and the sort.
+  if (PLAIN_PATH.test(raw)) return { path: raw, query: '' };
+  const url = new URL(raw, 'http://x');
   const params = [...url.searchParams.entries()].sort(([a, av], [b, bv]) =>
     a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0,
   );
@@ -116,6 +123,8 @@ export interface CacheResponseHandler extends RequestHandler {
 
 interface EarlyRead {
   key: string;
+  /** The URL it was keyed from. */
+  url: string;
   tags: string;
   read: Promise<GetMeta<StoredResponse>>;
 }
@@ -146,7 +155,12 @@ export function cacheResponse(options: CacheResponseOptions): CacheResponseHandl
       const started = read(key, expected);
       // observed here too: a request answered before the route never takes it
       started.catch(noop);
-      early.set(req, { key, tags: tagList(expected), read: started });
+      early.set(req, {
+        key,
+        url: req.originalUrl || req.url,
+        tags: tagList(expected),
+        read: started,
+      });
     }
     next();
   };
@@ -155,10 +169,14 @@ export function cacheResponse(options: CacheResponseOptions): CacheResponseHandl
       next();
       return;
     }
-    const { key, varied } = requestKey(req, options);
-    const expected = resolve(options.tags, req);
     const taken = early.get(req);
     if (taken !== undefined) early.delete(req);
+    // the prefetch keyed this very URL (no `key` function, no `varyBy`): its key stands
+    const { key, varied } =
+      taken !== undefined && !options.key && taken.url === (req.originalUrl || req.url)
+        ? { key: taken.key, varied: false }
+        : requestKey(req, options);
+    const expected = resolve(options.tags, req);
     const reading =
       taken !== undefined && taken.key === key && taken.tags === tagList(expected)
         ? taken.read
