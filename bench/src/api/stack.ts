@@ -95,6 +95,10 @@ export async function signIn(port: number): Promise<Record<string, string>> {
 
 const ms = (v: number) => `${v.toFixed(v < 10 ? 1 : 0)} ms`;
 
+/** The app's caches in `l1.mode: 'tier'` (memory + Redis, CLIENT TRACKING invalidation). */
+const L1_ENV = { CACHE_L1_MAX_ENTRIES: '10000' };
+const L1_LABEL = 'full stack, CACHE_L1_MAX_ENTRIES=10000 (memory tier, tracking)';
+
 export async function stackVsBare(ctx: BenchContext, apiDist: string): Promise<string> {
   // explicit values apply to quick runs too (BENCH_QUICK=1 records nothing: for tuning)
   const rounds = Number(process.env.API_BENCH_ROUNDS ?? (ctx.quick ? 1 : 5));
@@ -106,7 +110,17 @@ export async function stackVsBare(ctx: BenchContext, apiDist: string): Promise<s
   });
   // API_BENCH_COMPARE="before=/path/to/dist/index.js;…": other builds of the app, measured in the
   // same rounds (how each change of the request path was measured; see results/api.md)
-  const others: { label: string; server: ServerProcess }[] = [];
+  const others: { label: string; server: ServerProcess }[] = [
+    // the same app with the caches' memory tier and Redis-assisted invalidation (tracking)
+    {
+      label: L1_LABEL,
+      server: await startServerProcess({
+        type: 'start-app',
+        apiDist,
+        env: { ...appEnv(ctx.redis.url), ...L1_ENV },
+      }),
+    },
+  ];
   for (const item of (process.env.API_BENCH_COMPARE ?? '').split(';').filter(Boolean)) {
     const [label = '', dist = ''] = item.split('=');
     others.push({
@@ -207,12 +221,31 @@ export async function stackVsBare(ctx: BenchContext, apiDist: string): Promise<s
         ]),
       ]),
       '',
-      `Ratio per round: /health ${perRound('full /health', 'bare /health')}; /dental/staff ${perRound('full /dental/staff', 'bare /dental/staff')}.`,
+      `Ratio per round: /health ${perRound('full /health', 'bare /health')}; /dental/staff ${perRound('full /dental/staff', 'bare /dental/staff')}; /dental/staff with the memory tier ${perRound(`${L1_LABEL} /dental/staff`, 'bare /dental/staff')}.`,
     ].join('\n');
   } finally {
     await Promise.all([full.stop(), bare?.stop(), ...others.map((o) => o.server.stop())]);
   }
 }
+
+interface Counted {
+  commands: number;
+  roundTrips: number;
+  names: string[];
+  inScripts: string[];
+}
+
+const countRow = (name: string, counted: Counted): string[] => [
+  name,
+  String(counted.commands),
+  counted.roundTrips.toFixed(1),
+  [
+    counted.names.join(', ') || '—',
+    counted.inScripts.length ? `(in the script: ${counted.inScripts.join(', ')})` : '',
+  ]
+    .filter(Boolean)
+    .join(' '),
+];
 
 /** Commands and round trips per request, counted on the scenario's own redis-server. */
 export async function redisPerRequest(ctx: BenchContext, apiDist: string): Promise<string> {
@@ -264,17 +297,31 @@ export async function redisPerRequest(ctx: BenchContext, apiDist: string): Promi
       const counted = await counter.measure(requests, async () => {
         for (let i = 0; i < requests; i++) await get();
       });
-      rows.push([
-        route.name,
-        String(counted.commands),
-        counted.roundTrips.toFixed(1),
-        [
-          counted.names.join(', ') || '—',
-          counted.inScripts.length ? `(in the script: ${counted.inScripts.join(', ')})` : '',
-        ]
-          .filter(Boolean)
-          .join(' '),
-      ]);
+      rows.push(countRow(route.name, counted));
+    }
+    // the cached staff list again on an app whose caches keep a memory tier (tracking)
+    const tiered = await startServerProcess({
+      type: 'start-app',
+      apiDist,
+      env: { ...appEnv(counter.url), ...L1_ENV },
+    });
+    try {
+      const url = `http://127.0.0.1:${tiered.port}/dental/staff`;
+      const headers = await signIn(tiered.port);
+      const get = async () => {
+        const res = await fetch(url, { headers });
+        await res.text();
+        if (res.status !== 200) throw new Error(`/dental/staff (memory tier): ${res.status}`);
+      };
+      for (let i = 0; i < 3; i++) await get();
+      const counted = await counter.measure(requests, async () => {
+        for (let i = 0; i < requests; i++) await get();
+      });
+      rows.push(
+        countRow('GET /dental/staff (cached response, CACHE_L1_MAX_ENTRIES=10000)', counted),
+      );
+    } finally {
+      await tiered.stop();
     }
     return [
       '### Redis per request',

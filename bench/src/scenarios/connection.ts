@@ -44,7 +44,7 @@ export const scenario: Scenario = {
     const { redis } = ctx;
     const bare = new Redis({ host: redis.host, port: redis.port });
     const bareAuto = new Redis({ host: redis.host, port: redis.port, enableAutoPipelining: true });
-    // The one setting createRedis adds that costs per command: a timer per command (commandTimeout).
+    // ioredis's own commandTimeout: a timer per command (createRedis sweeps it instead).
     const bareTimeout = new Redis({ host: redis.host, port: redis.port, commandTimeout: 2000 });
     const toolkit = createRedis(loadRedisConfig({ REDIS_URL: redis.url }), { name: 'bench' });
     const toolkitAuto = createRedis(
@@ -79,8 +79,8 @@ export const scenario: Scenario = {
         bare: 'bare ioredis `get`',
         bareTimeout: 'bare ioredis, `commandTimeout: 2000` (a timer per command)',
         guarded: 'runtime.run(get) on a bare client (shared sweeper, no ioredis timer)',
-        toolkit: 'createRedis().client `get` (ioredis `commandTimeout` set)',
-        toolkitGuarded: 'runtime.run(get) on createRedis().client (sweeper + ioredis timer)',
+        toolkit: 'createRedis().client `get` (`commandTimeout` as one sweep, no timer)',
+        toolkitGuarded: 'runtime.run(get) on createRedis().client (two sweeps, no timer)',
         bareAuto: 'bare ioredis, enableAutoPipelining',
         toolkitAuto: 'createRedis(REDIS_AUTO_PIPELINING=true).client',
       };
@@ -174,11 +174,11 @@ export const scenario: Scenario = {
         '',
         ceilings,
         '',
-        'Deadlines: ioredis `commandTimeout` arms a `setTimeout` per command (and deletes it from the',
-        'command on reply); the runtime bounds every guarded call with one shared sweeper instead (an',
-        'array push per call, one 25 ms interval per connection while calls are pending). A',
-        '`createRedis` client has both: `commandTimeout` bounds commands sent on the client directly',
-        "(including BullMQ's and the app's own), the sweeper bounds the packages' guarded calls.",
+        'Deadlines: ioredis `commandTimeout` arms a `setTimeout` per command (and clears it on reply);',
+        'the runtime bounds every guarded call with one shared sweeper instead (an array push per call,',
+        'one 25 ms interval per connection while calls are pending). A `createRedis` client enforces its',
+        '`commandTimeout` the same way (command-deadlines.ts: every command sent on the client, the',
+        "app's own included), so a guarded call on it pays two pushes and no timer.",
       ].join('\n');
     } finally {
       bare.disconnect();

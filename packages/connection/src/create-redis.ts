@@ -1,6 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
 import { isCluster } from './client-kind.js';
 import { boundClusterCommands } from './cluster-timeout.js';
+import { withSweptCommandTimeout } from './command-deadlines.js';
 import type { RedisConfig, RedisConfigInput } from './config-types.js';
 import type {
   CreateRedisOptions,
@@ -174,7 +175,7 @@ function newClient(config: Enabled, name: string): RedisClient {
     boundClusterCommands(cluster, config.commandTimeoutMs);
     return cluster;
   }
-  return new Redis(redisOptions(config, name));
+  return withSweptCommandTimeout((options) => new Redis(options), redisOptions(config, name));
 }
 
 /** A redacted error; for a Cluster "all nodes failed" error the last node's reason is appended. */

@@ -1,7 +1,7 @@
 import { type RedisServer, startRedis } from '@redis-toolkit/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { RedisRuntime } from '../src/index.js';
+import { createRedis, RedisRuntime } from '../src/index.js';
 
 let redis: RedisServer;
 beforeAll(async () => {
@@ -47,4 +47,45 @@ it('a server that really does not answer still times out once the loop runs agai
     redis.resume();
   }
   client.disconnect();
+});
+
+// The client-level `commandTimeout` of `createRedis` clients (command-deadlines.ts): one sweep,
+// no ioredis timer per command, and the same stall credit as the runtime.
+it('createRedis: commandTimeout is a sweep (no ioredis timer), credits a stall, still times out a paused server', async () => {
+  const connection = createRedis({ url: redis.url, commandTimeout: '300ms' }, { name: 'stall' });
+  const client = connection.client as Redis;
+  try {
+    await connection.waitUntilReady();
+    expect(client.options.commandTimeout).toBeUndefined();
+    const copy = client.duplicate();
+    expect(copy.options.commandTimeout).toBe(300);
+    copy.disconnect();
+    await client.set('stall:c', 'v');
+    for (let i = 0; i < 3; i++) {
+      const get = client.get('stall:c');
+      stall(900);
+      await expect(get).resolves.toBe('v');
+    }
+    redis.pause();
+    try {
+      const started = performance.now();
+      await expect(client.get('stall:c')).rejects.toThrow('Command timed out');
+      const took = performance.now() - started;
+      expect(took).toBeGreaterThanOrEqual(290);
+      expect(took).toBeLessThan(1_000);
+    } finally {
+      redis.resume();
+    }
+    // pipelines go through the same sweep
+    redis.pause();
+    try {
+      // as with ioredis's own timer: exec resolves, each command's slot holds its error
+      const replies = await client.pipeline().get('stall:c').exec();
+      expect(replies?.[0]?.[0]).toMatchObject({ message: 'Command timed out' });
+    } finally {
+      redis.resume();
+    }
+  } finally {
+    await connection.close();
+  }
 });

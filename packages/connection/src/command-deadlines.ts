@@ -1,0 +1,122 @@
+import type { Redis, RedisOptions } from 'ioredis';
+
+/** What the sweep needs of an ioredis `Command`. */
+interface PendingCommand {
+  isResolved: boolean;
+  reject(error: Error): void;
+}
+
+/** ioredis's own message for a command past `commandTimeout` (classify.ts counts it as availability). */
+const TIMED_OUT = 'Command timed out';
+
+/**
+ * The client's `commandTimeout` as one sweep instead of ioredis's `setTimeout` per command.
+ * Measured on these machines (interleaved rounds, GET of 100 B): ioredis with `commandTimeout` ran
+ * at 0.87× of the same client without it one command at a time and 0.96× at 100 in flight, the
+ * timer being set and cleared for every command. Here a command is two array pushes; one interval
+ * (only while commands are pending) rejects those still unanswered after `timeoutMs` with
+ * ioredis's own error, so the behaviour is ioredis's: queued or sent, every command settles
+ * within the timeout. Time the event loop could not run does not count (as the runtime's
+ * sweeper: a reply already in the socket is read first).
+ *
+ * A command that failed with an error reply is not marked by ioredis, so it stays until its
+ * deadline, when rejecting it again does nothing; a compaction keeps the queue to what is
+ * unanswered once it grows.
+ */
+export class CommandDeadlines {
+  private commands: (PendingCommand | undefined)[] = [];
+  private deadlines: number[] = [];
+  private head = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private credit = 0;
+  private lastSweep = 0;
+
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly tickMs = 25,
+  ) {}
+
+  add(command: PendingCommand): void {
+    this.commands.push(command);
+    this.deadlines.push(performance.now() + this.timeoutMs - this.credit);
+    if (this.timer === undefined) {
+      this.lastSweep = performance.now();
+      this.timer = setInterval(this.sweep, this.tickMs);
+      this.timer.unref?.();
+    }
+  }
+
+  /** Commands in the queue (answered ones are dropped at the next sweep). */
+  get size(): number {
+    return this.commands.length - this.head;
+  }
+
+  private readonly sweep = (): void => {
+    const now = performance.now();
+    const gap = now - this.lastSweep;
+    this.lastSweep = now;
+    if (gap > 2 * this.tickMs) this.credit += gap - this.tickMs;
+    const due = now - this.credit;
+    const { commands, deadlines } = this;
+    let head = this.head;
+    // deadlines are in order (one timeout length): stop at the first unanswered, not late one
+    while (head < commands.length) {
+      const command = commands[head];
+      if (command !== undefined && !command.isResolved) {
+        if ((deadlines[head] as number) > due) break;
+        command.reject(new Error(TIMED_OUT));
+      }
+      commands[head] = undefined;
+      head++;
+    }
+    this.head = head;
+    if (head === commands.length) {
+      this.commands = [];
+      this.deadlines = [];
+      this.head = 0;
+      clearInterval(this.timer);
+      this.timer = undefined;
+    } else if (head > 1024 || commands.length - head > 4096) this.compact();
+  };
+
+  /** Drops the consumed prefix and, behind a slow command, the answered ones. */
+  private compact(): void {
+    const commands: PendingCommand[] = [];
+    const deadlines: number[] = [];
+    for (let i = this.head; i < this.commands.length; i++) {
+      const command = this.commands[i];
+      if (command === undefined || command.isResolved) continue;
+      commands.push(command);
+      deadlines.push(this.deadlines[i] as number);
+    }
+    this.commands = commands;
+    this.deadlines = deadlines;
+    this.head = 0;
+  }
+}
+
+/**
+ * A standalone or Sentinel client whose `commandTimeout` is enforced by a `CommandDeadlines`
+ * sweep. `options.commandTimeout` is taken out of what ioredis sees; the client's own
+ * `duplicate()` (the cache's and blacklist's subscribers, durable writes) gets it back as ioredis's
+ * timer, since those connections are off the request path.
+ */
+export function withSweptCommandTimeout(
+  create: (options: RedisOptions) => Redis,
+  options: RedisOptions,
+): Redis {
+  const { commandTimeout, ...rest } = options;
+  if (typeof commandTimeout !== 'number' || !(commandTimeout > 0)) return create(options);
+  const client = create(rest);
+  const deadlines = new CommandDeadlines(commandTimeout);
+  const send = client.sendCommand;
+  client.sendCommand = function (this: Redis, command, stream) {
+    deadlines.add(command as unknown as PendingCommand);
+    return send.call(this, command, stream);
+  } as Redis['sendCommand'];
+  const duplicate = client.duplicate;
+  client.duplicate = function (this: Redis, override?: Partial<RedisOptions>) {
+    return duplicate.call(this, { commandTimeout, ...override });
+  } as Redis['duplicate'];
+  return client;
+}
