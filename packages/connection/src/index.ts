@@ -28,6 +28,7 @@ export { defineRedisConfig } from './define.js';
 export { DURATION_FORM, type Duration, type DurationUnit, durationToMs } from './duration.js';
 export { ENV_VARIABLES, loadRedisConfig } from './env.js';
 export { errors, RedisConfigError } from './errors.js';
+export { quitOrDisconnect } from './quit.js';
 export { redactError, redactSecrets, redactUrl } from './redact.js';
 export * from './runtime/index.js';
 export { type LogFn, type Logger, type RedisClient, silentLogger } from './types.js';

@@ -1,6 +1,7 @@
 import {
   isCluster,
   keyPrefixOf,
+  quitOrDisconnect,
   type RedisClient,
   type RedisRuntime,
 } from '@redis-toolkit/connection';
@@ -98,21 +99,6 @@ export function plumbingFor(runtime: RedisRuntime, namespace: string): Plumbing 
 }
 
 /** QUIT, then disconnect if the server does not answer. */
-export async function closeClient(client: RedisClient, timeoutMs = 2000): Promise<void> {
-  if (client.status === 'end') return;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      // observed: after disconnect() below, a QUIT that lost the race rejects "Connection is closed"
-      client.quit().catch(() => undefined),
-      new Promise((resolve) => {
-        timer = setTimeout(resolve, timeoutMs);
-      }),
-    ]);
-  } catch {
-    // already closing
-  } finally {
-    clearTimeout(timer);
-    client.disconnect();
-  }
+export function closeClient(client: RedisClient, timeoutMs = 2000): Promise<void> {
+  return quitOrDisconnect(client, timeoutMs);
 }

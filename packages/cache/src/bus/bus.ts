@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { type Logger, logSafeError, type RedisClient } from '@redis-toolkit/connection';
+import {
+  type Logger,
+  logSafeError,
+  quitOrDisconnect,
+  type RedisClient,
+} from '@redis-toolkit/connection';
 import type { Telemetry } from '../stats/stats.js';
 import type { MemoryTier } from '../tiers/memory.js';
 import type { RedisTier } from '../tiers/redis.js';
@@ -173,12 +178,8 @@ export class Bus {
 }
 
 /** QUIT on one of our own subscriber connections, at most 1 s, then the connection is dropped. */
-export async function closeSubscriber(sub: RedisClient): Promise<void> {
-  // QUIT may lose the race and reject later ("Connection is closed" once disconnect() runs):
-  // observe it, or it is an unhandled rejection
-  const quit = sub.quit().catch(() => undefined);
-  await Promise.race([quit, new Promise((r) => setTimeout(r, 1000).unref?.())]);
-  sub.disconnect();
+export function closeSubscriber(sub: RedisClient): Promise<void> {
+  return quitOrDisconnect(sub, 1000);
 }
 
 /**
