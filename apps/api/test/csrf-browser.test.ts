@@ -64,7 +64,9 @@ describe.runIf(haveChromium)('CSRF with a real cross-origin request (chromium)',
 
   it('cookie without token → 403, with token → 200, a forged POST from a foreign page → 403', async () => {
     const api = `http://127.0.0.1:${app.port}`;
-    await page.goto(`${api}/health`);
+    // a page of the API's origin that may connect to it (the status page: `connect-src 'self'`);
+    // a JSON response opened as a document may load nothing (`default-src 'none'`)
+    await page.goto(`${api}/`);
     const login = await page.evaluate(async () => {
       const res = await fetch('/dental/auth/login', {
         method: 'POST',
@@ -74,6 +76,15 @@ describe.runIf(haveChromium)('CSRF with a real cross-origin request (chromium)',
       return res.status;
     });
     expect(login).toBe(200);
+    // and the JSON response's CSP really holds in the browser: a script in it cannot connect
+    await page.goto(`${api}/health`);
+    const fromJson = await page.evaluate(() =>
+      fetch('/health').then(
+        (res) => res.status,
+        (error: unknown) => String(error),
+      ),
+    );
+    expect(fromJson).toMatch(/Failed to fetch/);
 
     await page.goto(front.origin);
     const fromFront = await page.evaluate(async (base) => {
