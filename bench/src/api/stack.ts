@@ -173,6 +173,14 @@ export async function stackVsBare(ctx: BenchContext, apiDist: string): Promise<s
         cpuUs: median(list.map((x) => x.cpuUs)),
       };
     };
+    /** Median (and range) of the per-round ratios: each round's pair ran back to back. */
+    const pairedRatio = (key: string, baseline: string): string => {
+      const list = runs.get(key) ?? [];
+      const base = runs.get(baseline) ?? [];
+      const ratios = list.map((x, i) => x.rps / (base[i]?.rps || Number.NaN));
+      if (key === baseline || ratios.length === 0) return '1.00×';
+      return `${median(ratios).toFixed(2)}× (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
+    };
     const row = (name: string, key: string, baseline: string) => {
       const r = med(key);
       const b = med(baseline);
@@ -182,6 +190,7 @@ export async function stackVsBare(ctx: BenchContext, apiDist: string): Promise<s
         ms(r.p50),
         ms(r.p99),
         `${r.cpuUs.toFixed(0)} µs`,
+        pairedRatio(key, baseline),
         ratio(r.rps, b.rps),
         String(r.failed),
       ];
@@ -195,14 +204,23 @@ export async function stackVsBare(ctx: BenchContext, apiDist: string): Promise<s
       '### Full middleware stack vs bare Express',
       '',
       `Each server in its own Node process, autocannon (${CONNECTIONS} connections) in the bench process, Redis in its own;`,
-      `${rounds} rounds of ${seconds} s per row, the servers in a rotating order within each round; medians of the rounds.`,
+      `${rounds} rounds of ${seconds} s per row, the servers in a rotating order within each round; medians of the rounds; "per-round median" is the median of the ratios of the pairs that ran in one round (the figure the targets are read from), "median req/s vs bare" the ratio of the two medians.`,
       'Full stack = the app (helmet headers, request id + logging at level silent, Prometheus timing, global limiter,',
       'body parser, input guard; on /dental/staff also the API limiter, the staff session, CSRF check and the',
       'Redis response cache), limits counted in Redis, its own small PGlite. Bare = `express()` with one handler',
       'returning the same JSON. "server CPU" = user + system CPU of the server process per request.',
       '',
       table([
-        ['route', 'req/s', 'p50', 'p99', 'server CPU / req', 'vs bare', 'errors + non-2xx'],
+        [
+          'route',
+          'req/s',
+          'p50',
+          'p99',
+          'server CPU / req',
+          'vs bare, per-round median (range)',
+          'median req/s vs bare',
+          'errors + non-2xx',
+        ],
         row('bare Express GET /health', 'bare /health', 'bare /health'),
         row('full stack GET /health', 'full /health', 'bare /health'),
         row(

@@ -68,3 +68,34 @@ it('a client that is still connecting sends its handshake and queued commands as
   expect(await runtime.run('get', () => client.get('co:2'))).toBe('2');
   client.disconnect();
 });
+
+it('one command at a time goes at once; commands that overlap bring batches back', async () => {
+  const client = new Redis({ port: counter.port, host: '127.0.0.1' });
+  const runtime = RedisRuntime.for(client, { commandTimeoutMs: 2000 });
+  await client.ping();
+  const stream = (client as unknown as { stream: { writableCorked: number } }).stream;
+  const get = () => runtime.run('get', () => client.get('co:1'));
+  const corkedWhile = async (start: () => Promise<unknown>[]): Promise<number> => {
+    const calls = start();
+    const corked = stream.writableCorked;
+    await Promise.all(calls);
+    await new Promise((r) => setImmediate(r));
+    return corked;
+  };
+  // the first batch of a connection waits for its turn; it was alone, so the next ones do not
+  expect(await corkedWhile(() => [get()])).toBe(1);
+  expect(await corkedWhile(() => [get()])).toBe(0);
+  expect(await corkedWhile(() => [get()])).toBe(0);
+  // two at once: the first leaves, the second (one is unanswered) starts a batch ...
+  expect(await corkedWhile(() => [get(), get()])).toBe(1);
+  // ... so the next turn's command waits for company again, and found none
+  expect(await corkedWhile(() => [get()])).toBe(1);
+  expect(await corkedWhile(() => [get()])).toBe(0);
+  // sequential round trips stay one per command either way
+  expect(
+    await roundTrips(async () => {
+      for (let i = 0; i < 5; i++) await get();
+    }),
+  ).toBe(5);
+  client.disconnect();
+});

@@ -11,7 +11,10 @@ import type { RedisClient } from '../types.js';
  * 4 batches the same way. `setImmediate`, not `nextTick`: Node runs the tick queue before the
  * microtasks of the code that corked, so a command sent after one `await` would miss a tick's
  * flush (measured: 2.8 round trips for a request that needs 2). The cost is one immediate per
- * turn, and a lone command waits for the end of the current I/O phase, not for a timer.
+ * turn, and the wait for the end of the turn: ~35 µs more per command for a caller that sends one
+ * command at a time. So a command issued while nothing is unanswered, after a batch that was
+ * alone, is written at once; a command issued while another is unanswered starts a batch again,
+ * and batching stays on while batches have company.
  *
  * Standalone and Sentinel clients only: a Cluster client's commands go to the sockets of its
  * node clients, which are chosen per key inside ioredis.
@@ -29,11 +32,15 @@ export class WriteCoalescer {
 
   constructor(private readonly client: RedisClient) {}
 
-  /** Commands held in the current batch. */
+  /** Commands held in the current batch, beyond the first. */
   private held = 0;
+  /** The last batch had company: commands arrive together, so the next one waits for its batch. */
+  private together = true;
+  /** The current batch started while another command was unanswered. */
+  private overlap = false;
 
-  /** Called before a command is handed to ioredis. */
-  hold(): void {
+  /** Called before a command is handed to ioredis, with the guarded calls still unanswered. */
+  hold(inFlight: number): void {
     const corked = this.corked;
     if (corked !== undefined) {
       if (++this.held >= MAX_BATCH) {
@@ -43,7 +50,12 @@ export class WriteCoalescer {
       }
       return;
     }
+    // One command at a time (nothing unanswered, the last batch was alone): nothing will join it,
+    // and waiting for the turn's end measured ~35 µs more per command at c = 1. It goes at once;
+    // a command issued while another is unanswered starts a batch, which turns batching back on.
+    if (inFlight === 0 && !this.together) return;
     this.held = 0;
+    this.overlap = inFlight > 0;
     const client = this.client as { stream?: Writable; status: string };
     // not while connecting: the handshake (AUTH, SELECT, ready check) must not wait for a turn
     if (client.status !== 'ready') return;
@@ -57,6 +69,7 @@ export class WriteCoalescer {
   private readonly flush = (): void => {
     const stream = this.corked;
     this.corked = undefined;
+    this.together = this.held > 0 || this.overlap;
     stream?.uncork();
   };
 }

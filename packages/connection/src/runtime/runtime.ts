@@ -55,7 +55,7 @@ export class RedisRuntime extends RuntimeHealth {
   ): Promise<T> {
     if (this.current !== undefined) return Promise.reject(this.refusal(operation));
     let pending: Promise<T>;
-    this.writes.hold();
+    this.writes.hold(this.sweeper.size);
     try {
       pending = call();
     } catch (error) {
