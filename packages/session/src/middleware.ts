@@ -1,8 +1,9 @@
 import { logSafeError, type ToolkitListener } from '@redis-toolkit/connection';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
-import session from 'express-session';
+import type session from 'express-session';
 import { type EarlyLoad, unverifiedSessionId } from './early-load.js';
 import { SessionInputError, SessionStoreUnavailableError } from './errors.js';
+import { sessionLifecycle } from './http/session-lifecycle.js';
 import { resolveOptions } from './options.js';
 import { SessionStoreImpl } from './store/store.js';
 import type {
@@ -60,16 +61,14 @@ export function createSessionMiddleware(options: SessionMiddlewareOptions): Sess
     maxAge: o.ttlMs,
     ...options.cookie,
   };
-  const inner = session({
+  // express-session's lifecycle with resave: false, saveUninitialized: false, unset: 'destroy'
+  const inner = sessionLifecycle({
     store,
-    secret: o.secrets,
+    secrets: o.secrets,
     name: o.name,
     cookie,
     rolling: options.rolling ?? false,
-    resave: false,
-    saveUninitialized: false,
-    unset: 'destroy',
-    ...(options.trustProxy === undefined ? {} : { proxy: options.trustProxy }),
+    trustProxy: options.trustProxy,
   });
 
   const answer = (res: Response, error: SessionStoreUnavailableError | SessionInputError): void => {
@@ -126,7 +125,7 @@ export function createSessionMiddleware(options: SessionMiddlewareOptions): Sess
       }
       next(error);
     });
-    // express-session asks the store synchronously or not at all (no cookie, a bad signature)
+    // the lifecycle asks the store synchronously or not at all (no cookie, a bad signature)
     store.early = undefined;
   };
 

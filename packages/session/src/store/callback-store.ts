@@ -1,5 +1,13 @@
 import { type SessionData, Store } from 'express-session';
 
+/**
+ * What a step returns when it finished without sending anything (a touch inside the activity
+ * resolution): its callback is called at once. express-session ends a response whose store call
+ * answers later in two writes (all but the last byte, then that byte once the store answers), so
+ * an answer in the same tick keeps the response to one write.
+ */
+export const DONE_AT_ONCE: Promise<void> = Promise.resolve();
+
 type Callback<T> = (err: unknown, value?: T) => void;
 type Done = (err?: unknown) => void;
 
@@ -20,7 +28,9 @@ export abstract class CallbackStore extends Store {
     settle(this.write(sid, session), cb);
   }
   override touch(sid: string, session: SessionData, cb?: Done): void {
-    settle(this.refresh(sid, session), cb);
+    const touched = this.refresh(sid, session);
+    if (touched === DONE_AT_ONCE) cb?.();
+    else settle(touched, cb);
   }
   override destroy(sid: string, cb?: Done): void {
     settle(this.remove(sid), cb);

@@ -4,6 +4,7 @@ import { ttlOf, userIdIn } from '../codec/codec.js';
 import { SessionInputError } from '../errors.js';
 import { onUnavailable } from '../outage/policy.js';
 import type { UserIndex } from '../user-index/user-index.js';
+import { DONE_AT_ONCE } from './callback-store.js';
 import type { StoreContext } from './context.js';
 import { isValidSid, markOf, sessionHandle, tombstoneOf } from './keys.js';
 import * as lua from './scripts.js';
@@ -109,13 +110,13 @@ export class SessionWrites {
 
   /** Touch (unchanged session): `PEXPIRE`, which cannot create a key; sets the mark when the index is due. */
   refresh(sid: string, session: SessionData): Promise<void> {
-    if (!isValidSid(sid)) return Promise.resolve();
+    if (!isValidSid(sid)) return DONE_AT_ONCE;
     const { runtime, memory, keys, opts, counters } = this.ctx;
     const ttlMs = Math.max(1, ttlOf(session, opts.ttlMs));
     counters.touches++;
     if (!runtime) {
       memory?.touch(sid, ttlMs);
-      return Promise.resolve();
+      return DONE_AT_ONCE;
     }
     const userId = userIdIn(session);
     const state = stateOf(session);
@@ -125,7 +126,7 @@ export class SessionWrites {
     // cookie's maxAge since, which must reach Redis now). connect-redis sends EXPIRE every time.
     if (!refreshIndex && sameMaxAge(state?.slidWith, maxAgeOf(session))) {
       counters.touchesSkipped++;
-      return Promise.resolve();
+      return DONE_AT_ONCE;
     }
     const markTtl = refreshIndex ? opts.activityResolutionMs : 0;
     const key = keys.session(sid);
