@@ -194,6 +194,30 @@ describeEachTopology(
       expect(seen[1]).toBe(`${prefix}cache:dst:auth`);
     });
 
+    it('a value opened before is reused only while Redis holds the very same bytes under the same key', async () => {
+      const prefix = uniquePrefix();
+      const cache = make(prefix, { encryption: only(k1) }); // fallback mode: Redis on every read
+      await cache.set('t', patient);
+      for (let i = 0; i < 3; i++) expect(await cache.get('t')).toEqual(patient);
+      raw ??= ctx.client();
+      const sealed = (await raw.getBuffer(`${prefix}cache:t`)) as Buffer;
+      // the same bytes under another key: opened (and refused) for that key, not reused
+      await raw.set(`${prefix}cache:copy`, sealed, 'PX', 60_000);
+      expect(await cache.get('copy')).toBeUndefined();
+      // one flipped byte under the same key: no longer the value that was opened
+      const flipped = Buffer.from(sealed);
+      flipped[flipped.length - 1] = (flipped[flipped.length - 1] as number) ^ 0x01;
+      await raw.set(`${prefix}cache:t`, flipped, 'PX', 60_000);
+      expect(await cache.get('t')).toBeUndefined();
+      // a new write opens afresh, and reads stay distinct objects (callers may change them)
+      await cache.set('t', { ...patient, name: 'Grace Hopper' });
+      const a = (await cache.get('t')) as typeof patient;
+      const b = (await cache.get('t')) as typeof patient;
+      expect(a.name).toBe('Grace Hopper');
+      expect(a).not.toBe(b);
+      expect(cache.stats().decryptFailures).toBe(2);
+    });
+
     it('L1 (tier) keeps the opened value: hits decrypt nothing and return the same frozen object', async () => {
       const prefix = uniquePrefix();
       const writer = make(prefix, { encryption: only(k1), maxMemoryEntries: 0 });

@@ -5,6 +5,9 @@ import type { DecryptFailure } from './types.js';
 const VERSION = 1;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+/** The opened values kept for reuse (see Codec#open): keys, and the size of one sealed value. */
+const REUSE_KEYS = 256;
+const REUSE_MAX_BYTES = 64 * 1024;
 
 export interface ResolvedKey {
   id: string;
@@ -38,6 +41,14 @@ export class Codec {
   readonly #byId: Map<string, ResolvedKey>;
   /** Identifies the key set, so one prefix cannot be configured twice with different keys. */
   readonly fingerprint: string;
+  /**
+   * Per logical key, the last value opened and its plaintext: a hot entry is read many times
+   * between two writes, and the same sealed bytes under the same key open to the same plaintext,
+   * so a byte-for-byte equal value is not deciphered again. Anything else (another key, other
+   * bytes, a rewritten envelope) is opened and authenticated as usual. Text only: a string cannot
+   * be changed by whoever receives it, a Buffer handed to a custom serializer could.
+   */
+  readonly #opened = new Map<string, { sealed: Buffer; data: string }>();
 
   constructor(keys: readonly ResolvedKey[], fingerprint: string) {
     this.#current = keys[0] as ResolvedKey;
@@ -62,6 +73,24 @@ export class Codec {
    * cannot be trusted. Never throws.
    */
   open(fullKey: string, sealed: Buffer, text: boolean): Opened {
+    if (!text) return this.#decipher(fullKey, sealed, false);
+    const last = this.#opened.get(fullKey);
+    if (last !== undefined && last.sealed.equals(sealed)) return { data: last.data };
+    const opened = this.#decipher(fullKey, sealed, true);
+    if (opened.failure === undefined && sealed.length <= REUSE_MAX_BYTES) {
+      if (last !== undefined)
+        this.#opened.delete(fullKey); // re-inserted last: the newest
+      else if (this.#opened.size >= REUSE_KEYS) {
+        const oldest = this.#opened.keys().next().value;
+        if (oldest !== undefined) this.#opened.delete(oldest);
+      }
+      // a copy: the reply buffer may be a slice of a larger one ioredis reuses
+      this.#opened.set(fullKey, { sealed: Buffer.from(sealed), data: opened.data as string });
+    }
+    return opened;
+  }
+
+  #decipher(fullKey: string, sealed: Buffer, text: boolean): Opened {
     if (sealed.length < 3 + IV_BYTES + TAG_BYTES || sealed[0] !== VERSION) return MALFORMED;
     const idLen = sealed[1] as number;
     const start = 2 + idLen;
