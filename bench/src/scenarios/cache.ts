@@ -139,9 +139,19 @@ async function encryptionCost(ctx: BenchContext, client: () => Redis): Promise<s
       ]);
     };
     await pair(
-      'Redis-tier hit (get, no L1)',
+      'Redis-tier hit (get, no L1), the same key again: its opened value is reused',
       () => l2.get(k),
       () => l2e.get(k),
+    );
+    // More keys than the codec keeps opened values of (256), read in turn: every read deciphers.
+    const many = Array.from({ length: 512 }, (_, i) => `${k}:${i}`);
+    for (const key of many) await Promise.all([l2.set(key, value), l2e.set(key, value)]);
+    let turnP = 0;
+    let turnE = 0;
+    await pair(
+      'Redis-tier hit (get, no L1), 512 keys in turn: every read deciphers',
+      () => l2.get(many[turnP++ % many.length] as string),
+      () => l2e.get(many[turnE++ % many.length] as string),
     );
     await pair(
       'L1 hit (get, tier)',
