@@ -1,7 +1,7 @@
 import { logSafeError, type ToolkitListener } from '@redis-toolkit/connection';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import type session from 'express-session';
-import { type EarlyLoad, unverifiedSessionId } from './early-load.js';
+import { type EarlyLoad, unverifiedCookie } from './early-load.js';
 import { SessionInputError, SessionStoreUnavailableError } from './errors.js';
 import { sessionLifecycle } from './http/session-lifecycle.js';
 import { resolveOptions } from './options.js';
@@ -61,6 +61,8 @@ export function createSessionMiddleware(options: SessionMiddlewareOptions): Sess
     maxAge: o.ttlMs,
     ...options.cookie,
   };
+  // Keyed by request: a load nobody takes goes with its request.
+  const earlyLoads = new WeakMap<Request, EarlyLoad>();
   // express-session's lifecycle with resave: false, saveUninitialized: false, unset: 'destroy'
   const inner = sessionLifecycle({
     store,
@@ -69,6 +71,11 @@ export function createSessionMiddleware(options: SessionMiddlewareOptions): Sess
     cookie,
     rolling: options.rolling ?? false,
     trustProxy: options.trustProxy,
+    takeEarly: (req) => {
+      const early = earlyLoads.get(req);
+      if (early !== undefined) earlyLoads.delete(req);
+      return early;
+    },
   });
 
   const answer = (res: Response, error: SessionStoreUnavailableError | SessionInputError): void => {
@@ -96,11 +103,6 @@ export function createSessionMiddleware(options: SessionMiddlewareOptions): Sess
       );
     }
     let passed = false;
-    const early = earlyLoads.get(req);
-    if (early !== undefined) {
-      earlyLoads.delete(req);
-      store.early = early;
-    }
     inner(req, res, (error?: unknown) => {
       if (error === undefined || error === null) {
         if (!passed) {
@@ -125,21 +127,17 @@ export function createSessionMiddleware(options: SessionMiddlewareOptions): Sess
       }
       next(error);
     });
-    // the lifecycle asks the store synchronously or not at all (no cookie, a bad signature)
-    store.early = undefined;
   };
 
-  // Keyed by request: a load nobody takes goes with its request.
-  const earlyLoads = new WeakMap<Request, EarlyLoad>();
   const noop = (): void => {};
   const prefetch: RequestHandler = (req, _res, next) => {
     if (runtime?.available === true && req.session === undefined && !earlyLoads.has(req)) {
-      const sid = unverifiedSessionId(req, o.name);
-      if (sid !== undefined) {
-        const load = store.read(sid);
+      const cookie = unverifiedCookie(req, o.name);
+      if (cookie !== undefined) {
+        const load = store.read(cookie.sid);
         // observed here too: a request answered before the session middleware never takes it
         load.catch(noop);
-        earlyLoads.set(req, { sid, load });
+        earlyLoads.set(req, { ...cookie, load });
       }
     }
     next();

@@ -6,6 +6,7 @@ import type {
 } from 'express';
 import session, { type CookieOptions, type SessionData } from 'express-session';
 import onHeaders from 'on-headers';
+import type { EarlyLoad } from '../early-load.js';
 import { cookieValue, newSessionId, SignedIds, signedValue } from './signed-cookie.js';
 
 /**
@@ -26,6 +27,8 @@ export interface LifecycleOptions {
   rolling: boolean;
   /** express-session's `proxy`: undefined follows Express `trust proxy` (`req.secure`). */
   trustProxy: boolean | undefined;
+  /** The load `prefetch` started for this request, if any (taken once). */
+  takeEarly(req: Request): EarlyLoad | undefined;
 }
 
 type Sess = session.Session & Partial<SessionData>;
@@ -104,7 +107,8 @@ export function sessionLifecycle(o: LifecycleOptions) {
     let savedHash: string | undefined;
     let touched = false;
     req.sessionStore = sessionStore;
-    const cookieId = ids.idOf(cookieValue(req.headers.cookie, name));
+    const early = o.takeEarly(req);
+    const cookieId = ids.idOf(early ? early.value : cookieValue(req.headers.cookie, name));
     // express-session's type says string; an absent cookie leaves it undefined until generate
     req.sessionID = cookieId as string;
 
@@ -248,7 +252,9 @@ export function sessionLifecycle(o: LifecycleOptions) {
       next();
       return;
     }
-    store.read(req.sessionID).then(
+    // the prefetched load only for the id the signature vouched for
+    const load = early?.sid === req.sessionID ? early.load : store.read(req.sessionID);
+    load.then(
       (sess) => {
         try {
           if (!sess) generate();

@@ -1,6 +1,5 @@
 import { ToolkitEvents } from '@redis-toolkit/connection';
 import type { SessionData, Store } from 'express-session';
-import type { EarlyLoad } from '../early-load.js';
 import type { ResolvedOptions } from '../options.js';
 import { MemorySessions } from '../outage/memory.js';
 import { replayIntoRedis } from '../outage/replay.js';
@@ -88,25 +87,10 @@ export class SessionStoreImpl extends CallbackStore implements RedisSessionStore
     return session;
   }
 
-  /**
-   * A load the middleware's `prefetch` started for this request: the next `read` of that id takes
-   * it instead of sending a command. Set just before express-session runs (it reads synchronously)
-   * and cleared after, so it never outlives its request.
-   */
-  early: EarlyLoad | undefined;
-
   // ---- promise API ----
 
-  /**
-   * Load: the early load `prefetch` started for this id if there is one, else `loadSession`
-   * (load.ts, the hot path). No `async` layer: every promise hop here is paid on every request.
-   */
+  /** Load (load.ts, the hot path). No `async` layer: every promise hop here is paid on every request. */
   read(sid: string): Promise<SessionData | null> {
-    const early = this.early;
-    if (early !== undefined && early.sid === sid) {
-      this.early = undefined;
-      return early.load;
-    }
     return loadSession(this.ctx, sid);
   }
 
