@@ -158,15 +158,9 @@ describeEachTopology(
       });
     });
 
-    it('a logged-in request costs one Redis command to load and one to save; a touch within activityResolution costs none', async () => {
-      const mw = make();
-      const { url } = await startApp(mw);
-      const b = new Browser(url);
-      await b.req('POST', '/login?user=lean');
+    /** Calls per data command on every master since the last RESETSTAT (only the ones sent). */
+    const dataCalls = async (): Promise<Record<string, number>> => {
       const servers = ctx.cluster ? await ctx.cluster.masters() : [ctx.standalone!];
-      for (const server of servers) await server.cli('CONFIG', 'RESETSTAT');
-      for (let i = 0; i < 10; i++) expect((await b.req('GET', '/me')).body.userId).toBe('lean');
-      for (let i = 0; i < 10; i++) expect((await b.req('POST', '/count')).body.count).toBe(i + 1);
       const calls: Record<string, number> = {};
       for (const server of servers) {
         const info = await server.cli('INFO', 'commandstats');
@@ -175,14 +169,55 @@ describeEachTopology(
         }
       }
       const data = ['get', 'mget', 'set', 'pexpire', 'evalsha', 'eval', 'zadd', 'exists'];
-      const sent = Object.fromEntries(data.filter((c) => calls[c]).map((c) => [c, calls[c]]));
-      // 20 loads (MGET of the session and its index mark), 10 saves (SET XX), and the 10 touches
-      // send nothing: the mark (set at login) says the expiry was slid less than
-      // activityResolution (1 min) ago. connect-redis sends EXPIRE for each of them.
-      expect(sent).toEqual({ mget: 20, set: 10 });
+      return Object.fromEntries(data.filter((c) => calls[c]).map((c) => [c, calls[c]!]));
+    };
+    const resetStats = async () => {
+      const servers = ctx.cluster ? await ctx.cluster.masters() : [ctx.standalone!];
+      for (const server of servers) await server.cli('CONFIG', 'RESETSTAT');
+    };
+
+    it('a logged-in request costs one Redis command to load and one to save; a touch within activityResolution costs none', async () => {
+      const mw = make();
+      const { url } = await startApp(mw);
+      const b = new Browser(url);
+      await b.req('POST', '/login?user=lean');
+      await resetStats();
+      for (let i = 0; i < 10; i++) expect((await b.req('GET', '/me')).body.userId).toBe('lean');
+      for (let i = 0; i < 10; i++) expect((await b.req('POST', '/count')).body.count).toBe(i + 1);
+      // 20 loads (a GET each: this instance set the index mark at login, so it need not read it),
+      // 10 saves (SET XX), and the 10 touches send nothing: the mark says the expiry was slid less
+      // than activityResolution (1 min) ago. connect-redis sends EXPIRE for each of them.
+      expect(await dataCalls()).toEqual({ get: 20, set: 10 });
       expect(mw.stats().indexRefreshes).toBe(1); // the one at login
       expect(mw.stats().touchesSkipped).toBe(10);
       expect((await mw.listUserSessions('lean')).map((s) => s.current)).toEqual([false]);
+    });
+
+    it('another app instance reads the mark from Redis (MGET) and spares the same touches; after a logout, a load of the old cookie reads the mark again', async () => {
+      const prefix = uniquePrefix();
+      const a = make({ prefix });
+      const b = make({ prefix });
+      const appA = await startApp(a);
+      const appB = await startApp(b);
+      const onA = new Browser(appA.url);
+      await onA.req('POST', '/login?user=both');
+      const onB = new Browser(appB.url);
+      onB.cookie = onA.cookie;
+      await resetStats();
+      for (let i = 0; i < 5; i++) expect((await onB.req('GET', '/me')).body.userId).toBe('both');
+      // instance B did not set the mark: it loads the session with its mark, and the mark spares
+      // the touches and the index refresh there too
+      expect(await dataCalls()).toEqual({ mget: 5 });
+      expect(b.stats().touchesSkipped).toBe(5);
+      expect(b.stats().indexRefreshes).toBe(0);
+
+      // a logout on A drops A's memory of the mark: the old cookie is loaded with its mark again
+      const old = onA.cookie;
+      await onA.req('POST', '/logout');
+      onA.cookie = old;
+      await resetStats();
+      expect((await onA.req('GET', '/me')).body.userId).toBeNull();
+      expect(await dataCalls()).toEqual({ mget: 1 });
     });
 
     it('a touch that sends nothing lets the response leave in one write (express-session splits off the last byte while a store call is pending)', async () => {
@@ -476,9 +511,10 @@ describeEachTopology(
         expect(next.status).toBe(200);
         expect(next.body.count).toBe(1);
       }
-      // each poisoned string is read twice (GET /me, then POST /count still carries the old cookie);
-      // a key of another type reads as absent (MGET returns nil for it), so it is not counted
-      expect(mw.stats().corrupt).toBe(6);
+      // each poisoned key is read twice (GET /me, then POST /count still carries the old cookie).
+      // The login set the index mark on this instance, so the loads are GETs, and a key of another
+      // type answers WRONGTYPE and is counted too (an MGET would have read it as absent).
+      expect(mw.stats().corrupt).toBe(8);
     });
 
     it('ids/length/all/clear see every session on every master and respect keyPrefix', async () => {

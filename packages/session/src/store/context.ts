@@ -2,6 +2,7 @@ import type { Logger, RedisRuntime, ToolkitEvents } from '@redis-toolkit/connect
 import type { ResolvedOptions } from '../options.js';
 import type { MemorySessions } from '../outage/memory.js';
 import type { Keys } from './keys.js';
+import type { MarkMemo } from './mark-memo.js';
 
 /** Session-specific counters, next to the shared ones of `ToolkitEvents`. */
 export interface StoreCounters {
@@ -24,4 +25,6 @@ export interface StoreContext {
   readonly memory: MemorySessions | undefined;
   readonly logger: Logger;
   readonly counters: StoreCounters;
+  /** The index marks this instance set: their sessions load with a plain `GET`. */
+  readonly marks: MarkMemo;
 }

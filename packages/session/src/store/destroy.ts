@@ -23,6 +23,7 @@ export async function destroySession(
     ctx.events.emit('revocation', operation);
     return;
   }
+  ctx.marks.drop(sid);
   const key = keys.session(sid);
   const sessionKeys = [key, tombstoneOf(key), markOf(key)];
   let old: unknown;

@@ -21,6 +21,12 @@ export function loadSession(ctx: StoreContext, sid: string): Promise<SessionData
     return onUnavailable(ctx, error, 'get', () => fromMemory(ctx, sid));
   };
   if (opts.activityResolutionMs > 0) {
+    // This instance set the mark and it still lives: the data alone (mark-memo.ts).
+    if (ctx.marks.knows(sid)) {
+      return runtime
+        .run('get', () => client.get(key), opts.commandTimeoutMs)
+        .then((raw) => loadedFrom(ctx, sid, raw, true), onError);
+    }
     // Same slot (hash tag), one command: the data and whether the index is fresh.
     return runtime
       .run('get', () => client.mget(key, markOf(key)), opts.commandTimeoutMs)

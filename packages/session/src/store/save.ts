@@ -57,6 +57,8 @@ export class SessionWrites {
     const state = stateOf(session);
     const refreshIndex = userId !== undefined && state?.indexFresh !== true;
     const markTtl = refreshIndex ? opts.activityResolutionMs : 0;
+    // before the send: the mark's deadline here must not outlive its expiry in Redis
+    const sentAt = markTtl > 0 ? performance.now() : 0;
     const key = keys.session(sid);
     let call: Promise<unknown>;
     if (this.loginWrites.has(session)) {
@@ -97,7 +99,7 @@ export class SessionWrites {
       );
     }
     const write = call.then(
-      (reply) => this.written(sid, session, reply, markTtl),
+      (reply) => this.written(sid, session, reply, markTtl, sentAt),
       (error: unknown) =>
         onUnavailable(this.ctx, error, 'set', () => {
           if (!memory?.set(sid, json, ttlMs, userId)) this.blocked(sid);
@@ -129,6 +131,7 @@ export class SessionWrites {
       return DONE_AT_ONCE;
     }
     const markTtl = refreshIndex ? opts.activityResolutionMs : 0;
+    const sentAt = markTtl > 0 ? performance.now() : 0;
     const key = keys.session(sid);
     const client = runtime.client;
     const call =
@@ -145,7 +148,10 @@ export class SessionWrites {
       (reply) => {
         if (reply === 0) memory?.touch(sid, ttlMs); // not in Redis: maybe a session kept in memory
         const marked = markTtl > 0 && reply === 1;
-        if (marked) markSlid(session);
+        if (marked) {
+          markSlid(session);
+          this.ctx.marks.set(sid, sentAt, markTtl);
+        }
         return marked;
       },
       (error: unknown) =>
@@ -174,7 +180,13 @@ export class SessionWrites {
   }
 
   /** Bookkeeping after a save's reply ('OK' or 1: written; null or 0: refused). Returns whether it set the mark. */
-  private written(sid: string, session: SessionData, reply: unknown, markTtl: number): boolean {
+  private written(
+    sid: string,
+    session: SessionData,
+    reply: unknown,
+    markTtl: number,
+    sentAt: number,
+  ): boolean {
     if (reply !== 'OK' && reply !== 1) {
       this.blocked(sid);
       return false;
@@ -182,6 +194,7 @@ export class SessionWrites {
     this.ctx.memory?.drop(sid);
     if (markTtl === 0) return false;
     markSlid(session);
+    this.ctx.marks.set(sid, sentAt, markTtl);
     return true;
   }
 
@@ -196,6 +209,7 @@ export class SessionWrites {
 
   /** The index refresh failed but the mark was set: drop the mark so the next request retries. */
   private async unmark(sid: string, session: SessionData): Promise<void> {
+    this.ctx.marks.drop(sid);
     const state = stateOf(session);
     if (state) {
       state.indexFresh = false;

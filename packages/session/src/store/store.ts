@@ -12,6 +12,7 @@ import { destroySession } from './destroy.js';
 import { Keys } from './keys.js';
 import { Listing } from './listing.js';
 import { loadSession } from './load.js';
+import { MarkMemo } from './mark-memo.js';
 import { SessionWrites } from './save.js';
 import { STATE, stateOf, type Tagged } from './session-state.js';
 
@@ -57,6 +58,7 @@ export class SessionStoreImpl extends CallbackStore implements RedisSessionStore
       memory,
       logger: opts.logger,
       counters,
+      marks: new MarkMemo(),
     };
     this.index = new UserIndex(this.ctx);
     this.users = new UserSessions(this.ctx, this.index, (sid) => this.remove(sid, 'revoke'));
