@@ -383,7 +383,7 @@ export const scenario: Scenario = {
         '',
         table(rows),
         '',
-        `The same work through the Store API alone (no HTTP, no express-session; ${rounds} interleaved rounds of ${storeCount} request-equivalents, medians), which isolates what each store sends to Redis: connect-redis GET + EXPIRE / GET + SET EX; ours MGET + PEXPIRE / MGET + SET XX PX (default) or GET + PEXPIRE/SET + index script (activityResolution 0):`,
+        `The same work through the Store API alone (no HTTP, no express-session; ${rounds} interleaved rounds of ${storeCount} request-equivalents, medians), which isolates what each store sends to Redis: connect-redis GET + EXPIRE / GET + SET EX; ours (default) GET + nothing / GET + SET XX PX: the index mark set at login says the expiry was slid and the index refreshed less than activityResolution ago, and this instance set it, so its loads need not read it (an instance that did not set it loads with MGET of the session and the mark); activityResolution 0: GET + PEXPIRE / GET + SET, each with the index script:`,
         '',
         table(storeRows),
         '',
