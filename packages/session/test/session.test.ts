@@ -311,6 +311,33 @@ describeEachTopology(
       expect((await b.req('GET', '/me')).body.count).toBe(4);
     });
 
+    it('an index refresh that fails drops the mark, here and in Redis: the next request retries it', async () => {
+      const mw = make({ activityResolution: '1s' });
+      const { url } = await startApp(mw);
+      const redis = ctx.client();
+      const b = new Browser(url);
+      await b.req('POST', '/login?user=broken');
+      const mark = mw.store.keys.indexMark(b.sid!);
+      await waitUntil(async () => (await redis.exists(mark)) === 0, {
+        timeoutMs: 5_000,
+        what: 'index mark expiry',
+      });
+      // a key of the wrong type where the user's index should be: the refresh script fails
+      const index = mw.store.keys.userIndex('broken');
+      await redis.del(index);
+      await redis.set(index, 'not a sorted set');
+      const before = mw.stats().indexRefreshes;
+      expect((await b.req('GET', '/me')).body.userId).toBe('broken');
+      expect(mw.stats().indexRefreshes).toBe(before + 1);
+      await waitUntil(async () => (await redis.exists(mark)) === 0, {
+        timeoutMs: 2_000,
+        what: 'the mark dropped after the failed refresh',
+      });
+      // this instance forgot the mark too, so the next request does not take the index for fresh
+      expect((await b.req('GET', '/me')).body.userId).toBe('broken');
+      expect(mw.stats().indexRefreshes).toBe(before + 2);
+    });
+
     it('activityResolution 0 refreshes the index on every request (exact lastSeenAt)', async () => {
       const mw = make({ activityResolution: 0 });
       const { url } = await startApp(mw);
