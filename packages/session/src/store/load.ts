@@ -20,21 +20,17 @@ export function loadSession(ctx: StoreContext, sid: string): Promise<SessionData
     if (isWrongType(error)) return corrupt(ctx, sid, 'not a string');
     return onUnavailable(ctx, error, 'get', () => fromMemory(ctx, sid));
   };
-  if (opts.activityResolutionMs > 0) {
-    // This instance set the mark and it still lives: the data alone (mark-memo.ts).
-    if (ctx.marks.knows(sid)) {
-      return runtime
-        .run('get', () => client.get(key), opts.commandTimeoutMs)
-        .then((raw) => loadedFrom(ctx, sid, raw, true), onError);
-    }
-    // Same slot (hash tag), one command: the data and whether the index is fresh.
+  // A mark this instance set and that still lives (mark-memo.ts) says the index is fresh: the
+  // data alone is read. Otherwise, same slot (hash tag), one command: the data and the mark.
+  const marked = opts.activityResolutionMs > 0 && ctx.marks.knows(sid);
+  if (opts.activityResolutionMs > 0 && !marked) {
     return runtime
       .run('get', () => client.mget(key, markOf(key)), opts.commandTimeoutMs)
       .then(([raw = null, mark = null]) => loadedFrom(ctx, sid, raw, mark !== null), onError);
   }
   return runtime
     .run('get', () => client.get(key), opts.commandTimeoutMs)
-    .then((raw) => loadedFrom(ctx, sid, raw, false), onError);
+    .then((raw) => loadedFrom(ctx, sid, raw, marked), onError);
 }
 
 /** The session in a GET reply, or null; remembers it came from Redis (its save is `SET XX`). */

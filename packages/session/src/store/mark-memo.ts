@@ -38,8 +38,4 @@ export class MarkMemo {
   drop(sid: string): void {
     this.until.delete(sid);
   }
-
-  get size(): number {
-    return this.until.size;
-  }
 }
