@@ -13,6 +13,7 @@ import { checkHealth } from './health.js';
 import { clusterOptions, describeTarget, redisOptions } from './ioredis-options.js';
 import { quitOrDisconnect } from './quit.js';
 import { redactError, redactSecrets } from './redact.js';
+import { observeResubscribes } from './resubscribe.js';
 import { RedisRuntime } from './runtime/runtime.js';
 import { explainFatal, isFatalError, messageOf, StatusTracker } from './status.js';
 import { type RedisClient, silentLogger } from './types.js';
@@ -140,7 +141,7 @@ export function createRedis(
     },
     duplicate() {
       if (closing) throw new Error(`redis connection "${name}" is closed`);
-      const copy = newClient(config, name);
+      const copy = observeResubscribes(newClient(config, name));
       copy.on('error', () => {
         // Reported through commands and the parent's status; an unhandled 'error' event must not crash.
       });

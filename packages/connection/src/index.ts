@@ -30,5 +30,6 @@ export { ENV_VARIABLES, loadRedisConfig } from './env.js';
 export { errors, RedisConfigError } from './errors.js';
 export { quitOrDisconnect } from './quit.js';
 export { redactError, redactSecrets, redactUrl } from './redact.js';
+export { observeResubscribes } from './resubscribe.js';
 export * from './runtime/index.js';
 export { type LogFn, type Logger, type RedisClient, silentLogger } from './types.js';

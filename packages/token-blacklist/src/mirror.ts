@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   type Logger,
   logSafeError,
+  observeResubscribes,
   type RedisClient,
   type RedisRuntime,
 } from '@redis-toolkit/connection';
@@ -52,7 +53,7 @@ export class Mirror {
     private readonly staleAfterMs: number,
   ) {
     const runtime = host.runtime;
-    this.sub = (runtime.client as { duplicate(): RedisClient }).duplicate();
+    this.sub = observeResubscribes((runtime.client as { duplicate(): RedisClient }).duplicate());
     this.sub.on('message', this.onMessage);
     this.sub.on('close', this.onDisconnect);
     this.sub.on('reconnecting', this.onDisconnect);

@@ -75,7 +75,8 @@ export function createAlertHub({
             logger.warn({ err: safeErr(error) }, 'care alerts: unreadable message ignored');
           }
         });
-        // ioredis re-subscribes by itself after a reconnect (autoResubscribe).
+        // ioredis re-subscribes by itself after a reconnect (autoResubscribe; `redis.duplicate()`
+        // observes that SUBSCRIBE, so a close before its reply is no unhandled rejection).
         subscriber.on('ready', () => {
           subscribed = true;
         });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   type Logger,
   logSafeError,
+  observeResubscribes,
   quitOrDisconnect,
   type RedisClient,
 } from '@redis-toolkit/connection';
@@ -67,7 +68,7 @@ export class Bus {
     if (!redis) return Promise.resolve(false);
     let sub = this.subscriber;
     if (!sub) {
-      sub = (redis.client as { duplicate(): RedisClient }).duplicate();
+      sub = observeResubscribes((redis.client as { duplicate(): RedisClient }).duplicate());
       this.subscriber = sub;
       sub.on('error', (error: unknown) => {
         this.logger.debug({ err: logSafeError(error).message }, 'cache: bus connection error');

@@ -75,7 +75,7 @@ export class Codec {
   open(fullKey: string, sealed: Buffer, text: boolean): Opened {
     if (!text) return this.#decipher(fullKey, sealed, false);
     const last = this.#opened.get(fullKey);
-    if (last !== undefined && last.sealed.equals(sealed)) return { data: last.data };
+    if (last?.sealed.equals(sealed)) return { data: last.data };
     const opened = this.#decipher(fullKey, sealed, true);
     if (opened.failure === undefined && sealed.length <= REUSE_MAX_BYTES) {
       if (last !== undefined)
