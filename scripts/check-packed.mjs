@@ -32,7 +32,14 @@ try {
     const out = run('pnpm', ['pack', '--pack-destination', work], p.dir).trim().split('\n').pop();
     return out.startsWith('/') ? out : join(work, out);
   });
-  const peers = new Set(['typescript@~5.9.3', '@types/node@^20', '@types/express@^5']);
+  // ioredis's declarations import `redis-errors`, whose types it lists only as a dev dependency
+  // (ioredis 6.1.0): under skipLibCheck false a user needs them too, or tsc fails inside ioredis.
+  const peers = new Set([
+    'typescript@~5.9.3',
+    '@types/node@^20',
+    '@types/express@^5',
+    '@types/redis-errors@^1.2.1',
+  ]);
   for (const p of packages) {
     for (const [name, range] of Object.entries(p.json.peerDependencies ?? {}))
       peers.add(`${name}@${range.split('||').pop().trim()}`);
@@ -104,7 +111,9 @@ try {
     console.log(
       `✓ type-check under import (types.mts) and require (types.cts) for ${entries.length} entry points`,
     );
-  } catch {
+  } catch (error) {
+    // tsc reports its errors on stdout, which `run` captures
+    process.stderr.write(String(error?.stdout ?? ''));
     console.error('✗ type-check of the installed packages failed (see above)');
     failures++;
   }
