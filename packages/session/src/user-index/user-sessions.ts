@@ -62,9 +62,10 @@ export class UserSessions {
     const redisRows = await this.redisRows(userId);
     const seen = new Set(redisRows.map((r) => r.handle));
     const rows: Omit<UserSessionInfo, 'current'>[] = redisRows.map(({ handle, score, meta }) => {
-      // The score runs `slackMs` ahead of the expiry as of the last index refresh.
-      const lastSeenAt = Math.min(Date.now(), score - this.index.slackMs - meta.maxAge);
-      return info(handle, meta, lastSeenAt, lastSeenAt + meta.maxAge);
+      // The score runs `slackMs` ahead of the expiry as of the last index refresh. That expiry
+      // was set when the cookie was, a moment before login stamped createdAt: never earlier.
+      const seen = Math.min(Date.now(), score - this.index.slackMs - meta.maxAge);
+      return info(handle, meta, Math.max(meta.createdAt, seen), seen + meta.maxAge);
     });
     for (const local of this.ctx.memory?.userSessions(userId) ?? []) {
       const handle = sessionHandle(local.sid);
