@@ -1,4 +1,5 @@
 import type { Redis, RedisOptions } from 'ioredis';
+import { SweepClock } from './runtime/sweep-clock.js';
 
 /** What the sweep needs of an ioredis `Command`. */
 interface PendingCommand {
@@ -15,8 +16,8 @@ const TIMED_OUT = 'Command timed out';
  * without at 100 GETs in flight in one run, 0.99× in the next). Here a command is two array
  * pushes; one interval (only while commands are pending) rejects those still unanswered after
  * `timeoutMs` with ioredis's own error, so the behaviour is ioredis's: queued or sent, every
- * command settles within the timeout. Time the event loop could not run does not count (as the runtime's
- * sweeper: a reply already in the socket is read first).
+ * command settles within the timeout. Time the event loop could not run does not count: the clock
+ * is the runtime sweeper's (runtime/sweep-clock.ts).
  *
  * A command that failed with an error reply is not marked by ioredis, so it stays until its
  * deadline, when rejecting it again does nothing; a compaction keeps the queue to what is
@@ -26,23 +27,18 @@ export class CommandDeadlines {
   private commands: (PendingCommand | undefined)[] = [];
   private deadlines: number[] = [];
   private head = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private credit = 0;
-  private lastSweep = 0;
+  private readonly clock: SweepClock;
 
   constructor(
     private readonly timeoutMs: number,
-    private readonly tickMs = 25,
-  ) {}
+    tickMs = 25,
+  ) {
+    this.clock = new SweepClock(tickMs, this.sweep);
+  }
 
   add(command: PendingCommand): void {
     this.commands.push(command);
-    this.deadlines.push(performance.now() + this.timeoutMs - this.credit);
-    if (this.timer === undefined) {
-      this.lastSweep = performance.now();
-      this.timer = setInterval(this.sweep, this.tickMs);
-      this.timer.unref?.();
-    }
+    this.deadlines.push(this.clock.deadlineIn(this.timeoutMs));
   }
 
   /** Commands in the queue (answered ones are dropped at the next sweep). */
@@ -50,12 +46,8 @@ export class CommandDeadlines {
     return this.commands.length - this.head;
   }
 
-  private readonly sweep = (): void => {
-    const now = performance.now();
-    const gap = now - this.lastSweep;
-    this.lastSweep = now;
-    if (gap > 2 * this.tickMs) this.credit += gap - this.tickMs;
-    const due = now - this.credit;
+  /** Rejects the unanswered commands due by `due`; false once the queue is empty (the clock stops). */
+  private readonly sweep = (due: number): boolean => {
     const { commands, deadlines } = this;
     let head = this.head;
     // deadlines are in order (one timeout length): stop at the first unanswered, not late one
@@ -73,9 +65,10 @@ export class CommandDeadlines {
       this.commands = [];
       this.deadlines = [];
       this.head = 0;
-      clearInterval(this.timer);
-      this.timer = undefined;
-    } else if (head > 1024 || commands.length - head > 4096) this.compact();
+      return false;
+    }
+    if (head > 1024 || commands.length - head > 4096) this.compact();
+    return true;
   };
 
   /** Drops the consumed prefix and, behind a slow command, the answered ones. */

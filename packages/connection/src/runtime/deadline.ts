@@ -1,3 +1,5 @@
+import { SweepClock } from './sweep-clock.js';
+
 /** One call waiting for its reply; `settle()` claims it (the reply or the sweep, whichever is first). */
 export abstract class Deadline {
   /** performance.now() value at which the call is late, less the sweeper's stall credit when it was set. */
@@ -77,27 +79,20 @@ class Lane {
  * a call is appended to the lane of its timeout length (an array push: no timer, no hashing),
  * settling it flips a flag, and a single interval (running only while calls are pending) walks
  * each lane from the oldest call and expires the late ones. Resolution is `tickMs`, so a
- * 500 ms deadline fires within 500–525 ms.
+ * 500 ms deadline fires within 500–525 ms. Stalls of the event loop do not count (sweep-clock.ts).
  */
 export class DeadlineSweeper {
   private readonly lanes = new Map<number, Lane>();
-  private timer: NodeJS.Timeout | undefined;
   private pending = 0;
-  /**
-   * Milliseconds the event loop was stalled while calls were pending (a long synchronous task, a
-   * starved CPU). They do not count against a deadline: the reply may be waiting in the socket,
-   * and after a stall Node runs timers before it reads sockets, so without this a healthy server
-   * would be declared down. Deadlines are stored less the credit at the time they were set and
-   * compared with `now - credit`, so a stall extends every pending call without touching them.
-   */
-  private credit = 0;
-  private lastSweep = 0;
+  private readonly clock: SweepClock;
 
-  constructor(private readonly tickMs = 25) {}
+  constructor(tickMs = 25) {
+    this.clock = new SweepClock(tickMs, (due) => this.sweep(due));
+  }
 
   /** Registers `entry` to expire `ms` from now unless it is settled first. Call `done()` when it settles. */
   add(entry: Deadline, ms: number): void {
-    entry.deadline = performance.now() + ms - this.credit;
+    entry.deadline = this.clock.deadlineIn(ms);
     let lane = this.lanes.get(ms);
     if (lane === undefined) {
       lane = new Lane(ms);
@@ -105,7 +100,6 @@ export class DeadlineSweeper {
     }
     lane.push(entry);
     this.pending++;
-    if (this.timer === undefined) this.start();
   }
 
   /** The call of an entry settled by its reply (after `entry.settle()` returned true). */
@@ -150,26 +144,12 @@ export class DeadlineSweeper {
     return this.pending;
   }
 
-  private start(): void {
-    this.lastSweep = performance.now();
-    this.timer = setInterval(() => this.sweep(), this.tickMs);
-    this.timer.unref?.();
-  }
-
-  private sweep(): void {
-    const now = performance.now();
-    const gap = now - this.lastSweep;
-    this.lastSweep = now;
-    // a sweep this late means the loop could not run: that time is nobody's answer being slow
-    if (gap > 2 * this.tickMs) this.credit += gap - this.tickMs;
-    const due = now - this.credit;
+  /** Expires what is due; false once no lane is left (the clock stops). */
+  private sweep(due: number): boolean {
     for (const [ms, lane] of this.lanes) {
       this.pending -= lane.sweep(due);
       if (lane.empty) this.lanes.delete(ms);
     }
-    if (this.lanes.size === 0 && this.timer !== undefined) {
-      clearInterval(this.timer);
-      this.timer = undefined;
-    }
+    return this.lanes.size > 0;
   }
 }
