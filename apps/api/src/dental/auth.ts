@@ -1,5 +1,5 @@
 import type { SessionMiddleware } from '@redis-toolkit/session';
-import { type Request, type RequestHandler, Router } from 'express';
+import type { Request, RequestHandler, Router } from 'express';
 import { verifyPassword } from '../db/password.js';
 import { body, HttpError, params } from '../validate.js';
 import { dentalLoginBody, dentalSessionParams } from './auth-schemas.js';
@@ -46,19 +46,21 @@ export const requireStaff: RequestHandler = (req, _res, next) => {
 /**
  * Staff sign-in on the session package: a new session id at login (no fixation), the staff
  * member's device index, logout and revocation through its durable destroy (they stick across
- * a failover).
+ * a failover). Added to the dental router itself rather than mounted as a router of their own:
+ * every dental request walks past them, and a nested router costs its entry and exit on each.
  */
-export function dentalAuthRoutes({
-  repo,
-  sessions,
-  authLimiter,
-}: {
-  repo: DentalRepository;
-  sessions: SessionMiddleware;
-  authLimiter: RequestHandler;
-}): Router {
-  const router = Router();
-
+export function addDentalAuthRoutes(
+  router: Router,
+  {
+    repo,
+    sessions,
+    authLimiter,
+  }: {
+    repo: DentalRepository;
+    sessions: SessionMiddleware;
+    authLimiter: RequestHandler;
+  },
+): void {
   router.post('/auth/login', authLimiter, async (req, res) => {
     const { email: address, password } = body(req, dentalLoginBody);
     const staff = await repo.findStaffByEmail(address);
@@ -102,8 +104,6 @@ export function dentalAuthRoutes({
       throw new HttpError(404, 'not_found', 'No such session for this staff member');
     res.status(204).end();
   });
-
-  return router;
 }
 
 /** A well-formed scrypt hash no password matches, verified for unknown e-mails. */

@@ -14,7 +14,7 @@ import {
 } from '../idempotency.js';
 import { body, HttpError, params, query } from '../validate.js';
 import type { AuditAction, AuditRepository } from './audit.js';
-import { allow, dentalAuthRoutes, requireStaff, staffOf } from './auth.js';
+import { addDentalAuthRoutes, allow, requireStaff, staffOf } from './auth.js';
 import { auditQuery } from './auth-schemas.js';
 import type { DentalFollowUps } from './follow-ups.js';
 import { CacheKeys, DentalTtl, Tags } from './keys.js';
@@ -77,9 +77,42 @@ export function dentalRoutes({
   };
 
   router.use(sessions);
-  router.use(dentalAuthRoutes({ repo, sessions, authLimiter }));
+  addDentalAuthRoutes(router, { repo, sessions, authLimiter });
   // Everything below needs a session, unknown paths included (401 before 404).
   router.use(requireStaff);
+
+  // ---- staff (response cache with ETag) and dashboard ----
+  // First after the session check: the hot cached reads pass no other route on their way.
+  const staffResponses = cache
+    ? cacheResponse({ cache, ttl: DentalTtl.staff, tags: [Tags.staff] })
+    : undefined;
+  const staffCache: RequestHandler =
+    staffResponses ??
+    ((_req, res, next) => {
+      res.setHeader('X-Cache', 'BYPASS');
+      next();
+    });
+  router.get('/staff', allow('GET /staff'), staffCache, async (_req, res) => {
+    res.json({ items: await repo.listStaff() });
+  });
+
+  router.get('/dashboard/stats', allow('GET /dashboard/stats'), async (_req, res) => {
+    const stats = await cached(
+      res,
+      cache,
+      CacheKeys.dashboardStats(),
+      () => repo.dashboardStats(),
+      {
+        ttl: DentalTtl.dashboard,
+        // Serve the last stats for up to an hour if the database fails, and run the expensive
+        // aggregate once across instances when it expires (distributed lock).
+        grace: '1h',
+        lock: true,
+        tags: [Tags.dashboard],
+      },
+    );
+    res.json(stats);
+  });
 
   // ---- patients ----
   router.get('/patients', allow('GET /patients'), async (req, res) => {
@@ -346,38 +379,6 @@ export function dentalRoutes({
     ]);
     const reminder = await reminders.plan(updated, true);
     res.json({ ...updated, reminder });
-  });
-
-  // ---- staff (response cache with ETag) and dashboard ----
-  const staffResponses = cache
-    ? cacheResponse({ cache, ttl: DentalTtl.staff, tags: [Tags.staff] })
-    : undefined;
-  const staffCache: RequestHandler =
-    staffResponses ??
-    ((_req, res, next) => {
-      res.setHeader('X-Cache', 'BYPASS');
-      next();
-    });
-  router.get('/staff', allow('GET /staff'), staffCache, async (_req, res) => {
-    res.json({ items: await repo.listStaff() });
-  });
-
-  router.get('/dashboard/stats', allow('GET /dashboard/stats'), async (_req, res) => {
-    const stats = await cached(
-      res,
-      cache,
-      CacheKeys.dashboardStats(),
-      () => repo.dashboardStats(),
-      {
-        ttl: DentalTtl.dashboard,
-        // Serve the last stats for up to an hour if the database fails, and run the expensive
-        // aggregate once across instances when it expires (distributed lock).
-        grace: '1h',
-        lock: true,
-        tags: [Tags.dashboard],
-      },
-    );
-    res.json(stats);
   });
 
   router.get('/audit', allow('GET /audit'), async (req, res) => {
