@@ -1,11 +1,12 @@
 import type { RequestHandler } from 'express';
 
 /**
- * Synchronous middleware run one after the other as one Express layer. Each `app.use` layer costs a
- * path match and a pass through the router's `next()` on every request; the steps every request
- * takes (headers, request id, CORS, timing) need neither. A step's `next(error)` or synchronous
- * throw goes to the error handlers, as from any layer. Only for steps that finish or call `next`
- * synchronously and return no promise (Express would await an async one; this does not).
+ * Middleware run one after the other as one Express layer. Each `app.use` layer costs a path
+ * match, a params object and closures in the router on every request; steps every request takes
+ * need none of that. A step's `next(error)` or throw goes to the error handlers, as from any
+ * layer, also when it calls `next` later (the body parser does, once the body has arrived): the
+ * steps after it run then, inside the same guard. Only for steps that return no promise: Express
+ * would catch an async handler's rejection, this does not.
  */
 export function inSequence(...steps: RequestHandler[]): RequestHandler {
   return (req, res, next) => {
