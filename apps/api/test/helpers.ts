@@ -3,6 +3,9 @@ import { onTestFinished } from 'vitest';
 import type { DatabaseHandle } from '../src/db/connect.js';
 import { type RunningServer, type StartServerOptions, startServer } from '../src/index.js';
 
+/** Longest a test request may wait for its answer (under the 30 s test timeout). */
+const REQUEST_DEADLINE_MS = 20_000;
+
 /** Small seed: PGlite starts and seeds in a couple of seconds. */
 export const TEST_ENV: Record<string, string> = {
   PORT: '0',
@@ -167,15 +170,25 @@ export class Client {
       headers['content-type'] = 'application/json';
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     if (this.opts.useCookies && this.cookies.size > 0) headers.cookie = this.cookieHeader();
-    const res = await fetch(`${this.base}${path}`, {
-      method,
-      headers,
-      ...(options.raw !== undefined
-        ? { body: options.raw }
-        : options.body !== undefined
-          ? { body: JSON.stringify(options.body) }
-          : {}),
-    });
+    let res: Response;
+    try {
+      res = await fetch(`${this.base}${path}`, {
+        method,
+        headers,
+        // a request the app never answers fails here, named, instead of as the test's timeout
+        signal: AbortSignal.timeout(REQUEST_DEADLINE_MS),
+        ...(options.raw !== undefined
+          ? { body: options.raw }
+          : options.body !== undefined
+            ? { body: JSON.stringify(options.body) }
+            : {}),
+      });
+    } catch (error) {
+      if ((error as { name?: string }).name === 'TimeoutError') {
+        throw new Error(`${method} ${path}: no answer within ${REQUEST_DEADLINE_MS} ms`);
+      }
+      throw error;
+    }
     if (this.opts.useCookies) {
       for (const line of res.headers.getSetCookie()) {
         const [pair] = line.split(';');

@@ -118,7 +118,8 @@ describe('school tokens while Redis is down', () => {
     } finally {
       await app.shutdown();
     }
-  });
+    // its waits may take 20 s (the replay) + 15 s (the login): each names itself when it runs out
+  }, 60_000);
 
   it('a revocation taken by an instance that is gone is replayed by another from the database', async () => {
     await sql`delete from outbox`.execute(database.db);
