@@ -33,7 +33,7 @@ try {
     return out.startsWith('/') ? out : join(work, out);
   });
   // ioredis's declarations import `redis-errors`, whose types it lists only as a dev dependency
-  // (ioredis 6.1.0): under skipLibCheck false a user needs them too, or tsc fails inside ioredis.
+  // (ioredis 5.11 and 6.1): under skipLibCheck false a user needs them too, or tsc fails inside ioredis.
   const peers = new Set([
     'typescript@~5.9.3',
     '@types/node@^20',

@@ -69,6 +69,8 @@ describe('school tokens while Redis is down', () => {
     await redis?.stop();
   });
 
+  // 60 s: its waits may take 20 s (the replay) + 15 s (the login), and each names itself when it
+  // runs out, which the default 30 s test timeout would pre-empt.
   it('refresh and login answer 503 + Retry-After; logout goes to the database outbox and reaches Redis', async () => {
     await sql`delete from outbox`.execute(database.db);
     const outbox = databaseOutbox(database.db);
@@ -118,7 +120,6 @@ describe('school tokens while Redis is down', () => {
     } finally {
       await app.shutdown();
     }
-    // its waits may take 20 s (the replay) + 15 s (the login): each names itself when it runs out
   }, 60_000);
 
   it('a revocation taken by an instance that is gone is replayed by another from the database', async () => {

@@ -64,8 +64,8 @@ export class UserSessions {
     const rows: Omit<UserSessionInfo, 'current'>[] = redisRows.map(({ handle, score, meta }) => {
       // The score runs `slackMs` ahead of the expiry as of the last index refresh. That expiry
       // was set when the cookie was, a moment before login stamped createdAt: never earlier.
-      const seen = Math.min(Date.now(), score - this.index.slackMs - meta.maxAge);
-      return info(handle, meta, Math.max(meta.createdAt, seen), seen + meta.maxAge);
+      const seenAt = Math.min(Date.now(), score - this.index.slackMs - meta.maxAge);
+      return info(handle, meta, Math.max(meta.createdAt, seenAt), seenAt + meta.maxAge);
     });
     for (const local of this.ctx.memory?.userSessions(userId) ?? []) {
       const handle = sessionHandle(local.sid);
