@@ -93,6 +93,12 @@ describeEachTopology(
         timeoutMs: 20_000,
       });
       await Promise.all([a.drainOutbox(), b.drainOutbox()]);
+      // the outbox can be drained by b while a's own probe still backs off (up to 2 s): until that
+      // probe answers, a refuses reads fast by design (CI once failed here on Cluster)
+      await waitUntil(() => a.stats().redis === 'up' && b.stats().redis === 'up', {
+        what: 'both runtimes up',
+        timeoutMs: 10_000,
+      });
       expect((await a.counts()).work.waiting).toBe(30);
       const seen: number[] = [];
       c.track(createWorker(a, 'work', (job) => void seen.push(job.data.n)));
