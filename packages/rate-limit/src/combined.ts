@@ -197,19 +197,10 @@ export function combineLimits(
     return outcomes;
   };
 
-  const viaRedis = (active: HttpLimit[], key: string): Promise<Outcome[] | undefined> => {
+  const viaRedis = (active: HttpLimit[], key: string): Promise<unknown> => {
     const { keys, args } = stacked ? stackedArgs(active, key) : combinedArgs(active, key);
     const script = stacked ? stackedScript(active.length) : combinedScript(keys.length);
-    return runScript(runtime!, script, keys, args, timeoutMs).then(
-      (reply) => decode(active, reply),
-      (error: unknown) => {
-        if (!isRedisUnavailable(error) || error.reason !== 'outage') {
-          for (const h of active) h.limiter.recordError('increment', error);
-        }
-        if (!isRedisUnavailable(error)) throw error;
-        return undefined;
-      },
-    );
+    return runScript(runtime!, script, keys, args, timeoutMs);
   };
 
   const headers = (res: Response, o: Outcome, info: RateLimitInfo): void => {
@@ -219,6 +210,17 @@ export function combineLimits(
     setHeaders(res, info, l.limiter.windowMs, std, leg, l.limiter.name);
   };
 
+  // draft-7 and legacy headers are set, not appended: with those on every limit, each evaluated
+  // limit's headers (and `req[property]`) replace the one's before, as stacked middlewares do, so
+  // only the last one's are written. draft-8 entries are appended: each limit writes its own.
+  const lastOneShows =
+    stacked &&
+    all.every(
+      (h) =>
+        (standard ?? h.standardHeaders) === 'draft-7' &&
+        (legacy ?? h.legacyHeaders) === (legacy ?? first.legacyHeaders),
+    );
+
   /** As the stacked middlewares would answer, one after the other. */
   const respondStacked = (
     req: Request,
@@ -227,26 +229,37 @@ export function combineLimits(
     key: string,
     outcomes: Outcome[],
   ): void => {
+    let last: Outcome | undefined;
+    const show = (o: Outcome) => {
+      const info = infoOf(o.decision, key);
+      (req as unknown as Record<string, unknown>)[property] = info;
+      headers(res, o, info);
+    };
+    const showLast = () => {
+      if (last) show(last);
+    };
     for (const o of outcomes) {
       const d = o.decision;
       if (d.source === 'policy') {
         if (!d.allowed) {
+          showLast();
           policyDenied(res, o);
           return;
         }
         continue; // 'allow': passes without headers, as createRateLimiter
       }
-      const info = infoOf(d, key);
-      (req as unknown as Record<string, unknown>)[property] = info;
-      headers(res, o, info);
+      if (lastOneShows) last = o;
+      else show(o);
       if (o.counted && (o.limit.skipFailedRequests || o.limit.skipSuccessfulRequests)) {
         undoLater(res, o, key);
       }
       if (!d.allowed) {
+        showLast();
         refused(req, res, next, o);
         return;
       }
     }
+    showLast();
     next();
   };
 
@@ -301,6 +314,22 @@ export function combineLimits(
   const respond = stacked ? respondStacked : respondAllOrNothing;
   const fallback = stacked ? fallbackStacked : fallbackDecide;
 
+  const respondOrFail = (
+    req: Request,
+    res: Response,
+    next: NextFunction,
+    key: string,
+    outcomes: Outcome[],
+  ): void => {
+    try {
+      respond(req, res, next, key, outcomes);
+    } catch (error) {
+      next(error);
+    }
+  };
+
+  // One promise hop on the common path (the script's reply decoded and answered in one callback):
+  // each `.then` layer is a microtask and a promise per request.
   const decide = (
     req: Request,
     res: Response,
@@ -308,10 +337,34 @@ export function combineLimits(
     active: HttpLimit[],
     key: string,
   ): void => {
-    const outcomes = runtime?.available
-      ? viaRedis(active, key).then((o) => o ?? fallback(active, key))
-      : fallback(active, key);
-    outcomes.then((o) => respond(req, res, next, key, o)).catch(next);
+    const byPolicy = () =>
+      fallback(active, key).then((o) => respondOrFail(req, res, next, key, o), next);
+    if (!runtime?.available) {
+      byPolicy();
+      return;
+    }
+    viaRedis(active, key).then(
+      (reply) => {
+        let outcomes: Outcome[];
+        try {
+          outcomes = decode(active, reply);
+        } catch (error) {
+          next(error);
+          return;
+        }
+        respondOrFail(req, res, next, key, outcomes);
+      },
+      (error: unknown) => {
+        if (!isRedisUnavailable(error) || error.reason !== 'outage') {
+          for (const h of active) h.limiter.recordError('increment', error);
+        }
+        if (!isRedisUnavailable(error)) {
+          next(error);
+          return;
+        }
+        byPolicy();
+      },
+    );
   };
 
   const start = (req: Request, res: Response, next: NextFunction, active: HttpLimit[]): void => {
@@ -333,14 +386,19 @@ export function combineLimits(
       start(req, res, next, active);
       return;
     }
-    Promise.all(active.map((h) => (h.skip ? h.skip(req, res) : false))).then((skipped) => {
-      start(
-        req,
-        res,
-        next,
-        active.filter((_, i) => !skipped[i]),
-      );
-    }, next);
+    // skips that answer at once (the usual case) decide without a promise
+    let pending = false;
+    const skipped = active.map((h) => {
+      const answer = h.skip ? h.skip(req, res) : false;
+      if (typeof answer !== 'boolean') pending = true;
+      return answer;
+    });
+    const unskipped = (answers: readonly boolean[]) => active.filter((_, i) => !answers[i]);
+    if (!pending) {
+      start(req, res, next, unskipped(skipped as boolean[]));
+      return;
+    }
+    Promise.all(skipped).then((answers) => start(req, res, next, unskipped(answers)), next);
   };
   return Object.assign(middleware, {
     limiters: all.map((h) => h.limiter) as CombinedRateLimitMiddleware['limiters'],

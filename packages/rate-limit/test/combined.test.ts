@@ -116,6 +116,29 @@ describeEachTopology(
       expect(info.used).toBe(9);
     });
 
+    it('a skip that answers with a promise decides as one that answers at once', async () => {
+      const redis = ctx.client();
+      const global = limit(redis, 'global', 100);
+      const writes = createRateLimiter({
+        redis,
+        name: uniqueName('writes'),
+        window: '1h',
+        limit: 2,
+        skip: async (req) => req.method === 'GET',
+      });
+      const { url } = await startApp(combineLimits([global, writes], { counting: 'stacked' }));
+      for (let i = 0; i < 3; i++) expect((await fetch(url)).status).toBe(200);
+      const post = () =>
+        fetch(`${url}/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ password: 'right' }),
+        }).then((r) => r.status);
+      expect([await post(), await post(), await post()]).toEqual([200, 200, 429]);
+      expect((await global.limiter.peek('127.0.0.1')).used).toBe(6);
+      expect((await writes.limiter.peek('127.0.0.1')).used).toBe(3);
+    });
+
     it('draft-8 names the most restrictive limit; legacy headers', async () => {
       const redis = ctx.client();
       const a = limit(redis, 'a', 5);
