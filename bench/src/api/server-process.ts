@@ -2,16 +2,20 @@
 // load generator does not share its event loop and CPU with what it measures.
 //   API_BENCH_ROLE=app:  the reference app (apps/api build) with the env sent by the parent, its own PGlite
 //   API_BENCH_ROLE=bare: `express()` with one handler per route, answering the JSON sent by the parent
+//   start-floor: the same, plus on /dental/staff the Redis work of the app's cached hit sent with raw
+//   ioredis (see floor.ts): what that work costs before any middleware
 import { writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import express from 'express';
+import { type RedisFloor, redisFloor } from './floor.js';
 
 export type ToChild =
   | { type: 'start-app'; apiDist: string; env: Record<string, string> }
   | { type: 'start-bare'; routes: Record<string, unknown> }
+  | { type: 'start-floor'; routes: Record<string, unknown>; redisUrl: string }
   | { type: 'stop' }
   /** CPU profile of this process from `start` to `stop`, written to `file` (a .cpuprofile). */
   | { type: 'profile'; action: 'start' }
@@ -37,9 +41,15 @@ async function startApp(apiDist: string, env: Record<string, string>): Promise<n
   return running.port;
 }
 
-async function startBare(routes: Record<string, unknown>): Promise<number> {
+async function startBare(routes: Record<string, unknown>, redisWork?: RedisFloor): Promise<number> {
   const app = express();
   for (const [path, body] of Object.entries(routes)) {
+    if (redisWork && path !== '/health') {
+      app.get(path, (_req, res, next) => {
+        redisWork.hit().then(() => res.json(body), next);
+      });
+      continue;
+    }
     app.get(path, (_req, res) => {
       // /health answers its uptime like the app's; other routes their recorded body
       res.json(
@@ -53,6 +63,7 @@ async function startBare(routes: Record<string, unknown>): Promise<number> {
   stop = async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
+    await redisWork?.close();
   };
   return (server.address() as AddressInfo).port;
 }
@@ -90,7 +101,11 @@ process.on('message', (message: ToChild) => {
   const started =
     message.type === 'start-app'
       ? startApp(message.apiDist, message.env)
-      : startBare(message.routes);
+      : message.type === 'start-floor'
+        ? redisFloor(message.redisUrl, message.routes['/dental/staff']).then((floor) =>
+            startBare(message.routes, floor),
+          )
+        : startBare(message.routes);
   started.then(
     (port) => send({ type: 'listening', port }),
     (error: unknown) =>
