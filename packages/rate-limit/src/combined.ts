@@ -72,6 +72,15 @@ function checkLimits(limits: readonly RateLimitMiddleware[]): HttpLimit[] {
   return resolved;
 }
 
+/** Answers a request from its limits' outcomes (or passes it on). */
+type Respond = (
+  req: Request,
+  res: Response,
+  next: NextFunction,
+  key: string,
+  outcomes: Outcome[],
+) => void;
+
 /** The limit whose headers the response carries: a refusing one (longest wait), else the fewest left. */
 function mostRestrictive(outcomes: Outcome[]): Outcome {
   let pick = outcomes[0]!;
@@ -221,22 +230,18 @@ export function combineLimits(
         (legacy ?? h.legacyHeaders) === (legacy ?? first.legacyHeaders),
     );
 
+  /** One limit's outcome on the request (`req[property]`) and in the response headers. */
+  const show = (req: Request, res: Response, key: string, o: Outcome): void => {
+    const info = infoOf(o.decision, key);
+    (req as unknown as Record<string, unknown>)[property] = info;
+    headers(res, o, info);
+  };
+
   /** As the stacked middlewares would answer, one after the other. */
-  const respondStacked = (
-    req: Request,
-    res: Response,
-    next: NextFunction,
-    key: string,
-    outcomes: Outcome[],
-  ): void => {
+  const respondStacked: Respond = (req, res, next, key, outcomes) => {
     let last: Outcome | undefined;
-    const show = (o: Outcome) => {
-      const info = infoOf(o.decision, key);
-      (req as unknown as Record<string, unknown>)[property] = info;
-      headers(res, o, info);
-    };
     const showLast = () => {
-      if (last) show(last);
+      if (last) show(req, res, key, last);
     };
     for (const o of outcomes) {
       const d = o.decision;
@@ -249,7 +254,7 @@ export function combineLimits(
         continue; // 'allow': passes without headers, as createRateLimiter
       }
       if (lastOneShows) last = o;
-      else show(o);
+      else show(req, res, key, o);
       if (o.counted && (o.limit.skipFailedRequests || o.limit.skipSuccessfulRequests)) {
         undoLater(res, o, key);
       }
@@ -263,13 +268,7 @@ export function combineLimits(
     next();
   };
 
-  const respondAllOrNothing = (
-    req: Request,
-    res: Response,
-    next: NextFunction,
-    key: string,
-    outcomes: Outcome[],
-  ): void => {
+  const respondAllOrNothing: Respond = (req, res, next, key, outcomes) => {
     const denied = outcomes.find((o) => o.decision.source === 'policy' && !o.decision.allowed);
     if (denied) {
       policyDenied(res, denied);
@@ -281,9 +280,7 @@ export function combineLimits(
       return;
     }
     const pick = mostRestrictive(shown);
-    const info = infoOf(pick.decision, key);
-    (req as unknown as Record<string, unknown>)[property] = info;
-    headers(res, pick, info);
+    show(req, res, key, pick);
     if (!pick.decision.allowed) {
       refused(req, res, next, pick);
       return;
@@ -314,13 +311,7 @@ export function combineLimits(
   const respond = stacked ? respondStacked : respondAllOrNothing;
   const fallback = stacked ? fallbackStacked : fallbackDecide;
 
-  const respondOrFail = (
-    req: Request,
-    res: Response,
-    next: NextFunction,
-    key: string,
-    outcomes: Outcome[],
-  ): void => {
+  const respondOrFail: Respond = (req, res, next, key, outcomes) => {
     try {
       respond(req, res, next, key, outcomes);
     } catch (error) {

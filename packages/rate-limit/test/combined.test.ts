@@ -5,6 +5,7 @@ import {
   combineLimits,
   createRateLimiter,
   RateLimitConfigError,
+  type RateLimiterOptions,
 } from '../src/index.js';
 import { burst, count, startApp, uniqueName } from './helpers.js';
 
@@ -12,7 +13,13 @@ type Redis = Parameters<typeof createRateLimiter>[0]['redis'];
 
 // a generous deadline: on a loaded machine a 500 ms timeout would start an outage and the
 // memory policy would decide instead (that path has its own test below)
-const limit = (redis: Redis, label: string, n: number, algorithm: Algorithm = 'fixed-window') =>
+const limit = (
+  redis: Redis,
+  label: string,
+  n: number,
+  algorithm: Algorithm = 'fixed-window',
+  more: Partial<RateLimiterOptions> = {},
+) =>
   createRateLimiter({
     redis,
     name: uniqueName(label),
@@ -20,6 +27,7 @@ const limit = (redis: Redis, label: string, n: number, algorithm: Algorithm = 'f
     limit: n,
     algorithm,
     commandTimeout: 5,
+    ...more,
   });
 
 describeEachTopology(
@@ -119,11 +127,7 @@ describeEachTopology(
     it('a skip that answers with a promise decides as one that answers at once', async () => {
       const redis = ctx.client();
       const global = limit(redis, 'global', 100);
-      const writes = createRateLimiter({
-        redis,
-        name: uniqueName('writes'),
-        window: '1h',
-        limit: 2,
+      const writes = limit(redis, 'writes', 2, 'fixed-window', {
         skip: async (req) => req.method === 'GET',
       });
       const { url } = await startApp(combineLimits([global, writes], { counting: 'stacked' }));
