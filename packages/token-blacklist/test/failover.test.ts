@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFileOutbox } from '@redis-toolkit/connection';
-import { describeEachTopology, waitUntil } from '@redis-toolkit/testing';
+import { captureLogger, describeEachTopology, waitUntil } from '@redis-toolkit/testing';
 import type { RedisOptions } from 'ioredis';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import { createTokenBlacklist, type TokenBlacklist } from '../src/index.js';
@@ -46,13 +46,15 @@ describeEachTopology(
         dirs.push(directory);
         const outbox = createFileOutbox({ directory });
         const prefix = `f${randomUUID().slice(0, 6)}:`;
+        // the writer's own log (its replay failures are debug lines): printed if the drain stalls
+        const log = captureLogger('debug');
         const make = (withOutbox: boolean) => {
           const b = createTokenBlacklist({
             redis: ctx.client({ ...variant.options, maxRetriesPerRequest: 1 }),
             prefix,
             commandTimeout: '300ms',
             replayInterval: '500ms',
-            ...(withOutbox ? { outbox } : {}),
+            ...(withOutbox ? { outbox, logger: log } : {}),
           });
           open.push(b);
           return b;
@@ -123,6 +125,15 @@ describeEachTopology(
         await waitUntil(async () => (await outbox.size()) === 0, {
           timeoutMs: 120_000,
           what: 'outbox drained into the new master',
+        }).catch(async (error: unknown) => {
+          // CI failed here once (kill variant, after the two failover variants): say why next time
+          const last = log.entries
+            .slice(-8)
+            .map((e) => `${e.level} ${e.msg} ${JSON.stringify(e.fields)}`);
+          console.error(
+            `[${variant.name}] outbox not drained: ${await outbox.size()} left; writer ${JSON.stringify(writer.stats())}; last log lines:\n${last.join('\n')}`,
+          );
+          throw error;
         });
         const fresh = make(false);
         const missing: string[] = [];

@@ -7,8 +7,13 @@ import type { RedisRuntime } from './runtime.js';
 export interface OutboxReplayOptions<T> {
   runtime: RedisRuntime;
   outbox: Outbox<T>;
-  /** Writes the entries to Redis (idempotently); resolve only once they are done. */
-  replay(entries: OutboxEntry<T>[]): Promise<void>;
+  /**
+   * Writes the entries to Redis (idempotently); resolve only once they are done. Resolving with
+   * ids says only those are done (the rest failed and stay for the next drain): a large outbox then
+   * drains in steps even when a write now and then times out, instead of retrying the whole batch.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a replay that writes all resolves with nothing (`Promise<void>`), as before ids could be returned
+  replay(entries: OutboxEntry<T>[]): Promise<void | readonly string[]>;
   /** Also check the outbox this often, for entries other instances left (one that died). Default 5000 ms. */
   intervalMs?: number;
   batchSize?: number;
@@ -38,9 +43,12 @@ export function startOutboxReplay<T>(options: OutboxReplayOptions<T>): OutboxRep
       if (!runtime.available) return total;
       const entries = await outbox.list(batch);
       if (entries.length === 0) return total;
-      await options.replay(entries);
-      await outbox.remove(entries.map((e) => e.id));
-      total += entries.length;
+      const done = await options.replay(entries);
+      const ids = done ?? entries.map((e) => e.id);
+      if (ids.length > 0) await outbox.remove([...ids]);
+      total += ids.length;
+      // a partial replay (the package logs why): the rest waits for the next drain
+      if (ids.length < entries.length) return total;
       if (entries.length < batch) return total;
     }
   };
