@@ -6,26 +6,29 @@ import { expect, it, onTestFinished } from 'vitest';
 import {
   createFileOutbox,
   type OutboxEntry,
+  type RedisClient,
   RedisRuntime,
   startOutboxReplay,
 } from '../src/index.js';
 
-function tempOutbox() {
+/** A file outbox (removed after the test) holding entries e0…e<count - 1>, and a runtime that is up. */
+async function setUp(client: RedisClient, count: number) {
+  const runtime = RedisRuntime.for(client);
+  await waitUntil(() => runtime.available, { timeoutMs: 20_000, what: 'runtime up' });
   const directory = mkdtempSync(join(tmpdir(), 'replay-'));
   onTestFinished(() => rmSync(directory, { recursive: true, force: true }));
-  return createFileOutbox<{ n: number }>({ directory });
+  const outbox = createFileOutbox<{ n: number }>({ directory });
+  for (let n = 0; n < count; n++) {
+    await outbox.append({ id: `e${n}`, kind: 'test', payload: { n }, createdAt: Date.now() });
+  }
+  return { runtime, outbox };
 }
 
 describeEachTopology(
   'outbox replay',
   (ctx) => {
     it('a replay that reports some entries done removes only those; the rest drain later', async () => {
-      const runtime = RedisRuntime.for(ctx.client());
-      await waitUntil(() => runtime.available, { timeoutMs: 20_000, what: 'runtime up' });
-      const outbox = tempOutbox();
-      for (let n = 0; n < 10; n++) {
-        await outbox.append({ id: `e${n}`, kind: 'test', payload: { n }, createdAt: Date.now() });
-      }
+      const { runtime, outbox } = await setUp(ctx.client(), 10);
       const written: number[] = [];
       let failing = true;
       const replayer = startOutboxReplay({
@@ -60,12 +63,7 @@ describeEachTopology(
     });
 
     it('a replay that resolves with nothing removes the whole batch, as before', async () => {
-      const runtime = RedisRuntime.for(ctx.client());
-      await waitUntil(() => runtime.available, { timeoutMs: 20_000, what: 'runtime up' });
-      const outbox = tempOutbox();
-      for (let n = 0; n < 5; n++) {
-        await outbox.append({ id: `e${n}`, kind: 'test', payload: { n }, createdAt: Date.now() });
-      }
+      const { runtime, outbox } = await setUp(ctx.client(), 5);
       const replayer = startOutboxReplay({
         runtime,
         outbox,
