@@ -2,8 +2,8 @@
 // load generator does not share its event loop and CPU with what it measures.
 //   API_BENCH_ROLE=app:  the reference app (apps/api build) with the env sent by the parent, its own PGlite
 //   API_BENCH_ROLE=bare: `express()` with one handler per route, answering the JSON sent by the parent
-//   start-floor: the same, plus on /dental/staff the Redis work of the app's cached hit sent with raw
-//   ioredis (see floor.ts): what that work costs before any middleware
+//   start-floor: the same for /dental/staff only, after the Redis work of the app's cached hit sent
+//   with raw ioredis (see floor.ts): what that work costs before any middleware
 import { writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { Session } from 'node:inspector/promises';
@@ -44,7 +44,7 @@ async function startApp(apiDist: string, env: Record<string, string>): Promise<n
 async function startBare(routes: Record<string, unknown>, redisWork?: RedisFloor): Promise<number> {
   const app = express();
   for (const [path, body] of Object.entries(routes)) {
-    if (redisWork && path !== '/health') {
+    if (redisWork) {
       app.get(path, (_req, res, next) => {
         redisWork.hit().then(() => res.json(body), next);
       });

@@ -311,14 +311,6 @@ export function combineLimits(
   const respond = stacked ? respondStacked : respondAllOrNothing;
   const fallback = stacked ? fallbackStacked : fallbackDecide;
 
-  const respondOrFail: Respond = (req, res, next, key, outcomes) => {
-    try {
-      respond(req, res, next, key, outcomes);
-    } catch (error) {
-      next(error);
-    }
-  };
-
   // One promise hop on the common path (the script's reply decoded and answered in one callback):
   // each `.then` layer is a microtask and a promise per request.
   const decide = (
@@ -329,21 +321,20 @@ export function combineLimits(
     key: string,
   ): void => {
     const byPolicy = () =>
-      fallback(active, key).then((o) => respondOrFail(req, res, next, key, o), next);
+      fallback(active, key)
+        .then((o) => respond(req, res, next, key, o))
+        .catch(next);
     if (!runtime?.available) {
       byPolicy();
       return;
     }
     viaRedis(active, key).then(
       (reply) => {
-        let outcomes: Outcome[];
         try {
-          outcomes = decode(active, reply);
+          respond(req, res, next, key, decode(active, reply));
         } catch (error) {
           next(error);
-          return;
         }
-        respondOrFail(req, res, next, key, outcomes);
       },
       (error: unknown) => {
         if (!isRedisUnavailable(error) || error.reason !== 'outage') {

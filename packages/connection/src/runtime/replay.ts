@@ -45,7 +45,7 @@ export function startOutboxReplay<T>(options: OutboxReplayOptions<T>): OutboxRep
       if (entries.length === 0) return total;
       const done = await options.replay(entries);
       const ids = done ?? entries.map((e) => e.id);
-      if (ids.length > 0) await outbox.remove([...ids]);
+      if (ids.length > 0) await outbox.remove(ids);
       total += ids.length;
       // a partial replay (the package logs why): the rest waits for the next drain
       if (ids.length < entries.length) return total;
