@@ -105,6 +105,34 @@ describeEachTopology('token-blacklist when Redis hangs (SIGSTOP)', (ctx) => {
     expect(a.stats().fallback).toBeGreaterThanOrEqual(7);
   }, 60_000);
 
+  it('counted: every revocation that answered "revoked" while Redis hung is in Redis afterwards', async () => {
+    const box = outbox();
+    const prefix = `c${randomUUID().slice(0, 6)}:`;
+    const a = make({ prefix, outbox: box, replayInterval: '500ms' });
+    expect(await a.revoke(await signToken())).toMatchObject({ persisted: true });
+    const tokens = await Promise.all(Array.from({ length: 40 }, () => signToken()));
+    const accepted: string[] = [];
+    const servers = await serversOf(ctx);
+    // short: on Sentinel a pause past down-after-milliseconds (1 s here) becomes a failover
+    for (const s of servers) s.pause();
+    try {
+      for (const token of tokens) {
+        if ((await a.revoke(token)).revoked) accepted.push(token);
+      }
+    } finally {
+      for (const s of servers) s.resume();
+    }
+    expect(accepted).toHaveLength(tokens.length);
+    await waitUntil(async () => (await box.size()) === 0, { timeoutMs: 30_000, what: 'replay' });
+    const fresh = make({ prefix });
+    const missing: string[] = [];
+    for (const token of accepted) {
+      const r = await fresh.check(token);
+      if (!(r.revoked && r.source === 'redis')) missing.push(token);
+    }
+    expect(missing).toEqual([]);
+  }, 60_000);
+
   it("'deny' without outbox: checks and revokes reject with E_BLACKLIST_UNAVAILABLE, fast after the first timeout", async () => {
     const d = make({ onRedisError: 'deny' });
     const known = await signToken();
