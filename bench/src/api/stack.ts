@@ -1,9 +1,11 @@
 // Part of the api scenario: the full middleware stack against bare Express (each server in its
 // own process, the load generator in this one, interleaved rounds, medians), and the Redis
 // commands and round trips per request of a few routes.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { type BenchContext, fmtRate, ratio, table } from '../context.js';
+import { formatShares, summarizeProfile } from './profile-summary.js';
 import { redisCounter } from './redis-per-request.js';
 import { type ServerProcess, startServerProcess } from './servers.js';
 
@@ -44,6 +46,7 @@ interface Run {
   failed: number;
   /** Server CPU per request, µs. */
   cpuUs: number;
+  requests: number;
 }
 
 async function cannon(
@@ -67,6 +70,7 @@ async function cannon(
     p99: result.latency.p99,
     failed: result.errors + result.timeouts + result.non2xx,
     cpuUs: result.requests.total > 0 ? cpu / result.requests.total : 0,
+    requests: result.requests.total,
   };
 }
 
@@ -76,6 +80,33 @@ const median = (xs: number[]): number => {
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
 };
+
+/**
+ * API_BENCH_PROFILE=<dir>: after the rounds, one more run per server and route under the V8
+ * sampling profiler (100 µs), written to <dir>/<server>-<route>.cpuprofile and summarized on the
+ * console (self time by owner and function). Not part of the recorded figures: the profiler
+ * slows what it samples.
+ */
+async function profileServers(
+  dir: string,
+  servers: { label: string; server: ServerProcess; only?: string }[],
+  routes: { path: string; headers: Record<string, string> }[],
+  seconds: number,
+  serves: (only: string | undefined, path: string) => boolean,
+): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  for (const { path, headers } of routes) {
+    for (const { label, server, only } of servers) {
+      if (!serves(only, path)) continue;
+      const name = `${label}-${path}`.replace(/[^a-z0-9]+/gi, '-').replace(/-+$/, '');
+      const file = resolve(dir, `${name}.cpuprofile`);
+      server.profileStart();
+      const run = await cannon(server, path, seconds, headers);
+      await server.profileStop(file);
+      console.log(formatShares(`${label} ${path}`, summarizeProfile(file), run.requests));
+    }
+  }
+}
 
 /** An admin's dental staff session cookie, as request headers. */
 export async function signIn(port: number): Promise<Record<string, string>> {
@@ -178,6 +209,8 @@ export async function stackVsBare(ctx: BenchContext, apiDist: string): Promise<s
         }
       }
     }
+    const profileDir = process.env.API_BENCH_PROFILE;
+    if (profileDir) await profileServers(profileDir, servers, routes, seconds, serves);
     const med = (key: string): Run => {
       const list = runs.get(key) ?? [];
       return {
@@ -186,6 +219,7 @@ export async function stackVsBare(ctx: BenchContext, apiDist: string): Promise<s
         p99: median(list.map((x) => x.p99)),
         failed: list.reduce((sum, x) => sum + x.failed, 0),
         cpuUs: median(list.map((x) => x.cpuUs)),
+        requests: median(list.map((x) => x.requests)),
       };
     };
     /** Median (and range) of the per-round ratios: each round's pair ran back to back. */
