@@ -14,6 +14,12 @@ import { type BullQueues, bullQueuesFor } from './bull-queues.js';
 import { JOBS_PREFIX, QUEUE_CONFIG } from './config.js';
 import type { AppJobs, AppQueueName } from './types.js';
 
+/**
+ * The toolkit reads a bare number as seconds: the app's milliseconds go with their unit (a bare
+ * 5000 was 5000 s, and a shutdown with Redis gone waited that long on BullMQ's close).
+ */
+const inMs = (ms: number): `${number}ms` => `${ms}ms`;
+
 export interface AppJobsOptions {
   redis: RedisConnection;
   logger: Logger;
@@ -96,7 +102,7 @@ export function createAppJobs(options: AppJobsOptions): AppJobQueues {
   // Redis hung or gone; a job still running then is recovered as stalled by another worker.
   const closeWorkers = (timeoutMs = options.shutdownTimeoutMs) => {
     closingWorkers ??= Promise.allSettled(
-      [...workers.values()].map((w) => w.close({ timeout: timeoutMs })),
+      [...workers.values()].map((w) => w.close({ timeout: inMs(timeoutMs) })),
     ).then(() => undefined);
     return closingWorkers;
   };
@@ -126,7 +132,7 @@ export function createAppJobs(options: AppJobsOptions): AppJobQueues {
       workers.set(
         name,
         createWorker(queues, name, handler, {
-          shutdownTimeout: options.shutdownTimeoutMs,
+          shutdownTimeout: inMs(options.shutdownTimeoutMs),
           ...workerOptions,
         }),
       );
