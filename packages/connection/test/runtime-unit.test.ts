@@ -11,8 +11,10 @@ import {
   nearest,
   redactSecrets,
   refuseUnknownOptions,
+  resolveSharedOptions,
   ToolkitError,
   ToolkitEvents,
+  timeoutOption,
 } from '../src/index.js';
 
 describe('key segments', () => {
@@ -68,6 +70,24 @@ describe('options', () => {
     }
     expect(nearest('comandTimeout', ['commandTimeout', 'redis'])).toBe('commandTimeout');
     expect(nearest('zzzzzz', ['redis'])).toBeUndefined();
+  });
+  it('a timeout given as a bare number of 1000 or more is refused: seconds, but milliseconds meant', () => {
+    expect(() => timeoutOption(5000, 'shutdownTimeout', 0, make)).toThrow(
+      /shutdownTimeout: a bare number is seconds, and 5000 seconds is 83 min; write '5000ms'/,
+    );
+    expect(timeoutOption(999, 'timeout', 0, make)).toBe(999_000);
+    expect(timeoutOption('5000ms', 'timeout', 0, make)).toBe(5000);
+    expect(timeoutOption('2h', 'timeout', 0, make)).toBe(7_200_000);
+    expect(timeoutOption(undefined, 'timeout', 42, make)).toBe(42);
+    // the shared commandTimeout of every package goes through it
+    expect(() =>
+      resolveSharedOptions(
+        'test',
+        { commandTimeout: 1500 },
+        { policies: ['memory'], defaultPolicy: 'memory', defaultMaxMemoryEntries: 10 },
+        make,
+      ),
+    ).toThrow(/commandTimeout: a bare number is seconds, and 1500 seconds is 25 min/);
   });
 });
 

@@ -3,6 +3,7 @@ import {
   logSafeError,
   refuseUnknownOptions,
   ToolkitEvents,
+  timeoutOption,
 } from '@redis-toolkit/connection';
 import { type Job, Worker } from 'bullmq';
 import { closeClient } from './connection.js';
@@ -60,12 +61,7 @@ export function createWorker<J extends object, K extends keyof J & string>(
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw configError('concurrency', 'concurrency must be a whole number ≥ 1');
   }
-  const shutdownMs = durationOption(
-    options.shutdownTimeout,
-    'shutdownTimeout',
-    30_000,
-    configError,
-  );
+  const shutdownMs = timeoutOption(options.shutdownTimeout, 'shutdownTimeout', 30_000, configError);
   const events = internals.events.get(name) ?? new ToolkitEvents('jobs', name);
   const run = handler as JobHandler<unknown>;
 
@@ -79,9 +75,10 @@ export function createWorker<J extends object, K extends keyof J & string>(
       },
       close(opts) {
         closing ??= (async () => {
+          // nothing runs in the background to wait for; the timeout is still checked as with Redis
+          timeoutOption(opts?.timeout, 'timeout', shutdownMs, configError);
           off?.();
           await owned?.close();
-          void opts;
         })();
         return closing;
       },
@@ -171,7 +168,7 @@ export function createWorker<J extends object, K extends keyof J & string>(
     },
     close(opts) {
       closing ??= (async () => {
-        const timeoutMs = durationOption(opts?.timeout, 'timeout', shutdownMs, configError);
+        const timeoutMs = timeoutOption(opts?.timeout, 'timeout', shutdownMs, configError);
         const deadline = performance.now() + timeoutMs;
         const untilDeadline = () => Math.max(0, deadline - performance.now());
         await settlesWithin(worker.pause(true), untilDeadline());

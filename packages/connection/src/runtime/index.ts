@@ -46,6 +46,7 @@ export {
   resolveSharedOptions,
   SHARED_OPTION_NAMES,
   type SharedOptions,
+  timeoutOption,
 } from './options.js';
 export type { Outbox, OutboxEntry } from './outbox.js';
 export { type OutboxReplayer, type OutboxReplayOptions, startOutboxReplay } from './replay.js';

@@ -124,6 +124,32 @@ export function durationOption(
   return ms;
 }
 
+/**
+ * A bare number this large is refused for a timeout: seconds by the toolkit's rule, it is almost
+ * always milliseconds meant (ioredis's and BullMQ's unit), and would wait a thousand times longer.
+ */
+const AMBIGUOUS_TIMEOUT_SECONDS = 1000;
+
+/**
+ * `durationOption` for a timeout: a bare number of 1000 or more is refused, naming both readings
+ * (`shutdownTimeout: 5000` → "5000 seconds (83 min)… write '5000ms'"). Longer timeouts are
+ * written with their unit (`'20m'`).
+ */
+export function timeoutOption(
+  value: unknown,
+  field: string,
+  fallbackMs: number,
+  makeError: OptionErrorFactory,
+): number {
+  if (typeof value === 'number' && value >= AMBIGUOUS_TIMEOUT_SECONDS) {
+    throw makeError(
+      field,
+      `${field}: a bare number is seconds, and ${value} seconds is ${Math.round(value / 60)} min; write '${value}ms' for milliseconds, or a longer timeout with its unit ('${Math.round(value / 60)}m')`,
+    );
+  }
+  return durationOption(value, field, fallbackMs, makeError);
+}
+
 export interface ResolvedShared<Policy extends string> {
   /** `undefined` in memory-only mode. */
   runtime: RedisRuntime | undefined;
@@ -209,7 +235,7 @@ export function resolveSharedOptions<Policy extends string>(
       'redis must be a RedisConnection (createRedis), an ioredis Redis/Cluster client, or absent for memory-only',
     );
   }
-  const commandTimeoutMs = durationOption(
+  const commandTimeoutMs = timeoutOption(
     input.commandTimeout,
     'commandTimeout',
     Math.min(connectionTimeout ?? 500, 500),
