@@ -1,5 +1,5 @@
 import { createRedis } from '@redis-toolkit/connection';
-import { startRedis, waitUntil } from '@redis-toolkit/testing';
+import { type RedisServer, startRedis, waitUntil } from '@redis-toolkit/testing';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createAppJobs } from '../src/jobs/app-jobs.js';
@@ -11,7 +11,7 @@ import { createAppJobs } from '../src/jobs/app-jobs.js';
  * hook timeout).
  */
 describe('closeWorkers keeps JOBS_SHUTDOWN_TIMEOUT', () => {
-  let redis: Awaited<ReturnType<typeof startRedis>>;
+  let redis: RedisServer;
   beforeAll(async () => {
     redis = await startRedis();
   });

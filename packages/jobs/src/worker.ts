@@ -64,24 +64,34 @@ export function createWorker<J extends object, K extends keyof J & string>(
   const shutdownMs = timeoutOption(options.shutdownTimeout, 'shutdownTimeout', 30_000, configError);
   const events = internals.events.get(name) ?? new ToolkitEvents('jobs', name);
   const run = handler as JobHandler<unknown>;
+  let closing: Promise<void> | undefined;
+  // One close per worker. Its timeout is read before it starts: a refused one rejects that call and
+  // leaves the worker closable.
+  const closeOnce: (
+    opts: Parameters<JobWorker['close']>[0],
+    start: (timeoutMs: number) => Promise<void>,
+  ) => Promise<void> = (opts, start) => {
+    try {
+      closing ??= start(timeoutOption(opts?.timeout, 'timeout', shutdownMs, configError));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return closing;
+  };
 
   if (!internals.plumbing) {
     const off = internals.inline?.register(name, run);
-    let closing: Promise<void> | undefined;
     return {
       queue: name,
       get running() {
         return internals.inline?.active ?? 0;
       },
-      close(opts) {
-        closing ??= (async () => {
-          // nothing runs in the background to wait for; the timeout is still checked as with Redis
-          timeoutOption(opts?.timeout, 'timeout', shutdownMs, configError);
+      // nothing runs in the background to wait for; the timeout is still checked as with Redis
+      close: (opts) =>
+        closeOnce(opts, async () => {
           off?.();
           await owned?.close();
-        })();
-        return closing;
-      },
+        }),
     };
   }
 
@@ -160,15 +170,13 @@ export function createWorker<J extends object, K extends keyof J & string>(
     logger.debug({ queue: name, err: logSafeError(error).message }, 'jobs: worker error');
   });
 
-  let closing: Promise<void> | undefined;
   return {
     queue: name,
     get running() {
       return inFlight.size;
     },
-    close(opts) {
-      closing ??= (async () => {
-        const timeoutMs = timeoutOption(opts?.timeout, 'timeout', shutdownMs, configError);
+    close: (opts) =>
+      closeOnce(opts, async (timeoutMs) => {
         const deadline = performance.now() + timeoutMs;
         const untilDeadline = () => Math.max(0, deadline - performance.now());
         await settlesWithin(worker.pause(true), untilDeadline());
@@ -206,9 +214,7 @@ export function createWorker<J extends object, K extends keyof J & string>(
         }
         connection.disconnectAll();
         await owned?.close();
-      })();
-      return closing;
-    },
+      }),
   };
 }
 

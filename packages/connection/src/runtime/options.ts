@@ -132,7 +132,7 @@ const AMBIGUOUS_TIMEOUT_SECONDS = 1000;
 
 /**
  * `durationOption` for a timeout: a bare number of 1000 or more is refused, naming both readings
- * (`shutdownTimeout: 5000` → "5000 seconds (83 min)… write '5000ms'"). Longer timeouts are
+ * (`shutdownTimeout: 5000` → "… 5000 seconds is 83 min; write '5000ms' …"). Longer timeouts are
  * written with their unit (`'20m'`).
  */
 export function timeoutOption(
