@@ -1,7 +1,7 @@
 import { createRedis } from '@redis-toolkit/connection';
-import { type RedisServer, startRedis, waitUntil } from '@redis-toolkit/testing';
+import { startRedis, waitUntil } from '@redis-toolkit/testing';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { createAppJobs } from '../src/jobs/app-jobs.js';
 
 /**
@@ -11,15 +11,9 @@ import { createAppJobs } from '../src/jobs/app-jobs.js';
  * hook timeout).
  */
 describe('closeWorkers keeps JOBS_SHUTDOWN_TIMEOUT', () => {
-  let redis: RedisServer;
-  beforeAll(async () => {
-    redis = await startRedis();
-  });
-  afterAll(async () => {
-    await redis?.stop();
-  });
-
   it('a job that never finishes holds the shutdown for the timeout (300 ms), not 300 s', async () => {
+    const redis = await startRedis();
+    onTestFinished(() => redis.stop());
     const connection = createRedis({ url: redis.url });
     onTestFinished(() => connection.close({ timeoutMs: 1_000 }));
     await connection.waitUntilReady();
